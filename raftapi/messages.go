@@ -7,6 +7,12 @@ type RequestVoteArgs struct {
 	CandidateID  int // candidate requesting the vote
 	LastLogIndex int // index of the candidate's last log entry (§5.4)
 	LastLogTerm  int // term of the candidate's last log entry (§5.4)
+
+	// PreVote marks a pre-vote (Raft thesis §9.6), used only by
+	// implementations that enable it: the receiver answers whether it
+	// would grant a vote for Term, without changing its own term or vote.
+	// The paper's algorithm, which the lab stages grade, never sets it.
+	PreVote bool
 }
 
 // RequestVoteReply is the RequestVote RPC's reply (Figure 2).
@@ -19,6 +25,7 @@ type RequestVoteArgs struct {
 type RequestVoteReply struct {
 	Term        int  // currentTerm, for the candidate to update itself
 	VoteGranted bool // true means the candidate received the vote
+	PreVote     bool // echoes the request's PreVote
 }
 
 // Entry is one log entry: a command for the state machine and the term in

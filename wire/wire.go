@@ -109,7 +109,8 @@ func AppendRequestVoteArgs(b []byte, a *raftapi.RequestVoteArgs) []byte {
 	b = putInt(b, a.Term)
 	b = putInt(b, a.CandidateID)
 	b = putInt(b, a.LastLogIndex)
-	return putInt(b, a.LastLogTerm)
+	b = putInt(b, a.LastLogTerm)
+	return putBool(b, a.PreVote)
 }
 
 // DecodeRequestVoteArgs decodes what AppendRequestVoteArgs wrote.
@@ -119,13 +120,15 @@ func DecodeRequestVoteArgs(b []byte, a *raftapi.RequestVoteArgs) error {
 	a.CandidateID = r.int()
 	a.LastLogIndex = r.int()
 	a.LastLogTerm = r.int()
+	a.PreVote = r.bool()
 	return r.done("RequestVoteArgs")
 }
 
 // AppendRequestVoteReply appends the encoding of a to b.
 func AppendRequestVoteReply(b []byte, a *raftapi.RequestVoteReply) []byte {
 	b = putInt(b, a.Term)
-	return putBool(b, a.VoteGranted)
+	b = putBool(b, a.VoteGranted)
+	return putBool(b, a.PreVote)
 }
 
 // DecodeRequestVoteReply decodes what AppendRequestVoteReply wrote.
@@ -133,6 +136,7 @@ func DecodeRequestVoteReply(b []byte, a *raftapi.RequestVoteReply) error {
 	r := reader{b: b}
 	a.Term = r.int()
 	a.VoteGranted = r.bool()
+	a.PreVote = r.bool()
 	return r.done("RequestVoteReply")
 }
 

@@ -10,12 +10,12 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	rv := raftapi.RequestVoteArgs{Term: 7, CandidateID: 2, LastLogIndex: 1 << 40, LastLogTerm: -1}
+	rv := raftapi.RequestVoteArgs{Term: 7, CandidateID: 2, LastLogIndex: 1 << 40, LastLogTerm: -1, PreVote: true}
 	var rv2 raftapi.RequestVoteArgs
 	require.NoError(t, DecodeRequestVoteArgs(AppendRequestVoteArgs(nil, &rv), &rv2))
 	assert.Equal(t, rv, rv2)
 
-	rvr := raftapi.RequestVoteReply{Term: 3, VoteGranted: true}
+	rvr := raftapi.RequestVoteReply{Term: 3, VoteGranted: true, PreVote: true}
 	var rvr2 raftapi.RequestVoteReply
 	require.NoError(t, DecodeRequestVoteReply(AppendRequestVoteReply(nil, &rvr), &rvr2))
 	assert.Equal(t, rvr, rvr2)
