@@ -1,0 +1,57 @@
+// Package raft is the reference implementation of the course: Raft as the
+// extended paper describes it (Ongaro & Ousterhout, "In Search of an
+// Understandable Consensus Algorithm", Figure 2 and, for log compaction,
+// §7 and Figure 13), written against the contract in package raftapi.
+//
+// Read raftapi's documentation first: a node is an event-driven,
+// single-threaded state machine. Every exported method is one turn; each
+// turn ends in finish (raft.go), which sends what the turn left due, saves
+// the persistent state if it changed, and applies newly committed entries.
+// There are no goroutines, no clock, no locks and no randomness but
+// env.Rand().
+//
+// # Where each rule lives
+//
+//   - raft.go: the node's state (Figure 2's persistent and volatile state),
+//     New and NewFactory, Options, Tick, GetState, Inspect, InspectLog.
+//   - election.go: leader election (§5.2), the election restriction
+//     (§5.4.1), stepping down on a higher term (Figure 2, rules for all
+//     servers), and the thesis options PreVote (§9.6) and CheckQuorum
+//     (§6.2).
+//   - replication.go: Start, AppendEntries on both sides (§5.3): the
+//     consistency check, conflict truncation, the fast-backup hints, the
+//     leader's commit rule (§5.4.2, Figure 8), heartbeats, batching and
+//     pipelining.
+//   - snapshot.go: Snapshot and InstallSnapshot on both sides (§7,
+//     Figure 13).
+//   - apply.go: handing committed entries to the service in order.
+//   - persist.go: the encoding of the persistent state (Figure 2), saved
+//     at the end of any turn that changed it.
+//   - log.go: the log, indexed from 1, with the offset left by the
+//     snapshot (§7).
+//
+// # Replication, efficiently
+//
+// Figure 2 says what a leader must send; it does not say when. This
+// implementation sends each entry to each follower about once on a healthy
+// network. Start sends the new entry at the end of its turn. While a
+// follower's position is unknown (after an election or a rejection) the
+// leader probes it with one AppendEntries at a time; once one succeeds it
+// pipelines, advancing nextIndex as it sends, and presumes a request lost
+// only when it has gone unanswered for retryTicks. An idle leader sends one
+// heartbeat per follower every heartbeatTicks; a follower that holds
+// entries it does not know are committed hears the new commit index at the
+// next tick.
+//
+// # Choices the paper leaves open
+//
+//   - No no-op entry at the start of a term: the contract says every entry
+//     comes from Start.
+//   - Snapshot(index) for an index not yet applied is ignored: a service
+//     can only snapshot state it has been given.
+//   - A follower asked to check a PrevLogIndex inside its snapshot replies
+//     with the hints raftapi defines (XLen = LastIncludedIndex+1).
+//   - PreVote grants only when the receiver has not heard from a leader
+//     within the minimum election timeout, so a node rejoining after a
+//     partition cannot depose a healthy leader.
+package raft
