@@ -1,0 +1,465 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+// checker holds what the safety checkers have learned so far. It judges
+// after every turn, from two sources: what nodes report through Inspect
+// (for diagnosis and logs), and what the simulator itself sees on the wire
+// and at the apply boundary, which a node cannot lie about.
+type checker struct {
+	c  *Cluster
+	on bool
+
+	leaders   map[int]int     // term → node that Inspect reported as its leader
+	aeSenders map[int]int     // term → node that sent AppendEntries/InstallSnapshot in it
+	votes     map[voteKey]int // (voter, term) → candidate granted, seen on the wire
+	entries   map[idxTerm]entryFact
+
+	leaderCommit int   // highest CommitIndex a leader has reported
+	commitTerm   []int // index → term of the leader that first reported it committed; [0] unused
+
+	shadows []shadow       // per node: its log as of its last turn
+	crashes []*crashRecord // per node: its state at its last crash
+	pending []int          // indexes first applied during the current turn
+}
+
+type voteKey struct{ voter, term int }
+
+type idxTerm struct{ index, term int }
+
+// entryFact is what the first log to hold (index, term) said about it.
+type entryFact struct {
+	prevTerm int
+	cmd      []byte
+	node     int
+}
+
+type appliedEntry struct {
+	term   int
+	cmd    []byte
+	prefix uint64 // service hash after applying it
+	node   int
+	at     time.Duration
+}
+
+// shadow is the checker's copy of one node's log after the snapshot.
+type shadow struct {
+	first    int // index of terms[0]: SnapshotIndex+1
+	snapTerm int
+	terms    []int
+	cmds     [][]byte
+}
+
+func (s *shadow) holds(index, term int) bool {
+	if index < s.first {
+		return true // inside the snapshot: committed entries only
+	}
+	p := index - s.first
+	return p < len(s.terms) && s.terms[p] == term
+}
+
+type crashRecord struct {
+	state raftapi.NodeState
+	log   shadow
+}
+
+func (k *checker) init(c *Cluster) {
+	k.c = c
+	k.on = !c.cfg.NoChecks
+	k.leaders = map[int]int{}
+	k.aeSenders = map[int]int{}
+	k.votes = map[voteKey]int{}
+	k.entries = map[idxTerm]entryFact{}
+	k.commitTerm = make([]int, 1)
+	k.shadows = make([]shadow, c.n)
+	for i := range k.shadows {
+		k.shadows[i].first = 1
+	}
+	k.crashes = make([]*crashRecord, c.n)
+}
+
+func (k *checker) fail(kind, rule, paper string, nodes, terms, indexes []int, format string, args ...any) {
+	k.c.fail(&Failure{Kind: kind, Rule: rule, Paper: paper, Nodes: nodes, Terms: terms, Indexes: indexes,
+		Message: fmt.Sprintf(format, args...)})
+}
+
+// inspect calls Inspect, turning a panic into a failure.
+func (c *Cluster) inspect(sn *simNode) (st raftapi.NodeState) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.failPanicIn(sn, "Inspect", r)
+		}
+	}()
+	return sn.node.Inspect()
+}
+
+func (c *Cluster) inspectLog(sn *simNode) (v raftapi.LogView) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.failPanicIn(sn, "InspectLog", r)
+		}
+	}()
+	return sn.node.InspectLog()
+}
+
+func sameState(a, b *raftapi.NodeState) bool {
+	return a.Role == b.Role && a.Term == b.Term && a.VotedFor == b.VotedFor &&
+		a.LastIndex == b.LastIndex && a.LastTerm == b.LastTerm && a.CommitIndex == b.CommitIndex &&
+		a.LastApplied == b.LastApplied && a.SnapshotIndex == b.SnapshotIndex && a.SnapshotTerm == b.SnapshotTerm
+}
+
+// afterTurn runs the per-turn checks on sn. After a tick that changed
+// nothing Inspect shows, nothing else runs: that is the common case and
+// the reason the checkers are cheap.
+func (k *checker) afterTurn(sn *simNode, tick bool) {
+	c := k.c
+	prev := sn.last
+	st := c.inspect(sn)
+	sn.last = st
+	changed := !sameState(&prev, &st)
+	if changed {
+		c.rec.state(sn, c.now)
+	}
+	if !k.on || (tick && !changed) {
+		k.pending = k.pending[:0]
+		return
+	}
+	if st.Term < prev.Term {
+		k.fail(KindSafety, "Terms never decrease", "§5.1, Figure 2", []int{sn.id}, []int{prev.Term, st.Term}, nil,
+			"node %d's currentTerm went down from %d to %d; a server only ever raises its term (\"if RPC request or response contains term T > currentTerm: set currentTerm = T\")",
+			sn.id, prev.Term, st.Term)
+	}
+	if st.Role == raftapi.Leader && (prev.Role != raftapi.Leader || prev.Term != st.Term) {
+		if other, ok := k.leaders[st.Term]; ok && other != sn.id {
+			k.fail(KindSafety, "Election Safety", "§5.2", []int{other, sn.id}, []int{st.Term}, nil,
+				"nodes %d and %d are both leader of term %d: at most one leader can be elected in a term (a candidate needs votes from a majority, and each server votes at most once per term)",
+				other, sn.id, st.Term)
+		}
+		k.leaders[st.Term] = sn.id
+	}
+	k.diffLog(sn, &st)
+	if st.Role == raftapi.Leader {
+		if prev.Role != raftapi.Leader || prev.Term != st.Term {
+			k.leaderCompleteness(sn, &st, 1)
+		}
+		if st.CommitIndex > k.leaderCommit {
+			from := k.leaderCommit + 1
+			for i := from; i <= st.CommitIndex; i++ {
+				k.commitTerm = append(k.commitTerm, st.Term)
+			}
+			k.leaderCommit = st.CommitIndex
+			for _, other := range c.nodes {
+				if other.up && other != sn && other.last.Role == raftapi.Leader && other.last.Term > st.Term {
+					k.leaderCompleteness(other, &other.last, from)
+				}
+			}
+		}
+	}
+	for _, idx := range k.pending {
+		k.majority(idx)
+	}
+	k.pending = k.pending[:0]
+}
+
+// diffLog brings sn's shadow up to date with its log and checks every entry
+// that changed against the Log Matching table.
+func (k *checker) diffLog(sn *simNode, st *raftapi.NodeState) {
+	v := k.c.inspectLog(sn)
+	if v.FirstIndex != st.SnapshotIndex+1 || len(v.Terms) != st.LastIndex-st.SnapshotIndex || len(v.Commands) != len(v.Terms) {
+		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+			"node %d's Inspect and InspectLog disagree: Inspect says snapshot through %d and last index %d, InspectLog has FirstIndex %d with %d terms and %d commands (want FirstIndex = SnapshotIndex+1 and one term and command per entry after the snapshot)",
+			sn.id, st.SnapshotIndex, st.LastIndex, v.FirstIndex, len(v.Terms), len(v.Commands))
+	}
+	if st.LastIndex > st.SnapshotIndex && st.LastTerm != v.Terms[len(v.Terms)-1] ||
+		st.LastIndex == st.SnapshotIndex && st.LastTerm != st.SnapshotTerm {
+		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+			"node %d's Inspect says its last entry %d has term %d, but its log says otherwise", sn.id, st.LastIndex, st.LastTerm)
+	}
+	sh := &k.shadows[sn.id]
+	start := v.FirstIndex
+	if sh.first == v.FirstIndex && sh.snapTerm == st.SnapshotTerm {
+		n := min(len(sh.terms), len(v.Terms))
+		j := 0
+		for j < n && sh.terms[j] == v.Terms[j] && sameBytes(sh.cmds[j], v.Commands[j]) {
+			j++
+		}
+		start += j
+		sh.terms, sh.cmds = sh.terms[:j], sh.cmds[:j]
+	} else {
+		sh.first, sh.snapTerm = v.FirstIndex, st.SnapshotTerm
+		sh.terms, sh.cmds = sh.terms[:0], sh.cmds[:0]
+	}
+	for idx := start; idx <= st.LastIndex; idx++ {
+		p := idx - v.FirstIndex
+		t, cmd := v.Terms[p], v.Commands[p]
+		prevTerm := st.SnapshotTerm
+		if p > 0 {
+			prevTerm = v.Terms[p-1]
+		}
+		if t < prevTerm || t > st.Term || t <= 0 {
+			k.fail(KindSafety, "Log terms", "§5.3, §5.4", []int{sn.id}, []int{prevTerm, t, st.Term}, []int{idx},
+				"node %d's log holds an entry of term %d at index %d after an entry of term %d, in currentTerm %d: log terms never decrease along the log, are at least 1, and never exceed currentTerm",
+				sn.id, t, idx, prevTerm, st.Term)
+		}
+		key := idxTerm{idx, t}
+		if f, ok := k.entries[key]; ok {
+			if !bytes.Equal(f.cmd, cmd) {
+				k.fail(KindSafety, "Log Matching", "§5.3", []int{f.node, sn.id}, []int{t}, []int{idx},
+					"nodes %d and %d both hold an entry with index %d and term %d, but with different commands (%q and %q): a leader creates at most one entry with a given index in a given term",
+					f.node, sn.id, idx, t, clip(f.cmd), clip(cmd))
+			}
+			if f.prevTerm != prevTerm {
+				k.fail(KindSafety, "Log Matching", "§5.3", []int{f.node, sn.id}, []int{t, f.prevTerm, prevTerm}, []int{idx - 1, idx},
+					"nodes %d and %d both hold entry (index %d, term %d), but the entries before it differ (term %d on node %d, term %d on node %d): if two logs contain an entry with the same index and term, the logs are identical in all preceding entries (the AppendEntries consistency check on PrevLogIndex/PrevLogTerm guarantees it)",
+					f.node, sn.id, idx, t, f.prevTerm, f.node, prevTerm, sn.id)
+			}
+		} else {
+			k.entries[key] = entryFact{prevTerm: prevTerm, cmd: bytes.Clone(cmd), node: sn.id}
+		}
+		sh.terms = append(sh.terms, t)
+		sh.cmds = append(sh.cmds, cmd)
+	}
+}
+
+func sameBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	return bytes.Equal(a, b)
+}
+
+func clip(b []byte) string {
+	if len(b) > 24 {
+		return string(b[:24]) + "…"
+	}
+	return string(b)
+}
+
+// leaderCompleteness checks that leader sn holds every entry committed
+// in a term lower than its own, from index `from` on (§5.4.3's Leader
+// Completeness Property).
+func (k *checker) leaderCompleteness(sn *simNode, st *raftapi.NodeState, from int) {
+	sh := &k.shadows[sn.id]
+	for i := from; i <= k.leaderCommit; i++ {
+		if k.commitTerm[i] >= st.Term {
+			continue
+		}
+		term, ok := k.entryTermAt(i)
+		if !ok || sh.holds(i, term) {
+			continue
+		}
+		k.fail(KindSafety, "Leader Completeness", "§5.4", []int{sn.id}, []int{st.Term, term, k.commitTerm[i]}, []int{i},
+			"node %d leads term %d but its log lacks entry %d (term %d), which a leader of term %d had committed: a candidate whose log is not at least as up-to-date as a majority's must not win (the election restriction, §5.4.1: compare last log term first, then last index)",
+			sn.id, st.Term, i, term, k.commitTerm[i])
+	}
+}
+
+// entryTermAt returns the term of the committed entry at index i, as the
+// service saw it or as a leader's log has it.
+func (k *checker) entryTermAt(i int) (int, bool) {
+	if i < len(k.c.applied) {
+		return k.c.applied[i].term, true
+	}
+	for _, sn := range k.c.nodes {
+		sh := &k.shadows[sn.id]
+		if sn.last.Role == raftapi.Leader && i >= sh.first && i-sh.first < len(sh.terms) {
+			return sh.terms[i-sh.first], true
+		}
+	}
+	return 0, false
+}
+
+// majority checks that when index idx is first applied anywhere, a
+// majority of nodes hold its entry (in their log, or covered by their
+// snapshot).
+func (k *checker) majority(idx int) {
+	e := &k.c.applied[idx]
+	var holders []int
+	for i := range k.shadows {
+		if k.shadows[i].holds(idx, e.term) {
+			holders = append(holders, i)
+		}
+	}
+	if len(holders) <= k.c.n/2 {
+		k.fail(KindSafety, "Commit needs a majority", "§5.3, §5.4.2, Figure 2 (Rules for Leaders)", holders, []int{e.term}, []int{idx},
+			"node %d applied entry %d (term %d), but only nodes %v hold it, not a majority of %d: a leader may mark an entry committed only once it is stored on a majority of servers (matchIndex[i] ≥ N for a majority, and log[N].term == currentTerm)",
+			e.node, idx, e.term, holders, k.c.n/2+1)
+	}
+}
+
+// applyCommand checks one applied command: in order, no gaps, no repeats,
+// and the same entry at that index everywhere (State Machine Safety).
+func (k *checker) applyCommand(sn *simNode, msg raftapi.ApplyMsg) {
+	if !k.on {
+		return
+	}
+	s := &sn.svc
+	i := msg.CommandIndex
+	switch {
+	case i == s.lastApplied:
+		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{i},
+			"node %d applied index %d twice: the service received each index once, in order (lastApplied must advance past an applied entry, also after a restart or a snapshot)", sn.id, i)
+	case i < s.lastApplied:
+		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{i, s.lastApplied},
+			"node %d applied index %d after index %d: applies go in index order, without repeats (after installing a snapshot through k, the next command applied is k+1)", sn.id, i, s.lastApplied)
+	case i > s.lastApplied+1:
+		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{s.lastApplied, i},
+			"node %d applied index %d right after index %d, skipping %d: apply every committed entry, in order, without gaps", sn.id, i, s.lastApplied, s.lastApplied+1)
+	}
+	if i < k.c.firstNew {
+		e := &k.c.applied[i]
+		if e.term != msg.CommandTerm || !bytes.Equal(e.cmd, msg.Command) {
+			k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{e.node, sn.id}, []int{e.term, msg.CommandTerm}, []int{i},
+				"node %d applied %q (term %d) at index %d, but node %d applied %q (term %d) there at %s: if a server has applied a log entry at a given index, no other server ever applies a different entry for that index",
+				sn.id, clip(msg.Command), msg.CommandTerm, i, e.node, clip(e.cmd), e.term, fmtTime(e.at))
+		}
+		return
+	}
+	k.pending = append(k.pending, i)
+}
+
+// applySnapshot checks a snapshot handed to the service.
+func (k *checker) applySnapshot(sn *simNode, msg raftapi.ApplyMsg, idx int, h uint64, ok bool) {
+	if !k.on {
+		return
+	}
+	s := &sn.svc
+	switch {
+	case !ok:
+		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{msg.SnapshotIndex},
+			"node %d handed its service a snapshot that no service made (%d bytes): pass the snapshot data from Snapshot or InstallSnapshot through unchanged", sn.id, len(msg.Snapshot))
+	case idx != msg.SnapshotIndex:
+		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{msg.SnapshotIndex, idx},
+			"node %d applied a snapshot with SnapshotIndex %d, but the snapshot holds the service's state through index %d: SnapshotIndex must be the snapshot's LastIncludedIndex", sn.id, msg.SnapshotIndex, idx)
+	case idx <= s.lastApplied:
+		k.fail(KindSafety, "Snapshots never move a service backwards", "§7", []int{sn.id}, nil, []int{idx, s.lastApplied},
+			"node %d handed its service a snapshot through index %d after the service had applied through %d: a snapshot at or below the last applied index must never be applied (it would undo applied commands)", sn.id, idx, s.lastApplied)
+	case idx >= len(k.c.applied):
+		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{idx},
+			"node %d applied a snapshot through index %d, but no service has applied that far", sn.id, idx)
+	case k.c.applied[idx].prefix != h:
+		k.fail(KindSafety, "State Machine Safety", "§5.4.3, §7", []int{sn.id}, nil, []int{idx},
+			"node %d applied a snapshot through index %d whose contents differ from the commands the other services applied up to that index", sn.id, idx)
+	case k.c.applied[idx].term != msg.SnapshotTerm:
+		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, []int{msg.SnapshotTerm, k.c.applied[idx].term}, []int{idx},
+			"node %d applied a snapshot through index %d with SnapshotTerm %d, but the entry at %d has term %d", sn.id, idx, msg.SnapshotTerm, idx, k.c.applied[idx].term)
+	}
+}
+
+// serviceRestored checks the snapshot a restarting service restores from.
+func (k *checker) serviceRestored(sn *simNode, idx int, h uint64) {
+	if !k.on {
+		return
+	}
+	if idx >= len(k.c.applied) || k.c.applied[idx].prefix != h {
+		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{idx},
+			"node %d's saved snapshot (through index %d) does not match the commands the services applied", sn.id, idx)
+	}
+}
+
+// leaderOnWire checks Election Safety on the wire: only one node sends
+// AppendEntries or InstallSnapshot as leader of a given term.
+func (k *checker) leaderOnWire(from, term int, what string) {
+	if !k.on {
+		return
+	}
+	if other, ok := k.aeSenders[term]; ok && other != from {
+		k.fail(KindSafety, "Election Safety", "§5.2", []int{other, from}, []int{term}, nil,
+			"nodes %d and %d both sent %s as leader of term %d (seen on the wire): at most one leader per term. Did a node become leader without votes from a majority, or grant two votes in one term?",
+			other, from, what, term)
+	}
+	k.aeSenders[term] = from
+}
+
+// voteOnWire checks that a node grants at most one vote per term, across
+// restarts, from the replies it sends.
+func (k *checker) voteOnWire(voter, candidate int, args *raftapi.RequestVoteArgs, reply *raftapi.RequestVoteReply) {
+	if !k.on || !reply.VoteGranted || args.PreVote {
+		return
+	}
+	key := voteKey{voter, args.Term}
+	if other, ok := k.votes[key]; ok && other != candidate {
+		hint := "votedFor must stop a second vote in the same term"
+		if cr := k.crashes[voter]; cr != nil {
+			hint = "the voter crashed and restarted in between: votedFor (and currentTerm) must be saved with Persister().Save before the turn that grants the vote ends (Figure 2: persistent state)"
+		}
+		k.fail(KindSafety, "One vote per term", "§5.2, Figure 2", []int{voter, other, candidate}, []int{args.Term}, nil,
+			"node %d granted its vote in term %d to node %d and then to node %d: each server votes for at most one candidate in a term; %s",
+			voter, args.Term, other, candidate, hint)
+	}
+	k.votes[key] = candidate
+}
+
+// crashed records sn's state at its crash, for the durability check.
+func (k *checker) crashed(sn *simNode) {
+	if !k.on {
+		return
+	}
+	st := k.c.inspect(sn)
+	k.diffLog(sn, &st)
+	sh := k.shadows[sn.id]
+	k.crashes[sn.id] = &crashRecord{state: st, log: shadow{first: sh.first, snapTerm: sh.snapTerm,
+		terms: slices.Clone(sh.terms), cmds: slices.Clone(sh.cmds)}}
+}
+
+// restarted runs after the factory built a new incarnation: its persistent
+// state must equal what the old one had at the end of its last turn.
+func (k *checker) restarted(sn *simNode) {
+	c := k.c
+	st := c.inspect(sn)
+	sn.last = st
+	c.rec.state(sn, c.now)
+	if !k.on {
+		return
+	}
+	cr := k.crashes[sn.id]
+	if cr != nil {
+		want := &cr.state
+		if st.Term < want.Term {
+			k.fail(KindSafety, "Terms never decrease", "Figure 2 (persistent state)", []int{sn.id}, []int{want.Term, st.Term}, nil,
+				"node %d restarted with currentTerm %d, below the %d it had before the crash: save currentTerm with Persister().Save before any turn that changes it ends, and restore it in the Factory",
+				sn.id, st.Term, want.Term)
+		}
+		if what := durabilityDiff(want, &st, &cr.log, c.inspectLog(sn)); what != "" {
+			k.fail(KindSafety, "Durability", "Figure 2 (persistent state), §5.2, §7", []int{sn.id}, []int{want.Term}, nil,
+				"node %d restarted with %s (%s), but at the end of its last turn before the crash it had %s: currentTerm, votedFor, log[] (and the snapshot's last included index and term) must be saved by the end of every turn that changes them, and restored by the Factory",
+				sn.id, describePersistent(&st), what, describePersistent(want))
+		}
+	}
+	k.diffLog(sn, &st)
+}
+
+// durabilityDiff names the first persistent field that differs.
+func durabilityDiff(want, got *raftapi.NodeState, wantLog *shadow, gotLog raftapi.LogView) string {
+	switch {
+	case want.Term != got.Term:
+		return "a different currentTerm"
+	case want.VotedFor != got.VotedFor:
+		return "a different votedFor"
+	case want.SnapshotIndex != got.SnapshotIndex || want.SnapshotTerm != got.SnapshotTerm:
+		return "a different snapshot"
+	case want.LastIndex != got.LastIndex || len(wantLog.terms) != len(gotLog.Terms):
+		return "a different number of log entries"
+	}
+	for i, t := range wantLog.terms {
+		if gotLog.Terms[i] != t || !bytes.Equal(gotLog.Commands[i], wantLog.cmds[i]) {
+			return fmt.Sprintf("a different log entry at index %d", wantLog.first+i)
+		}
+	}
+	return ""
+}
+
+func describePersistent(s *raftapi.NodeState) string {
+	return fmt.Sprintf("term %d, votedFor %d, last log entry %d/%d, snapshot through %d/%d",
+		s.Term, s.VotedFor, s.LastIndex, s.LastTerm, s.SnapshotIndex, s.SnapshotTerm)
+}

@@ -1,0 +1,277 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/trace"
+)
+
+// Cluster is a simulated world of N nodes. A Scenario drives it through its
+// methods; every method runs on the scenario's goroutine, one at a time.
+// When a checker fires, the method that was running ends the scenario (as
+// t.FailNow ends a test), so scenario code needs no error handling.
+type Cluster struct {
+	cfg   Config
+	n     int
+	now   time.Duration
+	q     agenda
+	nodes []*simNode
+
+	links [][]bool // links[from][to]: false means the link is cut
+	net   Network
+	netR  *rand.Rand
+	scenR *rand.Rand
+
+	check checker
+	// applied[i] is the entry first applied at index i anywhere ([0] is
+	// unused): what the services agree on, and what Submit waits for.
+	applied  []appliedEntry
+	firstNew int // len(applied) before the apply being checked
+
+	clientSeq int // the nemesis client's command counter
+	stats    Stats
+	rec      recorder
+	failed   *Failure
+
+	// Watchdog state, read by the goroutine that waits for Run.
+	turns     atomic.Int64            // turns started
+	turnOwner atomic.Int64            // owner(node, inc) during a turn, noOwner between turns
+	turnWhat  atomic.Int32            // turnKind of the turn in progress
+	turnPeer  atomic.Int32            // its message's sender, -1 if none
+	turnAt    atomic.Int64            // simulated time at its start
+	async     atomic.Pointer[Failure] // a failure seen off the scenario's goroutine
+}
+
+const noOwner = -1
+
+func owner(id, inc int) int64 { return int64(inc)<<16 | int64(id) }
+
+// turnKind says what a turn is, for reports.
+type turnKind int32
+
+const (
+	turnFactory turnKind = iota
+	turnTick
+	turnStart
+	turnSnapshot
+	turnGetState
+	turnRequestVote
+	turnAppendEntries
+	turnInstallSnapshot
+	turnRequestVoteReply
+	turnAppendEntriesReply
+	turnInstallSnapshotReply
+)
+
+var turnNames = [...]string{"Factory (boot)", "Tick", "Start", "Snapshot", "GetState", "RequestVote handler", "AppendEntries handler", "InstallSnapshot handler", "RequestVote reply callback", "AppendEntries reply callback", "InstallSnapshot reply callback"}
+
+func (k turnKind) describe(peer int) string {
+	s := turnNames[k]
+	if peer >= 0 {
+		s += " (message from node " + strconv.Itoa(peer) + ")"
+	}
+	return s
+}
+
+// simNode is one server slot: the node object of its current incarnation,
+// its disk (which survives crashes) and its service.
+type simNode struct {
+	id     int
+	inc    int // incarnation: bumped at every restart
+	up     bool
+	paused bool
+	node   raftapi.Node
+	env    *nodeEnv
+	disk   disk
+	svc    service
+
+	tickEvery time.Duration
+	phase     time.Duration
+	held      []event // deliveries and service turns held while paused
+
+	last raftapi.NodeState // Inspect after the node's last turn
+}
+
+// disk is a node's stable storage.
+type disk struct {
+	state, snapshot []byte
+}
+
+func newCluster(cfg Config) *Cluster {
+	cfg = cfg.withDefaults()
+	c := &Cluster{
+		cfg:   cfg,
+		n:     cfg.Nodes,
+		net:   cfg.Network,
+		netR:  newStream(cfg.Seed, streamNetwork, 0, 0),
+		scenR: newStream(cfg.Seed, streamScenario, 0, 0),
+	}
+	c.turnOwner.Store(noOwner)
+	c.applied = make([]appliedEntry, 1)
+	c.links = make([][]bool, c.n)
+	for i := range c.links {
+		c.links[i] = make([]bool, c.n)
+		for j := range c.links[i] {
+			c.links[i][j] = true
+		}
+	}
+	c.stats.init(c.n)
+	c.rec.init(cfg)
+	c.check.init(c)
+	clock := newStream(cfg.Seed, streamClock, 0, 0)
+	for i := range c.n {
+		sn := &simNode{id: i, tickEvery: raftapi.TickInterval}
+		if cfg.ClockSkew > 0 {
+			f := 1 + cfg.ClockSkew*(2*clock.Float64()-1)
+			sn.tickEvery = time.Duration(float64(raftapi.TickInterval) * f)
+		}
+		if !cfg.LockstepTicks {
+			sn.phase = time.Duration(clock.Int64N(int64(sn.tickEvery)))
+		}
+		c.nodes = append(c.nodes, sn)
+	}
+	return c
+}
+
+// boot starts every node for the first time.
+func (c *Cluster) boot() {
+	for _, sn := range c.nodes {
+		c.startNode(sn, sn.phase)
+	}
+}
+
+// startNode builds a new incarnation of sn over its disk: the service
+// restores from the saved snapshot, then the factory runs, then the
+// durability checker compares the node with what it was at its crash.
+func (c *Cluster) startNode(sn *simNode, firstTick time.Duration) {
+	sn.inc++
+	sn.up = true
+	sn.paused = false
+	sn.held = nil
+	sn.env = &nodeEnv{c: c, sn: sn, id: sn.id, inc: sn.inc,
+		rand: newStream(c.cfg.Seed, streamNode, uint64(sn.id), uint64(sn.inc))}
+	c.restoreService(sn)
+	c.runFactory(sn)
+	c.check.restarted(sn)
+	c.q.push(event{at: c.now + firstTick, kind: evTick, node: sn.id, inc: sn.inc})
+}
+
+// runFactory calls the factory under the factory's rules: only Persister
+// and Rand may be used.
+func (c *Cluster) runFactory(sn *simNode) {
+	sn.env.factory = true
+	c.turn(sn, turnFactory, -1, func() {
+		sn.node = c.cfg.Factory(sn.id, c.n, sn.env)
+	})
+	sn.env.factory = false
+	if sn.node == nil {
+		c.fail(&Failure{Kind: KindContract, Rule: "Factory", Nodes: []int{sn.id},
+			Message: "the Factory returned a nil Node; it must return the node it built"})
+	}
+}
+
+// turn runs body as one turn of sn: the only time sn's Env may be used.
+// A panic in body fails the run with the node, the event and the panic
+// message; it does not take the test binary down.
+func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
+	c.turnWhat.Store(int32(what))
+	c.turnPeer.Store(int32(peer))
+	c.turnAt.Store(int64(c.now))
+	c.turnOwner.Store(owner(sn.id, sn.inc))
+	c.turns.Add(1)
+	normal := false
+	defer func() {
+		c.turnOwner.Store(noOwner)
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			c.failPanic(sn, what, peer, r)
+		}
+		// Otherwise a failure is unwinding the scenario (runtime.Goexit).
+	}()
+	body()
+	normal = true
+}
+
+// afterTurn runs the checkers on sn's new state.
+func (c *Cluster) afterTurn(sn *simNode, tick bool) {
+	if f := c.async.Load(); f != nil {
+		c.fail(f)
+	}
+	if !sn.up { // a turn cannot crash its own node, but be defensive
+		return
+	}
+	c.check.afterTurn(sn, tick)
+}
+
+// step runs the next event. It reports false when the agenda is empty.
+func (c *Cluster) step() bool {
+	if c.q.len() == 0 {
+		return false
+	}
+	ev := c.q.pop()
+	c.now = ev.at
+	c.stats.Events++
+	if c.stats.Events > c.cfg.MaxEvents {
+		c.fail(&Failure{Kind: KindContract, Rule: "event budget",
+			Message: "the run exceeded its budget of events: a node is flooding the network (sending many messages every turn?)"})
+	}
+	sn := c.nodes[ev.node]
+	switch ev.kind {
+	case evTick:
+		if !sn.up || ev.inc != sn.inc {
+			return true // the incarnation this tick belonged to is gone
+		}
+		c.q.push(event{at: c.now + sn.tickEvery, kind: evTick, node: sn.id, inc: sn.inc})
+		if sn.paused {
+			return true
+		}
+		c.turn(sn, turnTick, -1, sn.node.Tick)
+		c.afterTurn(sn, true)
+	case evDeliver:
+		c.deliver(sn, ev)
+	case evSnapshot:
+		if !sn.up || ev.inc != sn.inc {
+			return true // queued Snapshot turns die with a crash
+		}
+		if sn.paused {
+			sn.held = append(sn.held, ev)
+			return true
+		}
+		c.rec.add(record{at: c.now, kind: trace.KindSnapshot, node: sn.id, peer: -1, n: ev.index})
+		c.turn(sn, turnSnapshot, -1, func() { sn.node.Snapshot(ev.index, ev.data) })
+		c.afterTurn(sn, false)
+	}
+	return true
+}
+
+// runUntil runs events until the clock would pass end or stop reports
+// true (checked after every event).
+func (c *Cluster) runUntil(end time.Duration, stop func() bool) bool {
+	for c.q.len() > 0 && c.q.peek().at <= end {
+		c.step()
+		if stop != nil && stop() {
+			return true
+		}
+	}
+	if c.now < end {
+		c.now = end
+	}
+	return stop != nil && stop()
+}
+
+// fail records f as the run's failure and ends the scenario's goroutine.
+func (c *Cluster) fail(f *Failure) {
+	if c.failed == nil {
+		f.At = c.now
+		c.failed = f
+		c.rec.add(record{at: c.now, kind: trace.KindFailure, node: -1, peer: -1, text: f.Rule + ": " + f.Message})
+	}
+	runtime.Goexit()
+}

@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Kinds of failure.
+const (
+	KindSafety         = "safety"         // a safety property of the paper was violated
+	KindLiveness       = "liveness"       // something that should happen did not, within a bound in simulated time
+	KindPanic          = "panic"          // the implementation panicked in a turn
+	KindHang           = "hang"           // a turn did not return
+	KindContract       = "contract"       // the implementation broke the course contract (turns, peers, Inspect)
+	KindScenario       = "scenario"       // a scenario's own assertion (wrong index from Start, RPC budget, ...)
+	KindNondeterminism = "nondeterminism" // two runs of the same seed differed
+	KindInternal       = "internal"       // a bug in raftlab itself
+)
+
+// Failure is what ends a run: which rule broke, where in the paper, who
+// and what was involved, and how to replay it.
+type Failure struct {
+	Kind    string
+	Rule    string // e.g. "Election Safety"
+	Paper   string // e.g. "§5.2"
+	Message string // what happened, in a sentence a student can act on
+	Nodes   []int
+	Terms   []int
+	Indexes []int
+	At      time.Duration // simulated time
+
+	// Filled in by Run.
+	Seed           uint64
+	Scenario       string
+	Implementation string
+	Replay         string   // the command that replays the run
+	Timeline       []string // the last events before the failure
+	States         []string // each node's state at the failure
+	TracePath      string   // where the trace was written, if it was
+	Stack          string   // for panics: the implementation's stack
+}
+
+// Error renders the full report.
+func (f *Failure) Error() string {
+	var b strings.Builder
+	title := f.Rule
+	if f.Paper != "" {
+		title += " (" + f.Paper + ")"
+	}
+	fmt.Fprintf(&b, "%s: %s at simulated time %s\n", strings.ToUpper(f.Kind), title, fmtTime(f.At))
+	fmt.Fprintf(&b, "  %s\n", f.Message)
+	var who []string
+	if len(f.Nodes) > 0 {
+		who = append(who, fmt.Sprintf("nodes %v", f.Nodes))
+	}
+	if len(f.Terms) > 0 {
+		who = append(who, fmt.Sprintf("terms %v", f.Terms))
+	}
+	if len(f.Indexes) > 0 {
+		who = append(who, fmt.Sprintf("indexes %v", f.Indexes))
+	}
+	if len(who) > 0 {
+		fmt.Fprintf(&b, "  involved: %s\n", strings.Join(who, ", "))
+	}
+	if f.Scenario != "" || f.Implementation != "" {
+		fmt.Fprintf(&b, "  scenario: %s   implementation: %s   seed: %d\n", f.Scenario, f.Implementation, f.Seed)
+	} else {
+		fmt.Fprintf(&b, "  seed: %d\n", f.Seed)
+	}
+	if f.Replay != "" {
+		fmt.Fprintf(&b, "  replay:   %s\n", f.Replay)
+	}
+	if f.Stack != "" {
+		fmt.Fprintf(&b, "  where it panicked (your code first):\n%s", indent(f.Stack, "    "))
+	}
+	if len(f.States) > 0 {
+		b.WriteString("  nodes at the failure:\n")
+		for _, s := range f.States {
+			fmt.Fprintf(&b, "    %s\n", s)
+		}
+	}
+	if len(f.Timeline) > 0 {
+		fmt.Fprintf(&b, "  last %d events:\n", len(f.Timeline))
+		for _, s := range f.Timeline {
+			fmt.Fprintf(&b, "    %s\n", s)
+		}
+	}
+	if f.TracePath != "" {
+		fmt.Fprintf(&b, "  trace:    %s\n", f.TracePath)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := range lines {
+		lines[i] = pre + lines[i]
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// failPanic turns a panic in a node's turn into a failure.
+func (c *Cluster) failPanic(sn *simNode, what turnKind, peer int, r any) {
+	c.failPanicIn(sn, what.describe(peer), r)
+}
+
+func (c *Cluster) failPanicIn(sn *simNode, where string, r any) {
+	if f, ok := r.(*Failure); ok { // not expected: failures end runs with Goexit
+		c.fail(f)
+	}
+	c.fail(&Failure{Kind: KindPanic, Rule: "panic", Nodes: []int{sn.id},
+		Message: fmt.Sprintf("node %d panicked in %s: %v", sn.id, where, r),
+		Stack:   userStack(string(debug.Stack()))})
+}
+
+// userStack keeps the frames of the panicking code and drops the runtime's
+// and the simulator's own, so a student sees their line first.
+func userStack(s string) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i := 1; i+1 < len(lines); i += 2 {
+		fn, loc := strings.TrimSpace(lines[i]), strings.TrimSpace(lines[i+1])
+		if strings.HasPrefix(fn, "runtime") || strings.HasPrefix(fn, "panic(") ||
+			strings.Contains(fn, "raftlab/sim.") || strings.HasPrefix(fn, "testing.") {
+			continue
+		}
+		out = append(out, fn, "    "+loc)
+		if len(out) >= 16 {
+			break
+		}
+	}
+	return strings.Join(out, "\n")
+}

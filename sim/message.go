@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/wire"
+)
+
+// msgKind is the type of a message on the simulated wire.
+type msgKind uint8
+
+// The six message types, in the order of Stats.RPCs.
+const (
+	MsgRequestVote msgKind = iota
+	MsgRequestVoteReply
+	MsgAppendEntries
+	MsgAppendEntriesReply
+	MsgInstallSnapshot
+	MsgInstallSnapshotReply
+	numMsgKinds
+)
+
+var msgNames = [numMsgKinds]string{"RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply"}
+
+func (k msgKind) String() string {
+	if k < numMsgKinds {
+		return msgNames[k]
+	}
+	return "msg?"
+}
+
+func (k msgKind) isReply() bool { return k%2 == 1 }
+
+// call is one RPC a node made: where its reply goes. Duplicated requests
+// and their replies share it, so onReply may run more than once.
+type call struct {
+	node, inc int
+	onRV      func(*raftapi.RequestVoteReply)
+	onAE      func(*raftapi.AppendEntriesReply)
+	onIS      func(*raftapi.InstallSnapshotReply)
+	// Fields of the request that the wire checkers and summaries need
+	// when its reply comes back.
+	preVote bool
+}
+
+// message is one encoded request or reply in flight.
+type message struct {
+	kind     msgKind
+	from, to int
+	data     []byte
+	call     *call
+	sum      summary // for the timeline and the trace
+}
+
+// summary holds a message's salient fields as numbers, so that recording
+// an event costs no formatting; format renders them on demand.
+type summary struct {
+	kind          msgKind
+	a, b, c, d, e int
+}
+
+func (s summary) String() string {
+	switch s.kind {
+	case MsgRequestVote:
+		pre := ""
+		if s.e != 0 {
+			pre = " pre-vote"
+		}
+		return fmt.Sprintf("RequestVote%s t=%d cand=%d last=%d/%d", pre, s.a, s.b, s.c, s.d)
+	case MsgRequestVoteReply:
+		return fmt.Sprintf("RequestVoteReply t=%d granted=%t", s.a, s.b != 0)
+	case MsgAppendEntries:
+		if s.d == 0 {
+			return fmt.Sprintf("AppendEntries t=%d prev=%d/%d heartbeat commit=%d", s.a, s.b, s.c, s.e)
+		}
+		return fmt.Sprintf("AppendEntries t=%d prev=%d/%d n=%d commit=%d", s.a, s.b, s.c, s.d, s.e)
+	case MsgAppendEntriesReply:
+		if s.b != 0 {
+			return fmt.Sprintf("AppendEntriesReply t=%d ok", s.a)
+		}
+		return fmt.Sprintf("AppendEntriesReply t=%d fail xterm=%d xindex=%d xlen=%d", s.a, s.c, s.d, s.e)
+	case MsgInstallSnapshot:
+		return fmt.Sprintf("InstallSnapshot t=%d last=%d/%d bytes=%d", s.a, s.b, s.c, s.d)
+	case MsgInstallSnapshotReply:
+		return fmt.Sprintf("InstallSnapshotReply t=%d", s.a)
+	}
+	return "?"
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sumRV(a *raftapi.RequestVoteArgs) summary {
+	return summary{MsgRequestVote, a.Term, a.CandidateID, a.LastLogIndex, a.LastLogTerm, b2i(a.PreVote)}
+}
+func sumRVR(a *raftapi.RequestVoteReply) summary {
+	return summary{kind: MsgRequestVoteReply, a: a.Term, b: b2i(a.VoteGranted), e: b2i(a.PreVote)}
+}
+func sumAE(a *raftapi.AppendEntriesArgs) summary {
+	return summary{MsgAppendEntries, a.Term, a.PrevLogIndex, a.PrevLogTerm, len(a.Entries), a.LeaderCommit}
+}
+func sumAER(a *raftapi.AppendEntriesReply) summary {
+	return summary{MsgAppendEntriesReply, a.Term, b2i(a.Success), a.XTerm, a.XIndex, a.XLen}
+}
+func sumIS(a *raftapi.InstallSnapshotArgs) summary {
+	return summary{kind: MsgInstallSnapshot, a: a.Term, b: a.LastIncludedIndex, c: a.LastIncludedTerm, d: len(a.Data)}
+}
+func sumISR(a *raftapi.InstallSnapshotReply) summary {
+	return summary{kind: MsgInstallSnapshotReply, a: a.Term}
+}
+
+// encodeReply encodes the reply a handler filled in.
+func encodeReply(kind msgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) ([]byte, summary) {
+	switch kind {
+	case MsgRequestVoteReply:
+		return wire.AppendRequestVoteReply(nil, rv), sumRVR(rv)
+	case MsgAppendEntriesReply:
+		return wire.AppendAppendEntriesReply(nil, ae), sumAER(ae)
+	default:
+		return wire.AppendInstallSnapshotReply(nil, is), sumISR(is)
+	}
+}

@@ -1,0 +1,148 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/trace"
+	"github.com/raftlab/raftlab/wire"
+)
+
+// Faults recorded with a message.
+const (
+	faultNone uint8 = iota
+	faultDrop
+	faultCut
+	faultDup
+	faultLong
+)
+
+var faultNames = [...]string{"", "drop", "cut", "dup", "long-delay"}
+
+// send puts m on the wire: it is counted, then cut, dropped, delayed or
+// duplicated as the network says. Called during the sender's turn; the
+// message cannot arrive before the turn ends because every delay is
+// positive.
+func (c *Cluster) send(m *message) {
+	c.stats.sent(m)
+	if !c.links[m.from][m.to] {
+		c.stats.Cut++
+		c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: faultCut})
+		return
+	}
+	if c.net.DropRate > 0 && c.netR.Float64() < c.net.DropRate {
+		c.stats.Dropped++
+		c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: faultDrop})
+		return
+	}
+	copies := 1
+	fault := faultNone
+	if c.net.DupRate > 0 && c.netR.Float64() < c.net.DupRate {
+		copies = 2
+		fault = faultDup
+		c.stats.Duplicated++
+	}
+	for i := range copies {
+		d, long := c.delay()
+		if long && fault == faultNone {
+			fault = faultLong
+		}
+		if i == 0 {
+			c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: fault})
+		}
+		c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
+	}
+}
+
+// delay draws one message's delay: uniform in [DelayMin, DelayMax], or,
+// with probability LongDelayRate, uniform up to LongDelayMax.
+func (c *Cluster) delay() (time.Duration, bool) {
+	if c.net.LongDelayRate > 0 && c.netR.Float64() < c.net.LongDelayRate {
+		return 1 + time.Duration(c.netR.Int64N(int64(c.net.LongDelayMax)+1)), true
+	}
+	lo, hi := c.net.DelayMin, c.net.DelayMax
+	if hi <= lo {
+		return max(lo, 1), false
+	}
+	return lo + time.Duration(c.netR.Int64N(int64(hi-lo)+1)), false
+}
+
+// deliver hands an arrived message to its destination: a request runs the
+// handler in a turn and sends the reply back; a reply runs the callback of
+// the incarnation that made the call, if it is still alive.
+func (c *Cluster) deliver(sn *simNode, ev event) {
+	m := ev.msg
+	if !sn.up {
+		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "destination is down"})
+		return
+	}
+	if m.kind.isReply() && (m.call.inc != sn.inc) {
+		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "reply to a crashed incarnation"})
+		return
+	}
+	if sn.paused {
+		sn.held = append(sn.held, ev)
+		return
+	}
+	if !c.links[m.from][m.to] { // the link was cut while the message was in flight
+		c.stats.Cut++
+		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "link cut in flight"})
+		return
+	}
+	c.stats.delivered(m)
+	c.rec.add(record{at: c.now, kind: trace.KindDeliver, node: m.to, peer: m.from, sum: m.sum})
+	switch m.kind {
+	case MsgRequestVote:
+		var args raftapi.RequestVoteArgs
+		c.decode(m, wire.DecodeRequestVoteArgs(m.data, &args))
+		reply := raftapi.RequestVoteReply{}
+		c.turn(sn, turnRequestVote, m.from, func() { sn.node.RequestVote(m.from, &args, &reply) })
+		c.check.voteOnWire(sn.id, m.from, &args, &reply)
+		c.reply(sn, m, MsgRequestVoteReply, &reply, nil, nil)
+	case MsgAppendEntries:
+		var args raftapi.AppendEntriesArgs
+		c.decode(m, wire.DecodeAppendEntriesArgs(m.data, &args))
+		reply := raftapi.AppendEntriesReply{}
+		c.turn(sn, turnAppendEntries, m.from, func() { sn.node.AppendEntries(m.from, &args, &reply) })
+		c.reply(sn, m, MsgAppendEntriesReply, nil, &reply, nil)
+	case MsgInstallSnapshot:
+		var args raftapi.InstallSnapshotArgs
+		c.decode(m, wire.DecodeInstallSnapshotArgs(m.data, &args))
+		reply := raftapi.InstallSnapshotReply{}
+		c.turn(sn, turnInstallSnapshot, m.from, func() { sn.node.InstallSnapshot(m.from, &args, &reply) })
+		c.reply(sn, m, MsgInstallSnapshotReply, nil, nil, &reply)
+	case MsgRequestVoteReply:
+		var r raftapi.RequestVoteReply
+		c.decode(m, wire.DecodeRequestVoteReply(m.data, &r))
+		if m.call.onRV != nil {
+			c.turn(sn, turnRequestVoteReply, m.from, func() { m.call.onRV(&r) })
+		}
+	case MsgAppendEntriesReply:
+		var r raftapi.AppendEntriesReply
+		c.decode(m, wire.DecodeAppendEntriesReply(m.data, &r))
+		if m.call.onAE != nil {
+			c.turn(sn, turnAppendEntriesReply, m.from, func() { m.call.onAE(&r) })
+		}
+	case MsgInstallSnapshotReply:
+		var r raftapi.InstallSnapshotReply
+		c.decode(m, wire.DecodeInstallSnapshotReply(m.data, &r))
+		if m.call.onIS != nil {
+			c.turn(sn, turnInstallSnapshotReply, m.from, func() { m.call.onIS(&r) })
+		}
+	}
+	c.afterTurn(sn, false)
+}
+
+// reply sends the reply a handler filled in back to the caller. It leaves
+// after the handler's turn, like every message.
+func (c *Cluster) reply(sn *simNode, req *message, kind msgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) {
+	data, sum := encodeReply(kind, rv, ae, is)
+	c.send(&message{kind: kind, from: sn.id, to: req.from, data: data, call: req.call, sum: sum})
+}
+
+func (c *Cluster) decode(m *message, err error) {
+	if err != nil {
+		c.fail(&Failure{Kind: KindInternal, Rule: "wire", Message: fmt.Sprintf("%s from %d to %d: %v", m.kind, m.from, m.to, err)})
+	}
+}
