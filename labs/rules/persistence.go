@@ -1,0 +1,3 @@
+package rules
+
+func persistenceRules() []Rule { return nil }

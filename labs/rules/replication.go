@@ -1,0 +1,3 @@
+package rules
+
+func replicationRules() []Rule { return nil }

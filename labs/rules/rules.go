@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+// Stage names a lab stage; each rule test belongs to the first stage where
+// it applies.
+type Stage string
+
+// The lab stages, in the order students meet them.
+const (
+	Election    Stage = "election"
+	Replication Stage = "replication"
+	Persistence Stage = "persistence"
+	Snapshots   Stage = "snapshots"
+)
+
+// TB is the part of [testing.TB] the rules use. *testing.T implements it;
+// so can a recorder that captures failures (FailNow and Fatalf must stop
+// the calling goroutine, as testing.T's do, for example with
+// runtime.Goexit).
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	FailNow()
+	Logf(format string, args ...any)
+	Name() string
+	Cleanup(func())
+}
+
+// Rule is one rule-level test.
+type Rule struct {
+	Name  string // test name, e.g. "AppendEntries_Rule3_ConflictTruncatesOnlyOnRealConflict"
+	Stage Stage  // first lab stage where the rule applies
+	// Paper is where the rule is written, e.g.
+	// "Figure 2, RequestVote receiver rule 2 (§5.2, §5.4.1)". Every
+	// failure message of the rule starts with it.
+	Paper string
+	// Run runs the test against the implementation f.
+	Run func(t TB, f raftapi.Factory)
+}
+
+type ruleFunc func(t TB, f raftapi.Factory)
+
+// ruleT carries the rule's citation to the harness.
+type ruleT struct {
+	TB
+	paper string
+}
+
+func rule(name string, stage Stage, paper string, fn ruleFunc) Rule {
+	return Rule{
+		Name:  name,
+		Stage: stage,
+		Paper: paper,
+		Run: func(t TB, f raftapi.Factory) {
+			t.Helper()
+			fn(&ruleT{TB: t, paper: paper}, f)
+		},
+	}
+}
+
+// All returns every rule, in a fixed order: by stage, then as the paper
+// lists them.
+func All() []Rule {
+	var all []Rule
+	all = append(all, electionRules()...)
+	all = append(all, replicationRules()...)
+	all = append(all, persistenceRules()...)
+	all = append(all, snapshotRules()...)
+	return all
+}
+
+// Run runs each rule of the given stages (of all stages if none is given)
+// against f, as a subtest named after the rule, with the test attribute
+// "rule" set to the rule's place in the paper.
+func Run(t *testing.T, f raftapi.Factory, stages ...Stage) {
+	t.Helper()
+	want := make(map[Stage]bool, len(stages))
+	for _, s := range stages {
+		want[s] = true
+	}
+	for _, r := range All() {
+		if len(stages) > 0 && !want[r.Stage] {
+			continue
+		}
+		t.Run(r.Name, func(t *testing.T) {
+			t.Attr("rule", r.Paper)
+			r.Run(t, f)
+		})
+	}
+}
