@@ -199,15 +199,16 @@ func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
 	normal = true
 }
 
-// afterTurn runs the checkers on sn's new state.
-func (c *Cluster) afterTurn(sn *simNode, tick bool) {
+// afterTurn runs the checkers on sn's new state. logTurn says whether the
+// turn was one that changes logs in a correct implementation.
+func (c *Cluster) afterTurn(sn *simNode, tick, logTurn bool) {
 	if f := c.async.Load(); f != nil {
 		c.fail(f)
 	}
 	if !sn.up { // a turn cannot crash its own node, but be defensive
 		return
 	}
-	c.check.afterTurn(sn, tick)
+	c.check.afterTurn(sn, tick, logTurn)
 }
 
 // step runs the next event. It reports false when the agenda is empty.
@@ -233,7 +234,7 @@ func (c *Cluster) step() bool {
 			return true
 		}
 		c.turn(sn, turnTick, -1, sn.node.Tick)
-		c.afterTurn(sn, true)
+		c.afterTurn(sn, true, false)
 	case evDeliver:
 		c.deliver(sn, ev)
 	case evSnapshot:
@@ -246,7 +247,7 @@ func (c *Cluster) step() bool {
 		}
 		c.rec.add(record{at: c.now, kind: trace.KindSnapshot, node: sn.id, peer: -1, n: ev.index})
 		c.turn(sn, turnSnapshot, -1, func() { sn.node.Snapshot(ev.index, ev.data) })
-		c.afterTurn(sn, false)
+		c.afterTurn(sn, false, true)
 	}
 	return true
 }

@@ -131,7 +131,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 			c.turn(sn, turnInstallSnapshotReply, m.from, func() { m.call.onIS(&r) })
 		}
 	}
-	c.afterTurn(sn, false)
+	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
 }
 
 // reply sends the reply a handler filled in back to the caller. It leaves

@@ -245,7 +245,7 @@ func (c *Cluster) Start(i int, cmd []byte) (index, term int, isLeader bool) {
 		c.stats.started(index, c.now)
 		c.rec.add(record{at: c.now, kind: trace.KindStart, node: i, peer: -1, n: index, m: term})
 	}
-	c.afterTurn(sn, false)
+	c.afterTurn(sn, false, true)
 	return index, term, isLeader
 }
 
