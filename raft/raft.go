@@ -121,7 +121,7 @@ type node struct {
 	prs           []progress
 	quorumElapsed int
 
-	dirty   bool  // persistent state changed in this turn
+	dirty   bool   // persistent state changed in this turn
 	buf     []byte // encoding buffer, reused by every save
 	scratch []int  // for the commit rule
 }
