@@ -1,0 +1,280 @@
+package raft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+func ents(terms ...int) []raftapi.Entry {
+	es := make([]raftapi.Entry, len(terms))
+	for k, t := range terms {
+		es[k] = raftapi.Entry{Term: t, Command: []byte{byte(100 + k)}}
+	}
+	return es
+}
+
+// The follower's side of AppendEntries: the receiver rules and the hints,
+// exactly as raftapi.AppendEntriesReply defines them (Figure 2, §5.3).
+func TestAppendEntriesReceiver(t *testing.T) {
+	type log struct {
+		snapIndex, snapTerm int
+		terms               []int
+	}
+	plain := log{terms: []int{1, 1, 2, 2, 3}} // indexes 1..5
+	snap := log{snapIndex: 3, snapTerm: 2, terms: []int{2, 3}}
+	tests := []struct {
+		name       string
+		log        log
+		commit     int
+		args       raftapi.AppendEntriesArgs
+		want       raftapi.AppendEntriesReply
+		wantTerms  []int
+		wantCommit int
+	}{
+		{name: "older term", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 2, PrevLogIndex: 5, PrevLogTerm: 3},
+			want: raftapi.AppendEntriesReply{Term: 3, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms},
+		{name: "too short", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 7, PrevLogTerm: 3},
+			want: raftapi.AppendEntriesReply{Term: 3, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms},
+		{name: "conflict at prev", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 4, PrevLogIndex: 4, PrevLogTerm: 3},
+			want: raftapi.AppendEntriesReply{Term: 4, XTerm: 2, XIndex: 3, XLen: 6}, wantTerms: plain.terms},
+		{name: "append", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 4, PrevLogIndex: 5, PrevLogTerm: 3, Entries: ents(4, 4)},
+			want: raftapi.AppendEntriesReply{Term: 4, Success: true, XTerm: -1, XIndex: -1, XLen: 8}, wantTerms: []int{1, 1, 2, 2, 3, 4, 4}},
+		{name: "truncate at a real conflict", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 4, PrevLogIndex: 2, PrevLogTerm: 1, Entries: ents(2, 4)},
+			want: raftapi.AppendEntriesReply{Term: 4, Success: true, XTerm: -1, XIndex: -1, XLen: 5}, wantTerms: []int{1, 1, 2, 4}},
+		{name: "stale request keeps later entries", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 1, PrevLogTerm: 1, Entries: ents(1, 2)},
+			want: raftapi.AppendEntriesReply{Term: 3, Success: true, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms},
+		{name: "commit up to the last new entry only", log: plain, commit: 1,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 2, PrevLogTerm: 1, Entries: ents(2), LeaderCommit: 5},
+			want: raftapi.AppendEntriesReply{Term: 3, Success: true, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms, wantCommit: 3},
+		{name: "heartbeat commits up to prev", log: plain,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 4, PrevLogTerm: 2, LeaderCommit: 5},
+			want: raftapi.AppendEntriesReply{Term: 3, Success: true, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms, wantCommit: 4},
+		{name: "commit never goes back", log: plain, commit: 4,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 5},
+			want: raftapi.AppendEntriesReply{Term: 3, Success: true, XTerm: -1, XIndex: -1, XLen: 6}, wantTerms: plain.terms, wantCommit: 4},
+		{name: "prev inside the snapshot", log: snap, commit: 3,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 2, PrevLogTerm: 1, Entries: ents(2, 2, 3)},
+			want: raftapi.AppendEntriesReply{Term: 3, XTerm: -1, XIndex: -1, XLen: 4}, wantTerms: snap.terms, wantCommit: 3},
+		{name: "prev at the snapshot", log: snap, commit: 3,
+			args: raftapi.AppendEntriesArgs{Term: 3, PrevLogIndex: 3, PrevLogTerm: 2, Entries: ents(2, 3, 3)},
+			want: raftapi.AppendEntriesReply{Term: 3, Success: true, XTerm: -1, XIndex: -1, XLen: 7}, wantTerms: []int{2, 3, 3}, wantCommit: 3},
+		{name: "conflict after the snapshot", log: snap, commit: 3,
+			args: raftapi.AppendEntriesArgs{Term: 4, PrevLogIndex: 5, PrevLogTerm: 4},
+			want: raftapi.AppendEntriesReply{Term: 4, XTerm: 3, XIndex: 5, XLen: 6}, wantTerms: snap.terms, wantCommit: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n, e := newTestNode(t, 3, Options{})
+			withLog(n, tc.log.snapIndex, tc.log.snapTerm, tc.log.terms...)
+			n.commitIndex, n.lastApplied = max(tc.commit, n.log.snapIndex), max(tc.commit, n.log.snapIndex)
+			var r raftapi.AppendEntriesReply
+			n.AppendEntries(1, &tc.args, &r)
+			assert.Equal(t, tc.want, r)
+			assert.Equal(t, tc.wantTerms, termsOf(n))
+			assert.Equal(t, max(tc.wantCommit, tc.commit, tc.log.snapIndex), n.commitIndex)
+			assert.Equal(t, n.commitIndex, n.lastApplied, "applied at the end of the turn")
+			assert.Len(t, e.applied, n.commitIndex-max(tc.commit, tc.log.snapIndex))
+			if tc.args.Term >= 3 {
+				assert.Equal(t, tc.args.LeaderID, n.leader)
+			}
+		})
+	}
+}
+
+// The leader's side of fast backup, as raftapi.AppendEntriesReply
+// defines it (§5.3).
+func TestNextIndexFromHint(t *testing.T) {
+	n, _ := newTestNode(t, 3, Options{})
+	// Leader log: indexes 1..10 with terms 1 1 1 4 4 5 5 6 6 6.
+	withLog(n, 0, 0, 1, 1, 1, 4, 4, 5, 5, 6, 6, 6)
+	compacted, _ := newTestNode(t, 3, Options{})
+	// The same log with 1..6 compacted: indexes 7..10, terms 5 6 6 6.
+	withLog(compacted, 6, 5, 5, 6, 6, 6)
+	tests := []struct {
+		name string
+		n    *node
+		r    raftapi.AppendEntriesReply
+		want int
+	}{
+		{name: "follower too short", n: n, r: raftapi.AppendEntriesReply{XTerm: -1, XIndex: -1, XLen: 4}, want: 4},
+		{name: "leader lacks XTerm", n: n, r: raftapi.AppendEntriesReply{XTerm: 2, XIndex: 2, XLen: 9}, want: 2},
+		{name: "leader has XTerm", n: n, r: raftapi.AppendEntriesReply{XTerm: 4, XIndex: 4, XLen: 9}, want: 6},
+		{name: "leader has XTerm at its end", n: n, r: raftapi.AppendEntriesReply{XTerm: 6, XIndex: 8, XLen: 12}, want: 11},
+		{name: "XTerm is the snapshot's term", n: compacted, r: raftapi.AppendEntriesReply{XTerm: 5, XIndex: 6, XLen: 9}, want: 8},
+		{name: "XTerm compacted away", n: compacted, r: raftapi.AppendEntriesReply{XTerm: 4, XIndex: 4, XLen: 9}, want: 4},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, tc.n.nextIndexFromHint(&tc.r), tc.name)
+	}
+}
+
+// A leader sends each new entry to each follower once, pipelined, and does
+// not resend before a reply or retryTicks (no RPC storms).
+func TestLeaderSendsEachEntryOnce(t *testing.T) {
+	n, e := newTestNode(t, 3, Options{})
+	lead(t, n, e, 2)
+	var out []sent
+	for i := range 5 {
+		idx, term, ok := n.Start([]byte{byte(i)})
+		require.True(t, ok)
+		assert.Equal(t, i+1, idx)
+		assert.Equal(t, 2, term)
+		s := take(e)
+		require.Len(t, s, 2, "one AppendEntries per follower per Start")
+		for _, m := range s {
+			require.Len(t, m.ae.Entries, 1)
+			assert.Equal(t, i, m.ae.PrevLogIndex)
+		}
+		out = append(out, s...)
+		n.Tick()
+		assert.Empty(t, take(e), "nothing resent while replies are pending")
+	}
+	// Acknowledge everything, out of order and twice.
+	for k := len(out) - 1; k >= 0; k-- {
+		out[k].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+		out[k].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	}
+	assert.Equal(t, []int{5, 5, 5}, n.matchIndex)
+	assert.Equal(t, 5, n.commitIndex)
+	assert.Empty(t, take(e))
+	n.Tick()
+	s := take(e)
+	require.Len(t, s, 2, "the new commit index goes out at the next tick")
+	for _, m := range s {
+		assert.Empty(t, m.ae.Entries)
+		assert.Equal(t, 5, m.ae.LeaderCommit)
+	}
+	for range heartbeatTicks - 1 {
+		n.Tick()
+	}
+	assert.Empty(t, take(e))
+	n.Tick()
+	assert.Len(t, take(e), 2, "then a heartbeat per heartbeat interval")
+}
+
+// matchIndex comes from the acknowledged request, not from the leader's
+// log when the reply arrives, and never goes back (§5.3, Figure 2).
+func TestMatchIndexFromRequest(t *testing.T) {
+	n, e := newTestNode(t, 3, Options{})
+	lead(t, n, e, 2)
+	n.Start([]byte("a"))
+	first := take(e)
+	n.Start([]byte("b"))
+	n.Start([]byte("c"))
+	take(e)
+	first[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	assert.Equal(t, 1, n.matchIndex[first[0].to])
+	assert.Equal(t, 1, n.commitIndex, "the leader and one follower are a majority of three")
+	// A later rejection of an old request is stale.
+	first[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, XTerm: -1, XIndex: -1, XLen: 1})
+	assert.Equal(t, 1, n.matchIndex[first[0].to])
+	assert.False(t, n.prs[first[0].to].probing)
+	// A reply from an older term's request is ignored; a higher term
+	// deposes the leader.
+	first[1].aeOK(&raftapi.AppendEntriesReply{Term: 5})
+	assert.Equal(t, raftapi.Follower, n.role)
+	assert.Equal(t, 5, n.term)
+	assert.Equal(t, raftapi.None, n.votedFor)
+}
+
+// A rejection moves nextIndex by the hints and probes again, one request
+// at a time.
+func TestLeaderBacktracks(t *testing.T) {
+	n, e := newTestNode(t, 3, Options{})
+	withLog(n, 0, 0, 1, 1, 1, 4, 4, 5, 5, 6, 6, 6)
+	n.term = 6
+	n.startElection()
+	n.finish()
+	for _, s := range take(e) {
+		s.rvOK(&raftapi.RequestVoteReply{Term: 7, VoteGranted: true})
+	}
+	probes := take(e)
+	require.Len(t, probes, 2)
+	p := probes[0]
+	assert.Equal(t, 10, p.ae.PrevLogIndex)
+	assert.Empty(t, p.ae.Entries)
+	// The follower has 1 1 1 4 4 4 4 (term 4 runs from index 4).
+	p.aeOK(&raftapi.AppendEntriesReply{Term: 7, XTerm: -1, XIndex: -1, XLen: 8})
+	s := take(e)
+	require.Len(t, s, 1)
+	assert.Equal(t, 7, s[0].ae.PrevLogIndex)
+	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 7, XTerm: 4, XIndex: 4, XLen: 8})
+	s = take(e)
+	require.Len(t, s, 1)
+	assert.Equal(t, 5, s[0].ae.PrevLogIndex, "one past the leader's last entry of term 4")
+	assert.Len(t, s[0].ae.Entries, 5)
+	n.Tick()
+	assert.Empty(t, take(e), "one probe at a time")
+	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 7, Success: true})
+	assert.Equal(t, 10, n.matchIndex[p.to])
+	assert.Equal(t, 0, n.commitIndex, "Figure 8: no commit of earlier terms by counting")
+	n.Start([]byte("x"))
+	out := take(e)
+	require.Len(t, out, 1, "the other follower's probe is still outstanding")
+	out[0].aeOK(&raftapi.AppendEntriesReply{Term: 7, Success: true})
+	assert.Equal(t, 11, n.commitIndex, "an entry of the current term commits the earlier ones")
+	assert.Len(t, e.applied, 11)
+}
+
+// Lost pipelined requests are resent after retryTicks, from matchIndex.
+func TestLeaderRetriesLostEntries(t *testing.T) {
+	n, e := newTestNode(t, 2, Options{})
+	lead(t, n, e, 2)
+	for i := range 3 {
+		n.Start([]byte{byte(i)})
+	}
+	require.Len(t, take(e), 3) // all lost
+	for range retryTicks - 1 {
+		n.Tick()
+	}
+	assert.Empty(t, take(e))
+	n.Tick()
+	s := take(e)
+	require.Len(t, s, 1)
+	assert.Equal(t, 0, s[0].ae.PrevLogIndex)
+	assert.Len(t, s[0].ae.Entries, 3)
+	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	assert.Equal(t, 3, n.commitIndex)
+}
+
+// Batching: a far-behind follower gets entries in capped batches.
+func TestLeaderBatches(t *testing.T) {
+	n, e := newTestNode(t, 2, Options{})
+	lead(t, n, e, 2)
+	n.prs[1].probing = true
+	for range 200 {
+		n.log.append(2, []byte("x"))
+	}
+	n.prs[1].wantSend = true
+	n.finish()
+	s := take(e)
+	require.Len(t, s, 1)
+	assert.Len(t, s[0].ae.Entries, maxBatchEntries)
+	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	s = take(e)
+	require.Len(t, s, 3, "the rest, pipelined")
+	assert.Len(t, s[0].ae.Entries, maxBatchEntries)
+	assert.Len(t, s[1].ae.Entries, maxBatchEntries)
+	assert.Len(t, s[2].ae.Entries, 200-3*maxBatchEntries)
+}
+
+// Inspect does not allocate for a follower.
+func TestInspectCheap(t *testing.T) {
+	n, _ := newTestNode(t, 3, Options{})
+	withLog(n, 0, 0, 1, 1, 2)
+	allocs := testing.AllocsPerRun(100, func() {
+		_ = n.Inspect()
+		_ = n.InspectLog()
+	})
+	assert.Zero(t, allocs)
+}
