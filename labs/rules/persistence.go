@@ -1,3 +1,139 @@
 package rules
 
-func persistenceRules() []Rule { return nil }
+import (
+	"fmt"
+
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+func persistenceRules() []Rule {
+	return []Rule{
+		rule("Persistence_SavedByEndOfEveryTurn", Persistence,
+			"Figure 2, Persistent state on all servers (updated on stable storage before responding to RPCs); raftapi: persistence point = end of turn", testEveryTurn),
+		rule("Persistence_GrantedVoteSurvivesCrash", Persistence,
+			"Figure 2, Persistent state: votedFor (§5.2: each server votes for at most one candidate in a given term)", testVoteSurvives),
+		rule("Persistence_AdoptedTermSurvivesCrash", Persistence,
+			"Figure 2, Persistent state: currentTerm (§5.1)", testTermSurvives),
+		rule("Persistence_AcknowledgedEntriesSurviveCrash", Persistence,
+			"Figure 2, Persistent state: log[] (§5.3: an entry acknowledged to the leader may count toward a commit)", testEntriesSurvive),
+		rule("Persistence_CandidateAndLeaderStateSurvivesCrash", Persistence,
+			"Figure 2, Persistent state: currentTerm, votedFor (the candidate's own vote) and log[] (entries from Start); §5.2: servers start up as followers", testCandidateLeaderSurvive),
+		rule("Restart_CommitAndAppliedStartOver", Persistence,
+			"Figure 2, Volatile state on all servers: commitIndex and lastApplied start at 0 (raftapi, 'The service': at the snapshot's index, 0 without one)", testRestartVolatile),
+	}
+}
+
+func testEveryTurn(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	h.everyTurn = true
+	h.requestVote(1, raftapi.RequestVoteArgs{Term: 1, CandidateID: 1})
+	h.appendEntries(1, raftapi.AppendEntriesArgs{Term: 2, LeaderID: 1, Entries: ents(0, 1, 2)})
+	h.appendEntries(2, raftapi.AppendEntriesArgs{Term: 3, LeaderID: 2, PrevLogIndex: 1, PrevLogTerm: 1, Entries: ents(1, 3, 3)})
+	h.appendEntries(1, raftapi.AppendEntriesArgs{Term: 2, LeaderID: 1, Entries: ents(0, 1, 2)})
+	h.requestVote(1, raftapi.RequestVoteArgs{Term: 4, CandidateID: 1, LastLogIndex: 1, LastLogTerm: 1})
+	T := h.becomeLeader()
+	h.start(string(cmd(T, 4)))
+	h.start(string(cmd(T, 5)))
+	h.tickN(3)
+	h.requestVote(2, raftapi.RequestVoteArgs{Term: T + 1, CandidateID: 2, LastLogIndex: 5, LastLogTerm: T})
+	h.appendEntries(2, raftapi.AppendEntriesArgs{Term: T + 1, LeaderID: 2, PrevLogIndex: 3, PrevLogTerm: 3, Entries: ents(3, T+1)})
+}
+
+func testVoteSurvives(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	r := h.requestVote(1, raftapi.RequestVoteArgs{Term: 1, CandidateID: 1})
+	h.must(r.VoteGranted, "setup: a fresh node refused RequestVote(term 1, candidate 1, last log 0/0)")
+	h.crashAndRestart()
+	rv := raftapi.RequestVoteArgs{Term: 1, CandidateID: 2}
+	r = h.requestVote(2, rv)
+	h.check(!r.VoteGranted, "a node that granted its term-1 vote to candidate 1, crashed and restarted, granted RequestVote(%s): two votes in one term", fmtRV(rv))
+	rv = raftapi.RequestVoteArgs{Term: 1, CandidateID: 1}
+	r = h.requestVote(1, rv)
+	h.check(r.VoteGranted, "after a restart, a node that had voted for candidate 1 in term 1 refused the same candidate's RequestVote(%s); votedFor is still 1", fmtRV(rv))
+}
+
+func testTermSurvives(t TB, f raftapi.Factory) {
+	cases := []struct {
+		name string
+		run  func(h *harness) int
+	}{
+		{"from an AppendEntries request", func(h *harness) int {
+			h.appendEntries(1, raftapi.AppendEntriesArgs{Term: 5, LeaderID: 1})
+			return 5
+		}},
+		{"from a RequestVote it refuses", func(h *harness) int {
+			h.follow(1, 1, []int{1, 1}, 0)
+			h.requestVote(2, raftapi.RequestVoteArgs{Term: 7, CandidateID: 2})
+			return 7
+		}},
+		{"from a RequestVote reply", func(h *harness) int {
+			rvs := h.waitElection("the node starting an election")
+			h.replyRV(rvs[0], raftapi.RequestVoteReply{Term: rvs[0].args.Term + 4})
+			return rvs[0].args.Term + 4
+		}},
+		{"from an AppendEntries reply", func(h *harness) int {
+			m := h.mark()
+			T := h.becomeLeader()
+			ae := h.nextAE(m, 1, "the new leader sending AppendEntries to 1")
+			h.replyAE(ae, raftapi.AppendEntriesReply{Term: T + 3, XTerm: -1, XIndex: -1, XLen: 1})
+			return T + 3
+		}},
+	}
+	for _, c := range cases {
+		h := newHarness(t, f, 0, 3)
+		T := c.run(h)
+		h.must(h.inspect().Term == T, "%s: the node's term is %d, want %d (Figure 2, All Servers: adopt a higher term)", c.name, h.inspect().Term, T)
+		h.crashAndRestart()
+		rv := raftapi.RequestVoteArgs{Term: T - 1, CandidateID: 2, LastLogIndex: 9, LastLogTerm: T - 1}
+		r := h.requestVote(2, rv)
+		h.check(!r.VoteGranted && r.Term == T, "%s: after adopting term %d, a crash and a restart, the node answered RequestVote(%s) with Term %d, VoteGranted %v; want Term %d, false", c.name, T, fmtRV(rv), r.Term, r.VoteGranted, T)
+	}
+}
+
+func testEntriesSurvive(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	h.follow(1, 2, []int{1, 1, 2}, 0)
+	h.crashAndRestart()
+	a := raftapi.AppendEntriesArgs{Term: 3, LeaderID: 2, PrevLogIndex: 2, PrevLogTerm: 1, Entries: ents(2, 3)}
+	r := h.appendEntries(2, a)
+	h.must(r.Success, "after a restart, AppendEntries(%s) was refused (%s); the log [1 1 2] should have survived", fmtAE(a), fmtAEReply(r))
+	h.crashAndRestart()
+	h.wantLog(fmt.Sprintf("AppendEntries(%s), a crash and a restart,", fmtAE(a)), []int{1, 1, 3}, "the truncated and extended log must be what was saved")
+	a = raftapi.AppendEntriesArgs{Term: 3, LeaderID: 2, PrevLogIndex: 3, PrevLogTerm: 3, LeaderCommit: 3}
+	r = h.appendEntries(2, a)
+	h.check(r.Success, "after restarts, AppendEntries(%s) was refused (%s)", fmtAE(a), fmtAEReply(r))
+	h.waitApplied(3, "leaderCommit 3 after a restart")
+	h.wantApplied(map[int]int{1: 1, 2: 1, 3: 3}, 1, 3, "after the restarts and leaderCommit 3")
+}
+
+func testCandidateLeaderSurvive(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	rvs := h.waitElection("the node starting an election")
+	T := rvs[0].args.Term
+	h.crashAndRestart()
+	rv := raftapi.RequestVoteArgs{Term: T, CandidateID: 2}
+	r := h.requestVote(2, rv)
+	h.check(!r.VoteGranted, "a candidate of term %d (which voted for itself) crashed, restarted and then granted RequestVote(%s): two votes in term %d", T, fmtRV(rv), T)
+
+	h = newHarness(t, f, 0, 3)
+	T = h.becomeLeader()
+	idx, _, _ := h.start("x")
+	h.crashAndRestart()
+	v := h.logView()
+	h.check(idx == 1 && len(v.Terms) == 1 && v.Terms[0] == T && string(v.Commands[0]) == "x",
+		"a leader of term %d appended \"x\" at %d by Start, crashed and restarted with log terms %v, commands %s; want [%d], [\"x\"]", T, idx, v.Terms, fmtCmds(v.Commands), T)
+}
+
+func testRestartVolatile(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	terms := []int{1, 1, 1}
+	h.follow(1, 1, terms, 3)
+	h.waitApplied(3, "leaderCommit 3")
+	h.crashAndRestart()
+	h.tickN(3)
+	h.wantAppliedSeq(nil, "a restarted node before it learns of any commit (no snapshot)")
+	a := raftapi.AppendEntriesArgs{Term: 1, LeaderID: 1, PrevLogIndex: 3, PrevLogTerm: 1, LeaderCommit: 3}
+	h.appendEntries(1, a)
+	h.waitApplied(3, "leaderCommit 3 after a restart")
+	h.wantApplied(termsMap(terms), 1, 3, fmt.Sprintf("a restarted node (without a snapshot, so its service restarts empty) after AppendEntries(%s)", fmtAE(a)))
+}

@@ -230,10 +230,25 @@ func testAERule5(t TB, f raftapi.Factory) {
 // commands at indexes from..to, in order, with the tests' commands.
 func (h *harness) wantApplied(terms map[int]int, from, to int, ctx string) {
 	h.t.Helper()
-	var want, got []string
+	var want []string
 	for i := from; i <= to; i++ {
-		want = append(want, fmt.Sprintf("command %q index %d term %d", cmd(terms[i], i), i, terms[i]))
+		want = append(want, appliedCmd(terms[i], i))
 	}
+	h.wantAppliedSeq(want, ctx)
+}
+
+func appliedCmd(term, index int) string {
+	return fmt.Sprintf("command %q index %d term %d", cmd(term, index), index, term)
+}
+
+func appliedSnap(index, term int, data string) string {
+	return fmt.Sprintf("snapshot %q index %d term %d", data, index, term)
+}
+
+// wantAppliedSeq checks everything the current incarnation applied.
+func (h *harness) wantAppliedSeq(want []string, ctx string) {
+	h.t.Helper()
+	var got []string
 	for _, m := range h.appliedNow() {
 		switch {
 		case m.CommandValid && m.SnapshotValid:
@@ -241,12 +256,12 @@ func (h *harness) wantApplied(terms map[int]int, from, to int, ctx string) {
 		case m.CommandValid:
 			got = append(got, fmt.Sprintf("command %q index %d term %d", m.Command, m.CommandIndex, m.CommandTerm))
 		case m.SnapshotValid:
-			got = append(got, fmt.Sprintf("snapshot index %d term %d", m.SnapshotIndex, m.SnapshotTerm))
+			got = append(got, appliedSnap(m.SnapshotIndex, m.SnapshotTerm, string(m.Snapshot)))
 		default:
 			got = append(got, "an ApplyMsg with neither CommandValid nor SnapshotValid")
 		}
 	}
-	h.check(slices.Equal(got, want), "%s: the node applied\n\t%v\nbut should have applied, in order, without gaps or repeats,\n\t%v", ctx, got, want)
+	h.check(slices.Equal(got, want), "%s: the node applied\n\t%q\nbut should have applied, in order, without gaps or repeats,\n\t%q", ctx, got, want)
 }
 
 func termsMap(terms []int) map[int]int {
