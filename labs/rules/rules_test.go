@@ -1,0 +1,363 @@
+package rules_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/labs/rules"
+	"github.com/raftlab/raftlab/raft"
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+// recorder is a rules.TB that records failures instead of reporting them,
+// so that a test can assert that a rule fails.
+type recorder struct {
+	mu       sync.Mutex
+	name     string
+	failed   bool
+	msgs     []string
+	cleanups []func()
+}
+
+func (r *recorder) Helper()                   {}
+func (r *recorder) Name() string              { return r.name }
+func (r *recorder) Logf(string, ...any)       {}
+func (r *recorder) Cleanup(f func())          { r.mu.Lock(); r.cleanups = append(r.cleanups, f); r.mu.Unlock() }
+func (r *recorder) Fatalf(f string, a ...any) { r.Errorf(f, a...); r.FailNow() }
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = true
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) FailNow() {
+	r.mu.Lock()
+	r.failed = true
+	r.mu.Unlock()
+	runtime.Goexit()
+}
+
+// runRule runs rl against f in a goroutine of its own (FailNow ends it)
+// and returns what it recorded.
+func runRule(rl rules.Rule, f raftapi.Factory) *recorder {
+	r := &recorder{name: rl.Name}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rl.Run(r, f)
+	}()
+	<-done
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	return r
+}
+
+func ruleByName(t *testing.T, name string) rules.Rule {
+	t.Helper()
+	for _, r := range rules.All() {
+		if r.Name == name {
+			return r
+		}
+	}
+	require.FailNow(t, "no rule named "+name)
+	return rules.Rule{}
+}
+
+func TestAllIsWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	stages := []rules.Stage{rules.Election, rules.Replication, rules.Persistence, rules.Snapshots}
+	last := 0
+	for _, r := range rules.All() {
+		assert.False(t, seen[r.Name], "duplicate rule name %s", r.Name)
+		seen[r.Name] = true
+		assert.NotEmpty(t, r.Paper, r.Name)
+		assert.NotNil(t, r.Run, r.Name)
+		i := -1
+		for j, s := range stages {
+			if s == r.Stage {
+				i = j
+			}
+		}
+		require.GreaterOrEqual(t, i, 0, "rule %s has unknown stage %q", r.Name, r.Stage)
+		assert.GreaterOrEqual(t, i, last, "rule %s (stage %s) is out of stage order", r.Name, r.Stage)
+		last = i
+	}
+}
+
+// TestRecorderPassesReference checks, through the recorder, that the
+// reference passes every rule: the recorder itself reports no false
+// failures.
+func TestRecorderPassesReference(t *testing.T) {
+	for _, rl := range rules.All() {
+		r := runRule(rl, raft.New)
+		assert.False(t, r.failed, "%s failed against the reference: %v", rl.Name, r.msgs)
+	}
+}
+
+// ---- deliberately broken implementations ----
+
+// envWrap lets a mutant change what the node's Env does.
+type envWrap struct {
+	raftapi.Env
+	save  func(inner raftapi.Persister, state, snap []byte) // nil: forward
+	apply func(inner raftapi.Env, m raftapi.ApplyMsg)       // nil: forward
+	sendA func(inner raftapi.Env, to int, a *raftapi.AppendEntriesArgs, cb func(*raftapi.AppendEntriesReply))
+}
+
+func (e *envWrap) Persister() raftapi.Persister {
+	p := e.Env.Persister()
+	if e.save == nil {
+		return p
+	}
+	return persWrap{p, e.save}
+}
+
+func (e *envWrap) Apply(m raftapi.ApplyMsg) {
+	if e.apply != nil {
+		e.apply(e.Env, m)
+		return
+	}
+	e.Env.Apply(m)
+}
+
+func (e *envWrap) SendAppendEntries(to int, a *raftapi.AppendEntriesArgs, cb func(*raftapi.AppendEntriesReply)) {
+	if e.sendA != nil {
+		e.sendA(e.Env, to, a, cb)
+		return
+	}
+	e.Env.SendAppendEntries(to, a, cb)
+}
+
+func (e *envWrap) Rand() *rand.Rand { return e.Env.Rand() }
+
+type persWrap struct {
+	raftapi.Persister
+	save func(inner raftapi.Persister, state, snap []byte)
+}
+
+func (p persWrap) Save(state, snap []byte) { p.save(p.Persister, state, snap) }
+
+// withEnv returns raft.New with the Env changed by mod.
+func withEnv(mod func(e *envWrap)) raftapi.Factory {
+	return func(me, peers int, env raftapi.Env) raftapi.Node {
+		w := &envWrap{Env: env}
+		mod(w)
+		return raft.New(me, peers, w)
+	}
+}
+
+// nodeWrap lets a mutant change what the node does.
+type nodeWrap struct {
+	raftapi.Node
+	env   raftapi.Env
+	first bool
+	rv    func(n raftapi.Node, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply)
+	ae    func(n raftapi.Node, from int, a *raftapi.AppendEntriesArgs, r *raftapi.AppendEntriesReply)
+	start func(n raftapi.Node, cmd []byte) (int, int, bool)
+	get   func(w *nodeWrap) (int, bool)
+	turn  func(w *nodeWrap) // at the start of every turn
+}
+
+func (w *nodeWrap) begin() {
+	if w.turn != nil {
+		w.turn(w)
+	}
+}
+
+func (w *nodeWrap) Tick() { w.begin(); w.Node.Tick() }
+
+func (w *nodeWrap) RequestVote(from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+	w.begin()
+	if w.rv != nil {
+		w.rv(w.Node, from, a, r)
+		return
+	}
+	w.Node.RequestVote(from, a, r)
+}
+
+func (w *nodeWrap) AppendEntries(from int, a *raftapi.AppendEntriesArgs, r *raftapi.AppendEntriesReply) {
+	w.begin()
+	if w.ae != nil {
+		w.ae(w.Node, from, a, r)
+		return
+	}
+	w.Node.AppendEntries(from, a, r)
+}
+
+func (w *nodeWrap) InstallSnapshot(from int, a *raftapi.InstallSnapshotArgs, r *raftapi.InstallSnapshotReply) {
+	w.begin()
+	w.Node.InstallSnapshot(from, a, r)
+}
+
+func (w *nodeWrap) Start(cmd []byte) (int, int, bool) {
+	w.begin()
+	if w.start != nil {
+		return w.start(w.Node, cmd)
+	}
+	return w.Node.Start(cmd)
+}
+
+func (w *nodeWrap) Snapshot(index int, snap []byte) { w.begin(); w.Node.Snapshot(index, snap) }
+
+func (w *nodeWrap) GetState() (int, bool) {
+	if w.get != nil {
+		return w.get(w)
+	}
+	return w.Node.GetState()
+}
+
+// withNode returns raft.New with the node changed by mod.
+func withNode(mod func(w *nodeWrap)) raftapi.Factory {
+	return func(me, peers int, env raftapi.Env) raftapi.Node {
+		w := &nodeWrap{Node: raft.New(me, peers, env), env: env, first: true}
+		mod(w)
+		return w
+	}
+}
+
+func TestBrokenImplementationsFail(t *testing.T) {
+	cases := []struct {
+		name     string
+		f        raftapi.Factory
+		mustFail []string
+		msg      string // every failure message of mustFail contains this
+	}{
+		{
+			name: "never persists",
+			f: withEnv(func(e *envWrap) {
+				e.save = func(raftapi.Persister, []byte, []byte) {}
+			}),
+			mustFail: []string{
+				"Persistence_SavedByEndOfEveryTurn", "Persistence_GrantedVoteSurvivesCrash",
+				"Persistence_AdoptedTermSurvivesCrash", "Persistence_AcknowledgedEntriesSurviveCrash",
+				"Persistence_CandidateAndLeaderStateSurvivesCrash",
+				"Snapshot_TrimsLogPersistsAndIsNotReappliedAfterRestart",
+				"InstallSnapshot_Rule5_SavedWithStateAndNotReappliedAfterRestart",
+			},
+		},
+		{
+			name: "grants every vote",
+			f: withNode(func(w *nodeWrap) {
+				w.rv = func(n raftapi.Node, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+					n.RequestVote(from, a, r)
+					r.VoteGranted = true
+				}
+			}),
+			mustFail: []string{"RequestVote_Rule1_RejectsStaleTerm", "RequestVote_Rule2_OneVotePerTerm", "RequestVote_Rule2_ElectionRestriction"},
+		},
+		{
+			name: "no fast-backup hints",
+			f: withNode(func(w *nodeWrap) {
+				w.ae = func(n raftapi.Node, from int, a *raftapi.AppendEntriesArgs, r *raftapi.AppendEntriesReply) {
+					n.AppendEntries(from, a, r)
+					if !r.Success {
+						r.XTerm, r.XIndex, r.XLen = 0, 0, 0
+					}
+				}
+			}),
+			mustFail: []string{"AppendEntries_Rule2_RejectsMissingOrMismatchedPrevEntryWithHints", "AppendEntries_Rule2_PrevLogIndexInsideSnapshot"},
+		},
+		{
+			name: "re-applies its snapshot after a restart",
+			f: withNode(func(w *nodeWrap) {
+				w.turn = func(w *nodeWrap) {
+					if !w.first {
+						return
+					}
+					w.first = false
+					if snap := w.env.Persister().ReadSnapshot(); snap != nil {
+						s := w.Inspect()
+						w.env.Apply(raftapi.ApplyMsg{SnapshotValid: true, Snapshot: snap, SnapshotIndex: s.SnapshotIndex, SnapshotTerm: s.SnapshotTerm})
+					}
+				}
+			}),
+			mustFail: []string{"Snapshot_TrimsLogPersistsAndIsNotReappliedAfterRestart", "InstallSnapshot_Rule5_SavedWithStateAndNotReappliedAfterRestart"},
+		},
+		{
+			name: "Start reports an index as if a no-op entry preceded",
+			f: withNode(func(w *nodeWrap) {
+				w.start = func(n raftapi.Node, cmd []byte) (int, int, bool) {
+					i, t, ok := n.Start(cmd)
+					return i + 1, t, ok
+				}
+			}),
+			mustFail: []string{"Leaders_StartAppendsWithoutNoOp", "Leaders_SendInstallSnapshotWhenNextIndexInSnapshot"},
+		},
+		{
+			name: "applies every command twice",
+			f: withEnv(func(e *envWrap) {
+				e.apply = func(inner raftapi.Env, m raftapi.ApplyMsg) {
+					inner.Apply(m)
+					if m.CommandValid {
+						inner.Apply(m)
+					}
+				}
+			}),
+			mustFail: []string{"AllServers_AppliesCommittedEntriesInOrder", "Leaders_CommitRuleNeedsMajority", "Leaders_Figure8_NoCommitOfOlderTermByCounting"},
+			msg:      "without gaps or repeats",
+		},
+		{
+			name: "sends no heartbeats",
+			f: withEnv(func(e *envWrap) {
+				e.sendA = func(inner raftapi.Env, to int, a *raftapi.AppendEntriesArgs, cb func(*raftapi.AppendEntriesReply)) {
+					if len(a.Entries) > 0 {
+						inner.SendAppendEntries(to, a, cb)
+					}
+				}
+			}),
+			mustFail: []string{"Leaders_HeartbeatsOnElectionAndWhenIdle"},
+		},
+		{
+			name: "uses the Env outside a turn",
+			f: withNode(func(w *nodeWrap) {
+				w.get = func(w *nodeWrap) (int, bool) {
+					w.env.Rand()
+					return w.Node.GetState()
+				}
+			}),
+			mustFail: []string{"Candidates_MajorityOfVotesBecomesLeader"},
+			msg:      "outside a turn",
+		},
+		{
+			name: "panics on long AppendEntries",
+			f: withNode(func(w *nodeWrap) {
+				w.ae = func(n raftapi.Node, from int, a *raftapi.AppendEntriesArgs, r *raftapi.AppendEntriesReply) {
+					if len(a.Entries) > 3 {
+						panic("boom")
+					}
+					n.AppendEntries(from, a, r)
+				}
+			}),
+			mustFail: []string{"AppendEntries_Rule3_ConflictTruncatesOnlyOnRealConflict"},
+			msg:      "panicked in AppendEntries from 1",
+		},
+	}
+	for _, c := range cases {
+		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			for _, name := range c.mustFail {
+				rl := ruleByName(t, name)
+				r := runRule(rl, c.f)
+				if !assert.True(t, r.failed, "rule %s passed against an implementation that %s", name, c.name) {
+					continue
+				}
+				t.Logf("%s: %s", name, r.msgs[0])
+				for _, m := range r.msgs {
+					if !strings.HasPrefix(m, "contract") {
+						assert.True(t, strings.HasPrefix(m, rl.Paper), "failure message of %s does not start with the rule's citation: %s", name, m)
+					}
+					assert.Contains(t, m, c.msg)
+				}
+			}
+		})
+	}
+}
