@@ -158,6 +158,12 @@ type cluster struct {
 	snapEvery int // the service snapshots every snapEvery applied commands
 	leaders   map[int]int
 
+	// A faulty network, if net is set: each message is lost with
+	// probability drop, duplicated with probability dup, and held back a
+	// step with probability delay; each step delivers in random order.
+	net              *rand.Rand
+	drop, dup, delay float64
+
 	// Counters, of requests (replies are not counted) and of bytes both ways.
 	rpcs, aes, snapshots, bytes, payload int
 }
@@ -202,14 +208,14 @@ func (c *cluster) send(a, b, size int, handle func() []byte, onReply func([]byte
 	c.rpcs++
 	c.bytes += size
 	inc := c.envs[a].inc
-	c.queue = append(c.queue, func() {
+	c.enqueue(func() {
 		if c.nodes[b] == nil || c.cut[a][b] {
 			return
 		}
 		rb := handle()
 		c.runTurns()
 		c.bytes += len(rb)
-		c.queue = append(c.queue, func() {
+		c.enqueue(func() {
 			if !c.alive(a, inc) || c.cut[b][a] {
 				return
 			}
@@ -217,6 +223,17 @@ func (c *cluster) send(a, b, size int, handle func() []byte, onReply func([]byte
 			c.runTurns()
 		})
 	})
+}
+
+// enqueue puts a message on the network.
+func (c *cluster) enqueue(f func()) {
+	if c.net != nil && c.net.Float64() < c.drop {
+		return
+	}
+	c.queue = append(c.queue, f)
+	if c.net != nil && c.net.Float64() < c.dup {
+		c.queue = append(c.queue, f)
+	}
 }
 
 func (c *cluster) apply(i int, m raftapi.ApplyMsg) {
@@ -266,7 +283,14 @@ func (c *cluster) step() {
 	}
 	q := c.queue
 	c.queue = nil
+	if c.net != nil {
+		c.net.Shuffle(len(q), func(i, j int) { q[i], q[j] = q[j], q[i] })
+	}
 	for _, f := range q {
+		if c.net != nil && c.net.Float64() < c.delay {
+			c.queue = append(c.queue, f)
+			continue
+		}
 		f()
 	}
 	c.checkLeaders()
