@@ -175,11 +175,14 @@ func testFollowerTimeout(t TB, f raftapi.Factory) {
 		{"only AppendEntries from a stale leader (term 1 < currentTerm 2)",
 			func(h *harness) { h.appendEntries(1, raftapi.AppendEntriesArgs{Term: 2, LeaderID: 1}) },
 			func(h *harness) { h.appendEntries(2, raftapi.AppendEntriesArgs{Term: 1, LeaderID: 2}) }},
-		{"only RequestVotes it refuses (candidate's log behind, same term)",
-			func(h *harness) { h.follow(1, 1, []int{1}, 0) },
+		{"only RequestVotes it refuses (it already voted for 1 in term 1)",
+			func(h *harness) {
+				r := h.requestVote(1, raftapi.RequestVoteArgs{Term: 1, CandidateID: 1})
+				h.must(r.VoteGranted, "setup: a fresh node refused RequestVote(term 1, candidate 1, last log 0/0) (Figure 2, RequestVote receiver rule 2)")
+			},
 			func(h *harness) {
 				r := h.requestVote(2, raftapi.RequestVoteArgs{Term: 1, CandidateID: 2})
-				h.must(!r.VoteGranted, "RequestVote(term 1, candidate 2, last log 0/0) was granted by a node whose log ends at 1/1; the candidate's log is not as up-to-date (Figure 2, RequestVote receiver rule 2, §5.4.1)")
+				h.must(!r.VoteGranted, "RequestVote(term 1, candidate 2, last log 0/0) was granted by a node that already voted for 1 in term 1 (Figure 2, RequestVote receiver rule 2)")
 			}},
 	}
 	for _, c := range cases {

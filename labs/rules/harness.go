@@ -530,15 +530,6 @@ func (h *harness) matchIndex(p int) int {
 	return s.MatchIndex[p]
 }
 
-func (h *harness) nextIndex(p int) int {
-	h.t.Helper()
-	s := h.inspect()
-	if p >= len(s.NextIndex) {
-		return -1
-	}
-	return s.NextIndex[p]
-}
-
 // appliedNow returns what the current incarnation applied, in order.
 func (h *harness) appliedNow() []raftapi.ApplyMsg {
 	var out []raftapi.ApplyMsg
@@ -550,7 +541,7 @@ func (h *harness) appliedNow() []raftapi.ApplyMsg {
 	return out
 }
 
-// lastAppliedCommand returns the index of the last command the current
+// lastAppliedIndex returns the index of the last command the current
 // incarnation applied, counting an applied snapshot as applying its index.
 func (h *harness) lastAppliedIndex() int {
 	last := 0
@@ -827,14 +818,5 @@ func keys(m map[int]bool) []int {
 		out = append(out, k)
 	}
 	slices.Sort(out)
-	return out
-}
-
-// seq returns [from, from+1, ..., to].
-func seqInts(from, to int) []int {
-	var out []int
-	for i := from; i <= to; i++ {
-		out = append(out, i)
-	}
 	return out
 }

@@ -48,7 +48,7 @@ func replicationRules() []Rule {
 }
 
 // wantLog checks the node's log (after its snapshot) against terms, with
-// the commands the tests put there (cmd(term, index)), unless cmds is given.
+// the commands the tests put there (cmd(term, index)).
 func (h *harness) wantLog(after string, terms []int, why string) bool {
 	h.t.Helper()
 	v := h.logView()
