@@ -96,6 +96,9 @@ func newHarness(t TB, f raftapi.Factory, me, peers int) *harness {
 	h := &harness{t: t, f: f, me: me, peers: peers, store: &store{}}
 	if r, ok := t.(*ruleT); ok {
 		h.paper = r.paper
+		// From the persistence stage on, every turn of every rule must
+		// leave the saved state equal to the node's durable state.
+		h.everyTurn = r.stage == Persistence || r.stage == Snapshots
 	}
 	h.boot()
 	return h

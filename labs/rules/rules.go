@@ -50,6 +50,7 @@ type ruleFunc func(t TB, f raftapi.Factory)
 type ruleT struct {
 	TB
 	paper string
+	stage Stage
 }
 
 func rule(name string, stage Stage, paper string, fn ruleFunc) Rule {
@@ -59,7 +60,7 @@ func rule(name string, stage Stage, paper string, fn ruleFunc) Rule {
 		Paper: paper,
 		Run: func(t TB, f raftapi.Factory) {
 			t.Helper()
-			fn(&ruleT{TB: t, paper: paper}, f)
+			fn(&ruleT{TB: t, paper: paper, stage: stage}, f)
 		},
 	}
 }
