@@ -1,0 +1,274 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sample is a small hand-built trace: an election, one entry, a drop, a
+// partition, a crash and the failure.
+func sample() *Trace {
+	return &Trace{
+		Format: Format, Version: Version,
+		Header: Header{Implementation: "student", Scenario: "3A/election", Seed: 42, Nodes: 3,
+			Replay: "go test ./labs/3a -run TestElection -seed 42",
+			Config: Config{TickMicros: 10000, TickPhase: "offset", DelayMinMicros: 1000, DelayMaxMicros: 5000}},
+		Events: []Event{
+			{T: 0, Kind: KindNote, Node: -1, Peer: -1, Detail: "waiting for a leader"},
+			{T: 200000, Kind: KindSend, Node: 0, Peer: 1, Msg: "RequestVote t=1 cand=0 last=0/0"},
+			{T: 200000, Kind: KindSend, Node: 0, Peer: 2, Msg: "RequestVote t=1 cand=0 last=0/0", Fault: "drop"},
+			{T: 202000, Kind: KindDeliver, Node: 1, Peer: 0, Msg: "RequestVote t=1 cand=0 last=0/0"},
+			{T: 202000, Kind: KindSend, Node: 1, Peer: 0, Msg: "RequestVoteReply t=1 granted=true"},
+			{T: 204000, Kind: KindDeliver, Node: 0, Peer: 1, Msg: "RequestVoteReply t=1 granted=true"},
+			{T: 204000, Kind: KindSend, Node: 0, Peer: 1, Msg: "AppendEntries t=1 prev=0/0 heartbeat commit=0"},
+			{T: 204000, Kind: KindStart, Node: 0, Peer: -1, Msg: "index 1 term 1"},
+			{T: 1200000, Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[0] [1]]"},
+			{T: 1500000, Kind: KindCrash, Node: 2, Peer: -1},
+			{T: 1600000, Kind: KindDiscard, Node: 2, Peer: 0, Msg: "AppendEntries t=1 prev=1/1 n=1 commit=1", Detail: "destination is down"},
+			{T: 2000000, Kind: KindApply, Node: 1, Peer: -1, Msg: "index 1 term 1"},
+			{T: 3000000, Kind: KindFailure, Node: -1, Peer: -1, Detail: "Election Safety"},
+		},
+		States: []State{
+			{T: 0, Node: 0, Up: true, Role: "follower", VotedFor: -1},
+			{T: 0, Node: 1, Up: true, Role: "follower", VotedFor: -1},
+			{T: 0, Node: 2, Up: true, Role: "follower", VotedFor: -1},
+			{T: 200000, Node: 0, Up: true, Role: "candidate", Term: 1, VotedFor: 0},
+			{T: 202000, Node: 1, Up: true, Role: "follower", Term: 1, VotedFor: 0},
+			{T: 204000, Node: 0, Up: true, Role: "leader", Term: 1, VotedFor: 0},
+			{T: 204000, Node: 0, Up: true, Role: "leader", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1},
+			{T: 1500000, Node: 2, Up: false, Role: "follower", VotedFor: -1},
+			{T: 2000000, Node: 1, Up: true, Role: "follower", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1, CommitIndex: 1, LastApplied: 1},
+		},
+		Result: Result{Failure: &Failure{Kind: "safety", Rule: "Election Safety", Paper: "Figure 3",
+			Message: "two leaders in term 1: n0 and n1", Nodes: []int{0, 1}, Terms: []int{1}, T: 3000000},
+			EndT: 3000000, Hash: "00000000deadbeef"},
+	}
+}
+
+func view(t *testing.T, tr *Trace, o ViewOptions) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, View(&b, tr, o))
+	return b.String()
+}
+
+// body is the timeline between the column rule and the footer's rule.
+func body(out string) []string {
+	lines := strings.Split(out, "\n")
+	var in bool
+	var rows []string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "─────────┼"):
+			in = true
+		case strings.HasPrefix(l, "──────────"):
+			in = false
+		case in && !strings.HasPrefix(l, "╌"):
+			rows = append(rows, l)
+		}
+	}
+	return rows
+}
+
+func TestViewGolden(t *testing.T) {
+	out := view(t, sample(), ViewOptions{Width: 100})
+	want := `     time│ n0                          │ n1                          │ n2
+─────────┼─────────────────────────────┼─────────────────────────────┼─────────────────────────────
+   0.000s│ ── waiting for a leader
+         │ follower t=0 log 0/0 c=0    │ follower t=0 log 0/0 c=0    │ follower t=0 log 0/0 c=0
+   0.200s│ →n1 RV t=1 last=0/0         │                             │
+         │ →n2 RV t=1 last=0/0 [drop]  │                             │
+         │ candidate t=1 voted n0      │                             │
+   0.202s│                             │ ←n0 RV t=1 last=0/0         │
+         │                             │ →n0 RVR t=1 yes             │
+         │                             │ follower t=1 voted n0       │
+   0.204s│ ←n1 RVR t=1 yes             │                             │
+         │ →n1 AE t=1 prev=0/0 hb c=0  │                             │
+         │ ★ leader t=1                │                             │
+         │ start i=1 t=1               │                             │
+         │ log 1/1                     │                             │
+   1.200s│ ═══ partition: n0 | n1 | n2
+   1.500s│                             │                             │ ✗ CRASH
+         │                             │                             │ down
+   1.600s│                             │                             │ ✗←n0 AE t=1 prev=1/1… [down]
+   2.000s│                             │ apply i=1 t=1               │
+         │                             │ log 1/1 commit 1            │
+   3.000s│ ✗ FAILURE Election Safety: two leaders in term 1: n0 and n1
+────────────────────────────────────────────────────────────────────────────────────────────────────
+FAILED at 3.000s: safety · Election Safety (Figure 3)
+  two leaders in term 1: n0 and n1
+  nodes n0 n1 · terms 1
+end 3.000s · hash 00000000deadbeef · 13 events, 9 state changes · shown 22 of 22 rows
+replay:  go test ./labs/3a -run TestElection -seed 42
+`
+	_, tail, ok := strings.Cut(out, "     time│")
+	require.True(t, ok, out)
+	assert.Equal(t, want, "     time│"+tail)
+	assert.True(t, strings.HasPrefix(out, "raftlab trace · student · scenario 3A/election · seed 42 · 3 nodes\n"+
+		"replay:  go test ./labs/3a -run TestElection -seed 42\n"+
+		"network: delay 1ms–5ms · tick 10ms offset\nlegend  "), out)
+}
+
+func TestViewFilters(t *testing.T) {
+	tests := []struct {
+		name       string
+		o          ViewOptions
+		want, not  []string
+		rows       int
+		firstLabel string
+	}{
+		{name: "node", o: ViewOptions{Nodes: []int{2}},
+			want: []string{"→n2 RV t=1 last=0/0 [drop]", "✗ CRASH", "partition", "FAILURE"},
+			not:  []string{"→n1 RV", "←n0 RV", "apply"}, rows: 8},
+		{name: "kind", o: ViewOptions{Kinds: []string{KindSend, KindApply}},
+			want: []string{"→n1 RV", "→n0 RVR", "apply i=1"}, not: []string{"←n0", "candidate", "CRASH", "FAILURE"}, rows: 5},
+		{name: "kind state", o: ViewOptions{Kinds: []string{KindState}},
+			want: []string{"★ leader t=1", "candidate t=1"}, not: []string{"→n1"}, rows: 7},
+		{name: "hide", o: ViewOptions{Hide: []string{KindSend, KindState}},
+			want: []string{"←n0 RV", "CRASH"}, not: []string{"→n1 RV", "★ leader"}, rows: 9},
+		{name: "window", o: ViewOptions{From: time.Second, To: 2 * time.Second},
+			want: []string{"partition", "CRASH", "apply i=1", "before"}, not: []string{"FAILURE", "→n1 RV"}, rows: 6},
+		{name: "last", o: ViewOptions{Last: 3},
+			want: []string{"apply i=1", "log 1/1 commit 1", "FAILURE", "before", "★ leader t=1 log 1/1 c=0"}, not: []string{"CRASH", "→n1"}, rows: 3},
+		{name: "nothing", o: ViewOptions{From: 5 * time.Second},
+			want: []string{"(no events match the filters)"}, rows: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Width = 120
+			out := view(t, sample(), tt.o)
+			for _, w := range tt.want {
+				assert.Contains(t, out, w)
+			}
+			rows := body(out)
+			text := strings.Join(rows, "\n")
+			for _, n := range tt.not {
+				assert.NotContains(t, text, n)
+			}
+			if strings.Contains(out, "before") {
+				rows = rows[1:] // the state row giving the context
+			}
+			assert.Len(t, rows, tt.rows, out)
+		})
+	}
+}
+
+func TestViewNodeFilterNarrowsColumns(t *testing.T) {
+	out := view(t, sample(), ViewOptions{Nodes: []int{1}, Kinds: []string{KindState, KindApply}, Width: 80})
+	assert.Contains(t, out, "     time│ n1\n")
+	assert.NotContains(t, out, "│ n0")
+}
+
+func TestViewBadOptions(t *testing.T) {
+	for _, o := range []ViewOptions{
+		{Kinds: []string{"sned"}},
+		{Hide: []string{"Send"}},
+		{Nodes: []int{3}},
+		{Nodes: []int{-1}},
+		{From: 2 * time.Second, To: time.Second},
+		{Last: -1},
+	} {
+		err := View(&bytes.Buffer{}, sample(), o)
+		require.ErrorIs(t, err, ErrViewOption, "%+v", o)
+	}
+	require.Error(t, View(&bytes.Buffer{}, nil, ViewOptions{}))
+}
+
+func TestViewWidth(t *testing.T) {
+	for _, w := range []int{20, 40, 60, 100, 160} {
+		out := view(t, sample(), ViewOptions{Width: w})
+		for l := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+			assert.LessOrEqual(t, utf8.RuneCountInString(l), w, "width %d: %q", w, l)
+		}
+	}
+	out := view(t, sample(), ViewOptions{Width: 60})
+	assert.Contains(t, out, "│ →n2 RV … [drop]│", "the fault survives truncation")
+	assert.Contains(t, out, "…")
+}
+
+func TestViewColour(t *testing.T) {
+	plain := view(t, sample(), ViewOptions{Width: 100})
+	assert.NotContains(t, plain, "\x1b[")
+
+	col := view(t, sample(), ViewOptions{Width: 100, Color: true})
+	assert.Contains(t, col, sgrBoldRed+"✗ FAILURE Election Safety")
+	assert.Contains(t, col, sgrRed+" [drop]"+sgrReset)
+	assert.Contains(t, col, sgrLeader+"★ leader t=1")
+	assert.Contains(t, col, sgrYellow+"candidate t=1")
+	assert.Equal(t, plain, stripSGR(col), "colour changes nothing but the escapes")
+}
+
+func stripSGR(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return b.String() + s
+		}
+		b.WriteString(s[:i])
+		j := strings.IndexByte(s[i:], 'm')
+		s = s[i+j+1:]
+	}
+}
+
+func TestViewStates(t *testing.T) {
+	out := view(t, sample(), ViewOptions{States: true, Nodes: []int{0}})
+	assert.Contains(t, out, "   0.204s  n0   up   ★ leader      1    n0       0/0       0       0       0/0")
+	assert.Contains(t, out, "shown 4 of 9 rows")
+	assert.NotContains(t, out, "  n1  ")
+}
+
+func TestViewRaw(t *testing.T) {
+	out := view(t, sample(), ViewOptions{Raw: true, Width: 200})
+	assert.Contains(t, out, "→n1 RequestVote t=1 cand=0 last=0/0")
+	assert.Contains(t, out, "→n1 AppendEntries t=1 prev=0/0 heartbeat commit=0")
+}
+
+// TestViewOddTraces: whatever a decoded trace holds, View prints something
+// and does not panic.
+func TestViewOddTraces(t *testing.T) {
+	odd := []*Trace{
+		{},
+		{Header: Header{Nodes: 0}, Events: []Event{{Kind: KindSend, Node: -1, Peer: -1}}},
+		{Header: Header{Nodes: 2}, Events: []Event{
+			{Kind: KindSend, Node: -1, Peer: 1, Msg: "AppendEntries"},
+			{Kind: KindDeliver, Node: 1, Peer: -1},
+			{Kind: "mystery", Node: 0, Peer: 1, Msg: "x", Detail: "y"},
+			{Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[0 x]"},
+			{Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[]]"},
+			{Kind: KindFailure, Node: -1, Peer: -1},
+			{T: 5, Kind: KindNote, Node: -1, Peer: -1, Detail: "escape \x1b[31m and\nnewline"},
+		}, States: []State{{Node: 7, Role: "leader"}, {Node: -1}, {Node: 1}, {Node: 1, Up: true}}},
+		{Header: Header{Nodes: 3}, States: []State{}, Result: Result{OK: true}},
+		{Header: Header{Nodes: 1}, Events: []Event{{Kind: KindSend, Node: 0, Peer: 0, Msg: strings.Repeat("é", 500), Fault: strings.Repeat("f", 300)}}},
+	}
+	for i, tr := range odd {
+		for _, o := range []ViewOptions{{}, {Width: 1}, {Width: 7, Color: true}, {Last: 1}, {States: true}, {Kinds: []string{KindState}}} {
+			var b bytes.Buffer
+			require.NotPanics(t, func() { _ = View(&b, tr, o) }, "trace %d options %+v", i, o)
+			assert.NotContains(t, stripSGR(b.String()), "\x1b", "trace %d: escapes from the trace are neutralised", i)
+		}
+	}
+}
+
+// FuzzView decodes arbitrary JSON as a trace and views it.
+func FuzzView(f *testing.F) {
+	b, err := json.Marshal(sample())
+	require.NoError(f, err)
+	f.Add(b, 80, 2)
+	f.Add([]byte(`{"format":"raftlab-trace","version":1,"header":{"nodes":2},"events":[{"kind":"send","node":-1,"peer":1}],"states":[{"node":-1}]}`), 30, 0)
+	f.Fuzz(func(t *testing.T, data []byte, width, last int) {
+		tr, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		_ = View(&bytes.Buffer{}, tr, ViewOptions{Width: width % 300, Last: last % 50})
+	})
+}
