@@ -321,8 +321,10 @@ func (v *viewer) footer() {
 			where += " (" + f.Paper + ")"
 		}
 		v.line(sgrBoldRed, fmt.Sprintf("FAILED at %s: %s", fmtT(f.T), clean(where)))
-		for _, l := range strings.Split(f.Message, "\n") {
-			v.para(sgrRed, "  ", clean(l))
+		for _, l := range strings.Split(strings.TrimSpace(f.Message), "\n") {
+			if strings.TrimSpace(l) != "" {
+				v.para(sgrRed, "  ", clean(l))
+			}
 		}
 		var about []string
 		if len(f.Nodes) > 0 {
