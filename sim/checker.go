@@ -131,10 +131,16 @@ func (k *checker) afterTurn(sn *simNode, tick, logTurn bool) {
 	if changed {
 		c.rec.state(sn, c.now)
 	}
-	if !k.on || (tick && !changed) {
-		k.pending = k.pending[:0]
+	if !k.on || (tick && !changed && len(k.pending) == 0) {
 		return
 	}
+	k.observe(sn, &prev, &st, logTurn || len(k.pending) > 0)
+}
+
+// observe checks sn's move from state prev to st.
+func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bool) {
+	c := k.c
+	prev, st := *prevp, *stp
 	if st.Term < prev.Term {
 		k.fail(KindSafety, "Terms never decrease", "§5.1, Figure 2", []int{sn.id}, []int{prev.Term, st.Term}, nil,
 			"node %d's currentTerm went down from %d to %d; a server only ever raises its term (\"if RPC request or response contains term T > currentTerm: set currentTerm = T\")",
@@ -442,7 +448,7 @@ func (k *checker) restarted(sn *simNode) {
 				sn.id, describePersistent(&st), what, describePersistent(want))
 		}
 	}
-	k.diffLog(sn, &st)
+	k.observe(sn, &raftapi.NodeState{VotedFor: raftapi.None}, &st, true)
 }
 
 // durabilityDiff names the first persistent field that differs.

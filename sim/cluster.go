@@ -130,8 +130,11 @@ func newCluster(cfg Config) *Cluster {
 			f := 1 + cfg.ClockSkew*(2*clock.Float64()-1)
 			sn.tickEvery = time.Duration(float64(raftapi.TickInterval) * f)
 		}
+		// The first tick comes within the first interval: at its end for
+		// every node in lockstep, at a random offset otherwise.
+		sn.phase = sn.tickEvery
 		if !cfg.LockstepTicks {
-			sn.phase = time.Duration(clock.Int64N(int64(sn.tickEvery)))
+			sn.phase = 1 + time.Duration(clock.Int64N(int64(sn.tickEvery)))
 		}
 		c.nodes = append(c.nodes, sn)
 	}
@@ -272,7 +275,7 @@ func (c *Cluster) fail(f *Failure) {
 	if c.failed == nil {
 		f.At = c.now
 		c.failed = f
-		c.rec.add(record{at: c.now, kind: trace.KindFailure, node: -1, peer: -1, text: f.Rule + ": " + f.Message})
+		c.rec.add(record{at: c.now, kind: trace.KindFailure, node: -1, peer: -1, text: f.Rule})
 	}
 	runtime.Goexit()
 }

@@ -145,9 +145,15 @@ func formatRecord(r *record) string {
 	case r.kind == trace.KindDeliver:
 		fmt.Fprintf(&b, "n%d ← n%d  %s", r.node, r.peer, r.sum)
 	case r.node >= 0:
-		fmt.Fprintf(&b, "n%d %s %s", r.node, r.kind, r.msg())
+		fmt.Fprintf(&b, "n%d %s", r.node, r.kind)
 	default:
-		fmt.Fprintf(&b, "%s %s", r.kind, r.msg())
+		b.WriteString(r.kind)
+	}
+	if m := r.msg(); m != "" && r.kind != trace.KindSend && r.kind != trace.KindDeliver {
+		b.WriteString(" " + m)
+	}
+	if r.peer >= 0 && r.kind != trace.KindSend && r.kind != trace.KindDeliver {
+		fmt.Fprintf(&b, " (peer n%d)", r.peer)
 	}
 	if f := faultNames[r.fault]; f != "" {
 		fmt.Fprintf(&b, "  [%s]", f)

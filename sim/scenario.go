@@ -287,6 +287,18 @@ func (c *Cluster) connected(i, j int) bool { return i == j || (c.links[i][j] && 
 
 func (c *Cluster) live(i int) bool { return c.nodes[i].up && !c.nodes[i].paused }
 
+// reachesMajority reports whether live node i can talk, both ways, with a
+// majority of the cluster's live nodes (itself included).
+func (c *Cluster) reachesMajority(i int) bool {
+	reach := 0
+	for j := range c.n {
+		if c.live(j) && c.connected(i, j) {
+			reach++
+		}
+	}
+	return reach > c.n/2
+}
+
 // Leader returns a working leader: a live node that believes it leads, is
 // connected to a majority of live nodes, and whose term is at least that
 // of every live node connected to it.
@@ -296,18 +308,13 @@ func (c *Cluster) Leader() (int, bool) {
 		if !c.live(sn.id) || sn.last.Role != raftapi.Leader || sn.last.Term <= bestTerm {
 			continue
 		}
-		reach := 0
-		ok := true
+		ok := c.reachesMajority(sn.id)
 		for _, o := range c.nodes {
-			if !c.live(o.id) || !c.connected(sn.id, o.id) {
-				continue
-			}
-			reach++
-			if o.last.Term > sn.last.Term {
+			if c.live(o.id) && c.connected(sn.id, o.id) && o.last.Term > sn.last.Term {
 				ok = false
 			}
 		}
-		if ok && reach > c.n/2 {
+		if ok {
 			best, bestTerm = sn.id, sn.last.Term
 		}
 	}
@@ -348,12 +355,12 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 		index := -1
 		for k := range c.n {
 			i := (start + k) % c.n
-			if !c.live(i) {
+			if !c.live(i) || !c.reachesMajority(i) {
 				continue
 			}
 			if idx, _, ok := c.Start(i, cmd); ok {
 				index = idx
-				start = i
+				start = i + 1 // if this leader fails to commit, ask another node first next time
 				break
 			}
 		}
@@ -368,9 +375,6 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 		})
 		if done {
 			return index
-		}
-		if n, got := c.Applied(index); n > 0 && !bytes.Equal(got, cmd) {
-			start++ // another command took the index: a new leader; offer it again
 		}
 	}
 	c.FailLiveness("Agreement", "command %q was not applied by %d nodes within %s of simulated time (by %s). A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",

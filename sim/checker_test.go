@@ -1,0 +1,306 @@
+package sim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
+)
+
+// Each case scripts toy nodes that break one property on purpose, and
+// asserts that the matching checker fires with a message a student can act
+// on: the rule, the paper section, and the nodes, terms and indexes.
+func TestCheckersFire(t *testing.T) {
+	type tc struct {
+		name     string
+		nodes    int
+		snapK    int
+		setup    func(t *toy)
+		scenario sim.Scenario
+		kind     string
+		rule     string
+		paper    string
+		nodesIn  []int
+		contains []string
+	}
+	run2s := func(c *sim.Cluster) { c.RunFor(2 * time.Second) }
+	cases := []tc{
+		{
+			name: "two leaders in one term (Inspect)",
+			setup: func(t *toy) {
+				t.onTick = func(t *toy) {
+					if t.me <= 1 && t.ticks == 3 {
+						t.st.Role, t.st.Term = raftapi.Leader, 1
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Election Safety", paper: "§5.2",
+			nodesIn: []int{0, 1}, contains: []string{"both leader of term 1"},
+		},
+		{
+			name: "two senders of AppendEntries in one term (wire)",
+			setup: func(t *toy) {
+				t.onTick = func(t *toy) {
+					if t.me <= 1 && t.ticks == 3 {
+						t.env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 4, LeaderID: t.me}, nil)
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Election Safety", paper: "§5.2",
+			nodesIn: []int{0, 1}, contains: []string{"both sent AppendEntries as leader of term 4", "on the wire"},
+		},
+		{
+			name: "double vote after a restart that forgot votedFor",
+			setup: func(t *toy) {
+				// Grants one vote per term, but keeps votedFor only in memory
+				// and hides it from Inspect, so that only the wire shows the
+				// second vote.
+				voted := false
+				t.onRV = func(t *toy, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+					if !voted {
+						voted = true
+						r.Term, r.VoteGranted = a.Term, true
+					}
+				}
+				t.onTick = func(t *toy) {
+					if t.ticks == 2 && (t.me == 0 || t.me == 1) {
+						t.env.SendRequestVote(2, &raftapi.RequestVoteArgs{Term: 1, CandidateID: t.me}, nil)
+					}
+				}
+			},
+			scenario: func(c *sim.Cluster) {
+				c.Isolate(1)
+				c.RunFor(100 * time.Millisecond) // node 0 asks and gets node 2's vote
+				c.Crash(2)
+				c.Restart(2)
+				c.Connect(1)
+				c.Crash(1)
+				c.Restart(1) // node 1 asks again from scratch, in the same term
+				c.RunFor(time.Second)
+			},
+			kind: sim.KindSafety, rule: "One vote per term", paper: "§5.2",
+			nodesIn: []int{2, 0, 1}, contains: []string{"granted its vote in term 1 to node 0 and then to node 1", "crashed and restarted", "Persister().Save"},
+		},
+		{
+			name: "different entries applied at one index",
+			setup: func(t *toy) {
+				term, cmd := 1, "a"
+				if t.me != 0 {
+					term, cmd = 2, "b"
+				}
+				t.appendEntry(term, cmd)
+				t.st.Term = 2
+				t.onTick = func(t *toy) {
+					if t.ticks == 1 && t.me <= 1 {
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: t.terms[0]})
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "State Machine Safety", paper: "§5.4.3",
+			contains: []string{`node 0 applied "a" (term 1) at index 1, but node 1 applied "b" (term 2) there`},
+		},
+		{
+			name: "apply gap",
+			setup: func(t *toy) {
+				t.appendEntry(1, "a")
+				t.appendEntry(1, "b")
+				t.onTick = func(t *toy) {
+					if t.ticks == 1 && t.me == 0 {
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[1], CommandIndex: 2, CommandTerm: 1})
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "State Machine Safety",
+			nodesIn: []int{0}, contains: []string{"applied index 2 right after index 0, skipping 1"},
+		},
+		{
+			name: "apply repeat",
+			setup: func(t *toy) {
+				t.appendEntry(1, "a")
+				t.onTick = func(t *toy) {
+					if t.ticks <= 2 && t.me == 0 {
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "State Machine Safety",
+			nodesIn: []int{0}, contains: []string{"applied index 1 twice"},
+		},
+		{
+			name:  "snapshot moves the service backwards",
+			snapK: 1,
+			setup: func(t *toy) {
+				t.appendEntry(1, "a")
+				t.appendEntry(1, "b")
+				var first []byte
+				t.onSnap = func(t *toy, index int, data []byte) {
+					if index == 1 {
+						first = data
+					}
+				}
+				t.onTick = func(t *toy) {
+					if t.me != 0 {
+						return
+					}
+					switch t.ticks {
+					case 1:
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[1], CommandIndex: 2, CommandTerm: 1})
+					case 5:
+						t.env.Apply(raftapi.ApplyMsg{SnapshotValid: true, Snapshot: first, SnapshotIndex: 1, SnapshotTerm: 1})
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Snapshots never move a service backwards", paper: "§7",
+			nodesIn: []int{0}, contains: []string{"snapshot through index 1 after the service had applied through 2"},
+		},
+		{
+			name: "commit without a majority",
+			setup: func(t *toy) {
+				if t.me == 0 {
+					t.appendEntry(1, "lonely")
+				}
+				t.onTick = func(t *toy) {
+					if t.ticks == 1 && t.me == 0 {
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Commit needs a majority",
+			contains: []string{"only nodes [0] hold it, not a majority of 2"},
+		},
+		{
+			name: "log matching: same index and term, different command",
+			setup: func(t *toy) {
+				cmd := "x"
+				if t.me == 1 {
+					cmd = "y"
+				}
+				t.appendEntry(1, cmd)
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Log Matching", paper: "§5.3",
+			nodesIn: []int{0, 1}, contains: []string{"index 1 and term 1, but with different commands"},
+		},
+		{
+			name: "log matching: same entry, different history",
+			setup: func(t *toy) {
+				if t.me == 0 {
+					t.appendEntry(1, "a")
+				} else {
+					t.appendEntry(2, "a")
+				}
+				t.appendEntry(3, "b")
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Log Matching", paper: "§5.3",
+			contains: []string{"both hold entry (index 2, term 3), but the entries before it differ"},
+		},
+		{
+			name: "leader completeness",
+			setup: func(t *toy) {
+				t.appendEntry(1, "committed")
+				if t.me == 0 {
+					t.st.Role, t.st.CommitIndex = raftapi.Leader, 1
+				}
+				t.onTick = func(t *toy) {
+					if t.me == 1 && t.ticks == 5 { // becomes leader of term 2 having lost the entry
+						t.terms, t.cmds = nil, nil
+						t.st = raftapi.NodeState{Role: raftapi.Leader, Term: 2, VotedFor: 1}
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Leader Completeness", paper: "§5.4",
+			nodesIn: []int{1}, contains: []string{"leads term 2 but its log lacks entry 1 (term 1)", "§5.4.1"},
+		},
+		{
+			name: "term goes down",
+			setup: func(t *toy) {
+				t.onTick = func(t *toy) {
+					if t.me == 0 {
+						t.st.Term = 5 - t.ticks
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Terms never decrease",
+			nodesIn: []int{0}, contains: []string{"went down from 4 to 3"},
+		},
+		{
+			name: "term lost across a restart",
+			setup: func(t *toy) {
+				t.onTick = func(t *toy) {
+					if t.me == 0 && t.ticks == 1 {
+						t.st.Term = 7 // never saved
+					}
+				}
+			},
+			scenario: func(c *sim.Cluster) {
+				c.RunFor(100 * time.Millisecond)
+				c.Crash(0)
+				c.Restart(0)
+				c.RunFor(time.Second)
+			},
+			kind: sim.KindSafety, rule: "Terms never decrease", paper: "Figure 2",
+			nodesIn: []int{0}, contains: []string{"restarted with currentTerm 0, below the 7"},
+		},
+		{
+			name: "log not saved before a crash",
+			setup: func(t *toy) {
+				if st := t.env.Persister().ReadState(); st != nil {
+					t.st.Term = int(st[0])
+				}
+				t.onTick = func(t *toy) {
+					if t.me == 0 && t.ticks == 1 {
+						t.appendEntry(3, "unsaved")
+						t.env.Persister().Save([]byte{3}, nil) // saves the term only
+					}
+				}
+			},
+			scenario: func(c *sim.Cluster) {
+				c.RunFor(100 * time.Millisecond)
+				c.Crash(0)
+				c.Restart(0)
+				c.RunFor(time.Second)
+			},
+			kind: sim.KindSafety, rule: "Durability", paper: "Figure 2",
+			nodesIn: []int{0}, contains: []string{"a different number of log entries", "last log entry 0/0", "last log entry 1/3"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := c.nodes
+			if n == 0 {
+				n = 3
+			}
+			res := sim.Run(sim.Config{Nodes: n, Factory: toyFactory(c.setup), Seed: 1, SnapshotEvery: c.snapK,
+				Scenario: t.Name(), Implementation: "toy", Replay: "go test -run " + t.Name()}, c.scenario)
+			f := res.Failure
+			require.NotNil(t, f, "the %s checker did not fire", c.rule)
+			t.Log("\n" + f.Error())
+			assert.Equal(t, c.kind, f.Kind)
+			assert.Equal(t, c.rule, f.Rule)
+			assert.Contains(t, f.Paper, c.paper)
+			if c.nodesIn != nil {
+				assert.ElementsMatch(t, c.nodesIn, f.Nodes)
+			}
+			report := f.Error()
+			for _, s := range c.contains {
+				assert.Contains(t, report, s)
+			}
+			assert.Contains(t, report, "seed: 1")
+			assert.Contains(t, report, "replay:   go test -run "+t.Name())
+			assert.Contains(t, report, "last ")
+			assert.Contains(t, report, "nodes at the failure:")
+		})
+	}
+}
+
+// A correct toy cluster (nothing happens) passes every checker: the
+// checkers do not fire on their own.
+func TestCheckersQuietOnIdleCluster(t *testing.T) {
+	res := sim.Run(sim.Config{Nodes: 5, Factory: toyFactory(nil), Seed: 3}, func(c *sim.Cluster) { c.RunFor(10 * time.Second) })
+	require.Nil(t, res.Failure)
+	assert.Equal(t, int64(5*1000), res.Stats.Events, "5 nodes tick 100 times a simulated second")
+}

@@ -1,0 +1,427 @@
+package sim_test
+
+import (
+	"bytes"
+	"math"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/trace"
+)
+
+// ---- robustness against the code under test ----
+
+func TestPanicInTurnFailsTheRunNotTheBinary(t *testing.T) {
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 1 && t.ticks == 3 {
+				var m map[string]int
+				m["boom"]++ // a student's nil-map write
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 9}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, sim.KindPanic, res.Failure.Kind)
+	assert.Equal(t, []int{1}, res.Failure.Nodes)
+	report := res.Failure.Error()
+	assert.Contains(t, report, "node 1 panicked in Tick: assignment to entry in nil map")
+	assert.Contains(t, report, "seed: 9")
+	assert.Contains(t, res.Failure.Stack, "toy_test.go", "the stack points at the panicking code")
+	assert.NotContains(t, res.Failure.Stack, "raftlab/sim.(*Cluster)", "the simulator's own frames are left out")
+}
+
+func TestPanicInHandlerNamesTheMessage(t *testing.T) {
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 0 && t.ticks == 1 {
+				t.env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 1}, nil)
+			}
+		}
+		t.onAE = func(*toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {
+			var s []int
+			_ = s[5]
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "node 2 panicked in AppendEntries handler (message from node 0): runtime error: index out of range")
+}
+
+func TestTurnThatNeverReturnsIsReportedAsAHang(t *testing.T) {
+	var release atomic.Bool
+	t.Cleanup(func() { release.Store(true) }) // let the abandoned goroutine end
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 2 && t.ticks == 4 {
+				for !release.Load() { // a student's infinite loop
+				}
+			}
+		}
+	})
+	start := time.Now()
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1, HangBound: 300 * time.Millisecond}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, sim.KindHang, res.Failure.Kind)
+	assert.Equal(t, []int{2}, res.Failure.Nodes)
+	assert.Contains(t, res.Failure.Message, "node 2's Tick did not return within 300ms")
+	assert.Less(t, time.Since(start), 5*time.Second, "the watchdog fires soon after the bound")
+}
+
+func TestEnvUsedAfterCrashIsAContractViolation(t *testing.T) {
+	var stale raftapi.Env
+	f := toyFactory(func(t *toy) {
+		if t.me == 0 && stale == nil {
+			stale = t.env
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
+		c.RunFor(100 * time.Millisecond)
+		c.Crash(0)
+		c.Restart(0)
+		stale.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1}, nil) // as a leftover goroutine would
+		c.RunFor(100 * time.Millisecond)
+	})
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, sim.KindContract, res.Failure.Kind)
+	assert.Contains(t, res.Failure.Message, "node 0 called Env.SendAppendEntries after it crashed")
+}
+
+func TestEnvUsedOutsideTurnIsAContractViolation(t *testing.T) {
+	var env raftapi.Env
+	f := toyFactory(func(t *toy) {
+		if t.me == 1 {
+			env = t.env
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
+		c.RunFor(100 * time.Millisecond)
+		env.Apply(raftapi.ApplyMsg{CommandValid: true, CommandIndex: 1}) // between turns
+		c.RunFor(100 * time.Millisecond)
+	})
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "node 1 called Env.Apply outside its turn")
+}
+
+func TestFactoryMayNotSend(t *testing.T) {
+	f := toyFactory(func(t *toy) { t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{Term: 1}, nil) })
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "called Env.SendRequestVote from its Factory")
+}
+
+func TestNilNodeFromFactory(t *testing.T) {
+	res := sim.Run(sim.Config{Nodes: 3, Factory: func(int, int, raftapi.Env) raftapi.Node { return nil }, Seed: 1},
+		func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "returned a nil Node")
+}
+
+func TestFloodingNodeHitsTheEventBudget(t *testing.T) {
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			for range 1000 {
+				t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{}, nil)
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1, MaxEvents: 100_000}, func(c *sim.Cluster) { c.RunFor(time.Minute) })
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "flooding the network")
+}
+
+// ---- determinism ----
+
+// nondeterministic is a toy whose behaviour depends on state outside the
+// simulation (a counter shared across runs), as a student's use of the
+// wall clock or a global would.
+func TestNondeterminismIsReportedWithTheFirstDifference(t *testing.T) {
+	var runs atomic.Int64
+	f := func(me, peers int, env raftapi.Env) raftapi.Node {
+		if me == 0 {
+			runs.Add(1)
+		}
+		run := runs.Load()
+		return toyFactory(func(t *toy) {
+			t.onTick = func(t *toy) {
+				if t.me == 0 && t.ticks == 10+int(run) {
+					t.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, nil)
+				}
+			}
+		})(me, peers, env)
+	}
+	_, nd := sim.CheckDeterminism(sim.Config{Nodes: 3, Factory: f, Seed: 5}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, nd)
+	assert.Equal(t, sim.KindNondeterminism, nd.Kind)
+	assert.Contains(t, nd.Message, "first at event 0")
+	assert.Contains(t, nd.Message, "map iteration order, goroutines, the wall clock")
+}
+
+// ---- the network ----
+
+// pinger sends one RequestVote to the next node every tick and counts
+// what arrives; the replies are counted by the callbacks.
+func pingers(received, replies *atomic.Int64) raftapi.Factory {
+	return toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{Term: t.ticks}, func(*raftapi.RequestVoteReply) { replies.Add(1) })
+		}
+		t.onRV = func(*toy, int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) { received.Add(1) }
+	})
+}
+
+func TestNetworkDropAndDuplicationRates(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		drop, dup float64
+	}{
+		{"reliable", 0, 0},
+		{"drop 10%", 0.1, 0},
+		{"drop 30% dup 20%", 0.3, 0.2},
+		{"dup 50%", 0, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var received, replies atomic.Int64
+			cfg := sim.Config{Nodes: 4, Factory: pingers(&received, &replies), Seed: 11,
+				Network: sim.Network{DropRate: tc.drop, DupRate: tc.dup, DelayMin: time.Millisecond, DelayMax: 3 * time.Millisecond}}
+			res := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Second) }) // 40,000 requests
+			require.Nil(t, res.Failure)
+			s := res.Stats
+			sent := float64(s.Requests())
+			require.InDelta(t, 40_000, sent, 8)
+			// Requests and replies both cross the network, so both are
+			// dropped and duplicated at the configured rates.
+			total := float64(s.TotalRPCs())
+			assert.InDelta(t, tc.drop, float64(s.Dropped)/total, 0.01, "drop rate")
+			assert.InDelta(t, tc.dup, float64(s.Duplicated)/(total-float64(s.Dropped)), 0.01, "duplication rate")
+			wantReceived := sent * (1 - tc.drop) * (1 + tc.dup)
+			assert.InDelta(t, wantReceived, float64(received.Load()), 0.02*sent, "requests delivered")
+			if tc.drop == 0 && tc.dup == 0 {
+				assert.InDelta(t, sent, received.Load(), 4, "a reliable network delivers every request once (but those still in flight)")
+				assert.InDelta(t, sent, replies.Load(), 4, "and every reply once")
+				assert.LessOrEqual(t, received.Load(), int64(sent))
+			}
+		})
+	}
+}
+
+func TestPartitionsCutBothWaysAndOneWay(t *testing.T) {
+	var received, replies atomic.Int64
+	cfg := sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 2}
+	res := sim.Run(cfg, func(c *sim.Cluster) {
+		c.Partition([]int{0}, []int{1, 2}) // 0→1 and 2→0 are cut; 1→2 flows
+		c.RunFor(time.Second)
+		assert.InDelta(t, 100, received.Load(), 1, "only 1→2 crosses")
+		assert.InDelta(t, 100, replies.Load(), 1)
+		c.Heal()
+		c.Cut(1, 2) // one-way: 1's requests to 2 are lost
+		received.Store(0)
+		replies.Store(0)
+		c.RunFor(time.Second)
+		assert.InDelta(t, 200, received.Load(), 2, "0→1 and 2→0 flow, 1→2 does not")
+	})
+	require.Nil(t, res.Failure)
+}
+
+func TestLongReorderingDelaysSomeMessages(t *testing.T) {
+	var received, replies atomic.Int64
+	cfg := sim.Config{Nodes: 2, Factory: pingers(&received, &replies), Seed: 4,
+		Network: sim.Network{DelayMin: time.Millisecond, DelayMax: 2 * time.Millisecond, LongDelayRate: 0.5, LongDelayMax: 10 * time.Second}}
+	res := sim.Run(cfg, func(c *sim.Cluster) {
+		c.RunFor(time.Second)
+		sent := c.Stats().Requests()
+		assert.Less(t, received.Load(), sent*3/4, "about half the requests are still held back")
+		c.SetNetwork(sim.Reliable())
+		c.RunFor(11 * time.Second)
+	})
+	require.Nil(t, res.Failure)
+	assert.InDelta(t, res.Stats.Requests(), received.Load(), 2, "held-back messages arrive eventually")
+}
+
+// ---- crashes ----
+
+func TestCrashKeepsOnlyWhatWasSaved(t *testing.T) {
+	var restored [][]byte
+	f := toyFactory(func(t *toy) {
+		if t.me != 0 {
+			return
+		}
+		restored = append(restored, t.env.Persister().ReadState())
+		t.onTick = func(t *toy) {
+			switch t.ticks {
+			case 1:
+				t.env.Persister().Save([]byte("saved"), nil)
+			case 2:
+				t.cmds = append(t.cmds, []byte("only in memory"))
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1, NoChecks: true}, func(c *sim.Cluster) {
+		c.RunFor(100 * time.Millisecond)
+		c.Crash(0)
+		c.RunFor(100 * time.Millisecond)
+		c.Restart(0)
+	})
+	require.Nil(t, res.Failure)
+	require.Len(t, restored, 2)
+	assert.Nil(t, restored[0], "a first boot finds no state")
+	assert.Equal(t, []byte("saved"), restored[1], "a restart finds exactly the last Save")
+}
+
+func TestRepliesToACrashedIncarnationAreNeverDelivered(t *testing.T) {
+	var replies atomic.Int64
+	var sent atomic.Bool
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 0 && sent.CompareAndSwap(false, true) {
+				t.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, func(*raftapi.RequestVoteReply) { replies.Add(1) })
+			}
+		}
+	})
+	cfg := sim.Config{Nodes: 2, Factory: f, Seed: 1, LockstepTicks: true, RecordTrace: true,
+		Network: sim.Network{DelayMin: 20 * time.Millisecond, DelayMax: 20 * time.Millisecond}}
+	res := sim.Run(cfg, func(c *sim.Cluster) {
+		c.RunFor(15 * time.Millisecond) // node 0 sent at 10 ms; the reply arrives at 50 ms
+		c.Crash(0)
+		c.Restart(0)
+		c.RunFor(time.Second)
+	})
+	require.Nil(t, res.Failure)
+	assert.Zero(t, replies.Load())
+	var discarded []trace.Event
+	for _, e := range res.Trace.Events {
+		if e.Kind == trace.KindDiscard {
+			discarded = append(discarded, e)
+		}
+	}
+	require.Len(t, discarded, 1)
+	assert.Equal(t, "reply to a crashed incarnation", discarded[0].Detail)
+}
+
+func TestQueuedSnapshotTurnDiesWithACrash(t *testing.T) {
+	var snaps atomic.Int64
+	var applied atomic.Bool
+	f := toyFactory(func(t *toy) {
+		t.appendEntry(1, "a")
+		t.onSnap = func(*toy, int, []byte) { snaps.Add(1) }
+		t.onTick = func(t *toy) {
+			if applied.CompareAndSwap(false, true) {
+				t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 1, Factory: f, Seed: 1, SnapshotEvery: 1}, func(c *sim.Cluster) {
+		c.RunUntil(time.Second, func() bool { return c.LastApplied(0) == 1 })
+		c.Crash(0) // the Snapshot turn the service queued has not run yet
+		c.Restart(0)
+		c.RunFor(time.Second)
+	})
+	require.Nil(t, res.Failure)
+	assert.Zero(t, snaps.Load())
+}
+
+// ---- clocks and pauses ----
+
+func TestClockSkewAndPhase(t *testing.T) {
+	ticksIn := func(cfg sim.Config) (times [][]time.Duration) {
+		times = make([][]time.Duration, cfg.Nodes)
+		var c *sim.Cluster
+		cfg.Factory = toyFactory(func(t *toy) {
+			t.onTick = func(t *toy) { times[t.me] = append(times[t.me], c.Now()) }
+		})
+		res := sim.Run(cfg, func(cl *sim.Cluster) { c = cl; c.RunFor(10 * time.Second) })
+		require.Nil(t, res.Failure)
+		return times
+	}
+	lock := ticksIn(sim.Config{Nodes: 3, Seed: 1, LockstepTicks: true})
+	for i := range lock {
+		assert.Len(t, lock[i], 1000)
+		assert.Equal(t, lock[0][:50], lock[i][:50], "lockstep: every node ticks at the same instants")
+	}
+	skew := ticksIn(sim.Config{Nodes: 5, Seed: 1, ClockSkew: 0.2})
+	distinct := map[int]bool{}
+	for i := range skew {
+		n := len(skew[i])
+		assert.GreaterOrEqual(t, n, 830, "node %d ticks at most 1.2× slower", i)
+		assert.LessOrEqual(t, n, 1250, "node %d ticks at most 1.2× faster", i)
+		distinct[n] = true
+	}
+	assert.Greater(t, len(distinct), 1, "skewed nodes tick at different rates")
+}
+
+func TestPausedNodeGetsNoTicksAndItsMessagesWait(t *testing.T) {
+	var received, replies atomic.Int64
+	res := sim.Run(sim.Config{Nodes: 2, Factory: pingers(&received, &replies), Seed: 1}, func(c *sim.Cluster) {
+		c.RunFor(time.Second)
+		before := received.Load()
+		c.Pause(1)
+		c.RunFor(time.Second)
+		assert.InDelta(t, before+1, received.Load(), 1, "node 1 neither ticks nor receives while paused")
+		c.Resume(1)
+		c.RunFor(time.Millisecond)
+		assert.InDelta(t, before+100, received.Load(), 2, "the held messages arrive at resume")
+	})
+	require.Nil(t, res.Failure)
+}
+
+// ---- the failure report ----
+
+func TestFailureReportNamesEverythingNeededToReplay(t *testing.T) {
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me <= 1 && t.ticks == 3 {
+				t.st.Role, t.st.Term = raftapi.Leader, 1
+			}
+		}
+	})
+	cfg := sim.Config{Nodes: 3, Factory: f, Seed: 77, Implementation: "toy", Scenario: "two-leaders",
+		Replay: "go test ./raft -run 'TestElection/InitialElection$' -seed=77", TimelineLen: 5}
+	res := sim.Run(cfg, func(c *sim.Cluster) { c.Note("hello"); c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	report := res.Failure.Error()
+	for _, want := range []string{
+		"SAFETY: Election Safety (§5.2) at simulated time",
+		"involved: nodes [",
+		"scenario: two-leaders   implementation: toy   seed: 77",
+		"replay:   go test ./raft -run 'TestElection/InitialElection$' -seed=77",
+		"nodes at the failure:",
+		"n0 up      leader",
+		"last 2 events:",
+	} {
+		assert.Contains(t, report, want)
+	}
+	assert.True(t, math.Abs(res.End.Seconds()-0.03) < 0.02, "the run stops at the failure (%s)", res.End)
+}
+
+// ---- traces ----
+
+func TestTraceRoundTrip(t *testing.T) {
+	var received, replies atomic.Int64
+	cfg := sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 3, RecordTrace: true, Network: sim.Unreliable()}
+	res := sim.Run(cfg, func(c *sim.Cluster) {
+		c.RunFor(500 * time.Millisecond)
+		c.Partition([]int{0}, []int{1, 2})
+		c.RunFor(500 * time.Millisecond)
+		c.Crash(1)
+		c.Restart(1)
+	})
+	require.Nil(t, res.Failure)
+	b, err := trace.Marshal(res.Trace)
+	require.NoError(t, err)
+	back, err := trace.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Equal(t, res.Trace, back)
+	kinds := map[string]int{}
+	for _, e := range back.Events {
+		kinds[e.Kind]++
+	}
+	for _, k := range []string{trace.KindSend, trace.KindDeliver, trace.KindPartition, trace.KindCrash, trace.KindRestart} {
+		assert.Positive(t, kinds[k], "trace has %s events", k)
+	}
+}
