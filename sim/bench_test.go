@@ -45,5 +45,5 @@ func steadyLoadWithFaults(b *testing.B, checks bool) {
 	b.ReportMetric(float64(committed)/float64(b.N), "commits/run")
 }
 
-func BenchmarkWorld60sFiveNodesFaultsChecked(b *testing.B)  { steadyLoadWithFaults(b, true) }
+func BenchmarkWorld60sFiveNodesFaultsChecked(b *testing.B)   { steadyLoadWithFaults(b, true) }
 func BenchmarkWorld60sFiveNodesFaultsUnchecked(b *testing.B) { steadyLoadWithFaults(b, false) }

@@ -34,9 +34,9 @@ type Cluster struct {
 	firstNew int // len(applied) before the apply being checked
 
 	clientSeq int // the nemesis client's command counter
-	stats    Stats
-	rec      recorder
-	failed   *Failure
+	stats     Stats
+	rec       recorder
+	failed    *Failure
 
 	// Watchdog state, read by the goroutine that waits for Run.
 	turns     atomic.Int64            // turns started
