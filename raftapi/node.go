@@ -116,7 +116,8 @@ type LogView struct {
 // may be called only during a turn of that incarnation.
 type Env interface {
 	// SendRequestVote, SendAppendEntries and SendInstallSnapshot send an
-	// RPC to node to. The arguments are copied when the turn ends. The
+	// RPC to node to. The arguments are copied at the call (do not rely on
+	// changing them afterwards); the message leaves when the turn ends. The
 	// reply, if the network delivers one, arrives later as a call of
 	// onReply in a turn of its own; onReply is never called for a lost
 	// request or reply, may be called more than once if the network
