@@ -69,6 +69,9 @@ func (s summary) String() string {
 		}
 		return fmt.Sprintf("RequestVote%s t=%d cand=%d last=%d/%d", pre, s.a, s.b, s.c, s.d)
 	case MsgRequestVoteReply:
+		if s.e != 0 {
+			return fmt.Sprintf("RequestVoteReply pre-vote t=%d granted=%t", s.a, s.b != 0)
+		}
 		return fmt.Sprintf("RequestVoteReply t=%d granted=%t", s.a, s.b != 0)
 	case MsgAppendEntries:
 		if s.d == 0 {

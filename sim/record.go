@@ -109,7 +109,9 @@ func (r *recorder) state(sn *simNode, now time.Duration) {
 	if !r.trace {
 		return
 	}
-	r.states = append(r.states, traceState(sn, now.Microseconds()))
+	st := traceState(sn, now.Microseconds())
+	st.Seq = len(r.events)
+	r.states = append(r.states, st)
 }
 
 func traceState(sn *simNode, at int64) trace.State {

@@ -93,6 +93,7 @@ type Event struct {
 // reported it), or at a crash or restart.
 type State struct {
 	T             int64  `json:"t"`
+	Seq           int    `json:"seq"` // how many events precede this state: it follows events[seq-1]
 	Node          int    `json:"node"`
 	Up            bool   `json:"up"`
 	Role          string `json:"role"`
@@ -183,10 +184,12 @@ func Decode(r io.Reader) (*Trace, error) {
 func ReadFile(path string) (*Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open trace: %w", err)
+		return nil, err // *PathError already names the file and the operation
 	}
-	defer f.Close()
 	t, err := Decode(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -99,7 +99,7 @@ func TestRunBadInput(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"missing file", []string{filepath.Join(dir, "nope.json")}, 1, []string{"raftview: open trace:", "no such file"}},
+		{"missing file", []string{filepath.Join(dir, "nope.json")}, 1, []string{"raftview: open ", "no such file"}},
 		{"garbage", []string{garbage}, 1, []string{"raftview: ", "garbage.json: trace is not valid JSON (at byte 2)"}},
 		{"not a trace", []string{other}, 1, []string{"raftview: ", "other.json: read trace: json: unknown field \"name\""}},
 		{"wrong version", []string{v2}, 1, []string{"raftview: ", "trace format version 2 is not supported by this build (it reads version 1)"}},
