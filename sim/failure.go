@@ -82,7 +82,11 @@ func (f *Failure) Error() string {
 		}
 	}
 	if len(f.Timeline) > 0 {
-		fmt.Fprintf(&b, "  last %d events:\n", len(f.Timeline))
+		if len(f.Timeline) == 1 {
+			b.WriteString("  last event:\n")
+		} else {
+			fmt.Fprintf(&b, "  last %d events:\n", len(f.Timeline))
+		}
 		for _, s := range f.Timeline {
 			fmt.Fprintf(&b, "    %s\n", s)
 		}

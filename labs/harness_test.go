@@ -1,0 +1,81 @@
+package labs
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/raft"
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+// silent is a node that never does anything: every election scenario must
+// fail against it, with a liveness report.
+type silent struct{}
+
+func (silent) Tick()                                                                      {}
+func (silent) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply)       {}
+func (silent) AppendEntries(int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {}
+func (silent) InstallSnapshot(int, *raftapi.InstallSnapshotArgs, *raftapi.InstallSnapshotReply) {
+}
+func (silent) Start([]byte) (int, int, bool) { return -1, 0, false }
+func (silent) GetState() (int, bool)         { return 0, false }
+func (silent) Snapshot(int, []byte)          {}
+func (silent) Inspect() raftapi.NodeState    { return raftapi.NodeState{VotedFor: raftapi.None} }
+func (silent) InspectLog() raftapi.LogView   { return raftapi.LogView{FirstIndex: 1} }
+
+// TestHelperSilentElection is run by TestFailureReportAndTrace in a child
+// process, so that its failure is observed rather than suffered.
+func TestHelperSilentElection(t *testing.T) {
+	if os.Getenv("RAFTLAB_HELPER") != "silent" {
+		t.Skip("run by TestFailureReportAndTrace")
+	}
+	RunStage(t, Election, Impl{Name: "silent", Factory: func(int, int, raftapi.Env) raftapi.Node { return silent{} }})
+}
+
+func TestFailureReportAndTrace(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSilentElection$/^InitialElection$", "-test.v", "-seeds=3", "-tracedir="+dir)
+	cmd.Env = append(os.Environ(), "RAFTLAB_HELPER=silent")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the silent implementation must fail:\n%s", out)
+	report := string(out)
+	for _, want := range []string{
+		"LIVENESS: Leader election",
+		"expected a leader within 5s of simulated time",
+		"scenario: TestHelperSilentElection/InitialElection   implementation: silent   seed: 1",
+		"replay:   go test ./labs -run '^TestHelperSilentElection$/^InitialElection$' -seed=1",
+		"nodes at the failure:",
+		"trace:    " + filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"),
+		"=== ATTR  TestHelperSilentElection/InitialElection failed_seed 1",
+		"=== ATTR  TestHelperSilentElection/InitialElection scenario InitialElection",
+	} {
+		assert.Contains(t, report, want)
+	}
+	assert.FileExists(t, filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"))
+	assert.NotRegexp(t, regexp.MustCompile(`goroutine \d+ \[`), report, "no Go stack dumps")
+}
+
+func TestPassingRunsWriteTracesWithTheTraceFlag(t *testing.T) {
+	if os.Getenv("RAFTLAB_HELPER") == "silent" {
+		t.Skip()
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReference$/^InitialElection$", "-seed=4", "-trace", "-tracedir="+dir)
+	cmd.Env = append(os.Environ(), "RAFTLAB_HELPER=reference")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.FileExists(t, filepath.Join(dir, "TestHelperReference_InitialElection-seed4.json"))
+}
+
+func TestHelperReference(t *testing.T) {
+	if os.Getenv("RAFTLAB_HELPER") != "reference" {
+		t.Skip("run by TestPassingRunsWriteTracesWithTheTraceFlag")
+	}
+	RunStage(t, Election, Impl{Name: "reference", Factory: raft.New})
+}
