@@ -63,7 +63,3 @@ func electionSuite() []Scenario {
 		},
 	}
 }
-
-func replicationSuite() []Scenario { return nil }
-func persistenceSuite() []Scenario { return nil }
-func snapshotSuite() []Scenario   { return nil }

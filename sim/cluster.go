@@ -22,10 +22,11 @@ type Cluster struct {
 	q     agenda
 	nodes []*simNode
 
-	links [][]bool // links[from][to]: false means the link is cut
-	net   Network
-	netR  *rand.Rand
-	scenR *rand.Rand
+	links     [][]bool // links[from][to]: false means the link is cut
+	intercept func(Msg) Verdict
+	net       Network
+	netR      *rand.Rand
+	scenR     *rand.Rand
 
 	check checker
 	// applied[i] is the entry first applied at index i anywhere ([0] is

@@ -2,17 +2,18 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/wire"
 )
 
-// msgKind is the type of a message on the simulated wire.
-type msgKind uint8
+// MsgKind is the type of a message on the simulated wire.
+type MsgKind uint8
 
 // The six message types, in the order of Stats.RPCs.
 const (
-	MsgRequestVote msgKind = iota
+	MsgRequestVote MsgKind = iota
 	MsgRequestVoteReply
 	MsgAppendEntries
 	MsgAppendEntriesReply
@@ -23,14 +24,14 @@ const (
 
 var msgNames = [numMsgKinds]string{"RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply"}
 
-func (k msgKind) String() string {
+func (k MsgKind) String() string {
 	if k < numMsgKinds {
 		return msgNames[k]
 	}
 	return "msg?"
 }
 
-func (k msgKind) isReply() bool { return k%2 == 1 }
+func (k MsgKind) isReply() bool { return k%2 == 1 }
 
 // call is one RPC a node made: where its reply goes. Duplicated requests
 // and their replies share it, so onReply may run more than once.
@@ -46,7 +47,7 @@ type call struct {
 
 // message is one encoded request or reply in flight.
 type message struct {
-	kind     msgKind
+	kind     MsgKind
 	from, to int
 	data     []byte
 	call     *call
@@ -56,7 +57,7 @@ type message struct {
 // summary holds a message's salient fields as numbers, so that recording
 // an event costs no formatting; format renders them on demand.
 type summary struct {
-	kind          msgKind
+	kind          MsgKind
 	a, b, c, d, e int
 }
 
@@ -118,7 +119,7 @@ func sumISR(a *raftapi.InstallSnapshotReply) summary {
 }
 
 // encodeReply encodes the reply a handler filled in.
-func encodeReply(kind msgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) ([]byte, summary) {
+func encodeReply(kind MsgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) ([]byte, summary) {
 	switch kind {
 	case MsgRequestVoteReply:
 		return wire.AppendRequestVoteReply(nil, rv), sumRVR(rv)
@@ -127,4 +128,73 @@ func encodeReply(kind msgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendE
 	default:
 		return wire.AppendInstallSnapshotReply(nil, is), sumISR(is)
 	}
+}
+
+// Msg is a message on the wire as an interceptor sees it: its type, ends,
+// and the fields of its type (the others are zero).
+type Msg struct {
+	Kind     MsgKind
+	From, To int
+	Term     int
+
+	CandidateID, LastLogIndex, LastLogTerm int  // RequestVote
+	PreVote                                bool // RequestVote and its reply
+	VoteGranted                            bool // RequestVoteReply
+
+	PrevLogIndex, PrevLogTerm, Entries, LeaderCommit int  // AppendEntries (Entries counts them)
+	Success                                          bool // AppendEntriesReply
+	XTerm, XIndex, XLen                              int  // AppendEntriesReply
+
+	LastIncludedIndex, LastIncludedTerm int // InstallSnapshot
+}
+
+func (s summary) msg(from, to int) Msg {
+	m := Msg{Kind: s.kind, From: from, To: to, Term: s.a}
+	switch s.kind {
+	case MsgRequestVote:
+		m.CandidateID, m.LastLogIndex, m.LastLogTerm, m.PreVote = s.b, s.c, s.d, s.e != 0
+	case MsgRequestVoteReply:
+		m.VoteGranted, m.PreVote = s.b != 0, s.e != 0
+	case MsgAppendEntries:
+		m.PrevLogIndex, m.PrevLogTerm, m.Entries, m.LeaderCommit = s.b, s.c, s.d, s.e
+	case MsgAppendEntriesReply:
+		m.Success, m.XTerm, m.XIndex, m.XLen = s.b != 0, s.c, s.d, s.e
+	case MsgInstallSnapshot:
+		m.LastIncludedIndex, m.LastIncludedTerm = s.b, s.c
+	}
+	return m
+}
+
+// String summarises the message as the timeline does.
+func (m Msg) String() string {
+	return fmt.Sprintf("%d→%d %s", m.From, m.To, m.summary())
+}
+
+func (m Msg) summary() summary {
+	s := summary{kind: m.Kind, a: m.Term}
+	switch m.Kind {
+	case MsgRequestVote:
+		s.b, s.c, s.d, s.e = m.CandidateID, m.LastLogIndex, m.LastLogTerm, b2i(m.PreVote)
+	case MsgRequestVoteReply:
+		s.b, s.e = b2i(m.VoteGranted), b2i(m.PreVote)
+	case MsgAppendEntries:
+		s.b, s.c, s.d, s.e = m.PrevLogIndex, m.PrevLogTerm, m.Entries, m.LeaderCommit
+	case MsgAppendEntriesReply:
+		s.b, s.c, s.d, s.e = b2i(m.Success), m.XTerm, m.XIndex, m.XLen
+	case MsgInstallSnapshot:
+		s.b, s.c = m.LastIncludedIndex, m.LastIncludedTerm
+	}
+	return s
+}
+
+// Verdict is what an interceptor decides for one message. The zero Verdict
+// lets the network treat the message as usual.
+type Verdict struct {
+	Drop  bool          // lose it
+	Delay time.Duration // deliver it after exactly this long (instead of a random delay); 0: as usual
+	Dup   bool          // deliver a second copy
+	// DupDelay is the second copy's exact delay when Dup is set (0: a
+	// random delay): a duplicate held back this long arrives after
+	// everything sent since, the stale-message case.
+	DupDelay time.Duration
 }

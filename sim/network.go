@@ -16,9 +16,10 @@ const (
 	faultCut
 	faultDup
 	faultLong
+	faultHeld
 )
 
-var faultNames = [...]string{"", "drop", "cut", "dup", "long-delay"}
+var faultNames = [...]string{"", "drop", "cut", "dup", "long-delay", "scripted"}
 
 // send puts m on the wire: it is counted, then cut, dropped, delayed or
 // duplicated as the network says. Called during the sender's turn; the
@@ -26,9 +27,28 @@ var faultNames = [...]string{"", "drop", "cut", "dup", "long-delay"}
 // positive.
 func (c *Cluster) send(m *message) {
 	c.stats.sent(m)
+	var v Verdict
+	if c.intercept != nil {
+		v = c.intercept(m.sum.msg(m.from, m.to))
+	}
 	if !c.links[m.from][m.to] {
 		c.stats.Cut++
 		c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: faultCut})
+		return
+	}
+	if v.Drop {
+		c.stats.Dropped++
+		c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: faultHeld, text: "dropped by the scenario"})
+		return
+	}
+	if v != (Verdict{}) {
+		c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: faultHeld,
+			text: fmt.Sprintf("scenario: delay %s, duplicate %t (%s)", v.Delay, v.Dup, v.DupDelay)})
+		c.schedule(m, v.Delay)
+		if v.Dup {
+			c.stats.Duplicated++
+			c.schedule(m, v.DupDelay)
+		}
 		return
 	}
 	if c.net.DropRate > 0 && c.netR.Float64() < c.net.DropRate {
@@ -53,6 +73,14 @@ func (c *Cluster) send(m *message) {
 		}
 		c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
 	}
+}
+
+// schedule delivers m after exactly d, or after a random delay if d is 0.
+func (c *Cluster) schedule(m *message, d time.Duration) {
+	if d <= 0 {
+		d, _ = c.delay()
+	}
+	c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
 }
 
 // delay draws one message's delay: uniform in [DelayMin, DelayMax], or,
@@ -136,7 +164,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 
 // reply sends the reply a handler filled in back to the caller. It leaves
 // after the handler's turn, like every message.
-func (c *Cluster) reply(sn *simNode, req *message, kind msgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) {
+func (c *Cluster) reply(sn *simNode, req *message, kind MsgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) {
 	data, sum := encodeReply(kind, rv, ae, is)
 	c.send(&message{kind: kind, from: sn.id, to: req.from, data: data, call: req.call, sum: sum})
 }

@@ -151,6 +151,13 @@ func (c *Cluster) SetNetwork(n Network) {
 		text: fmt.Sprintf("drop=%.2f dup=%.2f delay=%s..%s long=%.2f/%s", n.DropRate, n.DupRate, n.DelayMin, n.DelayMax, n.LongDelayRate, n.LongDelayMax)})
 }
 
+// Intercept makes f decide the fate of every message sent from now on
+// (after partitions, before the network's random faults): the tool for
+// targeted schedules, such as holding back one AppendEntries until a newer
+// one has been acknowledged. nil removes the interceptor. f must be a
+// pure function of its argument and the scenario's own state.
+func (c *Cluster) Intercept(f func(Msg) Verdict) { c.intercept = f }
+
 // Network returns the network's current fault rates.
 func (c *Cluster) Network() Network { return c.net }
 

