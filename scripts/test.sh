@@ -37,8 +37,13 @@ step "golangci-lint (native and js/wasm)"
 "$LINT" run ./...
 GOOS=js GOARCH=wasm "$LINT" run ./...
 
-step "go test ./... (native)"
-go test -count=1 ./...
+# The starter kit (assignments/raft) is meant to fail until a student
+# fills it in; assignments/startercheck checks that it fails fast and
+# readably, so it is left out of the plain run.
+packages=$(go list ./... | grep -v '/assignments/raft$')
+
+step "go test (native): every package but the unfilled starter"
+go test -count=1 $packages
 
 step "go test under GOOS=js GOARCH=wasm on Node ($(node --version))"
 GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" \
