@@ -60,7 +60,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("raftsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.Usage = func() { say(stderr, "%s", usage); fs.PrintDefaults() }
 	fs.Uint64Var(&o.seed, "seed", 1, "the seed; the same seed gives the same run")
 	fs.IntVar(&o.nodes, "nodes", 5, "cluster size")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long the faults run, in simulated time")
@@ -121,12 +121,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "raftsim: %v\n", err)
+		say(stderr, "raftsim: %v\n", err)
 		return 2
 	}
 	faults, err := parseFaults(o.faults)
 	if err != nil {
-		fmt.Fprintf(stderr, "raftsim: %v\n", err)
+		say(stderr, "raftsim: %v\n", err)
 		return 2
 	}
 	var factory raftapi.Factory = raft.New
@@ -149,21 +149,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		c.Quiesce()
 		c.CheckLiveness(10*time.Second, 10*time.Second)
 	})
-	fmt.Fprintf(stdout, "raftsim: %s, %d nodes, seed %d\n", impl, o.nodes, o.seed)
-	fmt.Fprintf(stdout, "  faults:  %s, for %s of simulated time\n", mix, o.duration)
+	say(stdout, "raftsim: %s, %d nodes, seed %d\n", impl, o.nodes, o.seed)
+	say(stdout, "  faults:  %s, for %s of simulated time\n", mix, o.duration)
 	report(stdout, res)
 	if res.Trace != nil {
 		if err := trace.WriteFile(o.tracePath, res.Trace); err != nil {
-			fmt.Fprintf(stderr, "raftsim: %v\n", err)
+			say(stderr, "raftsim: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "  trace:   %s (read it with: go run ./cmd/raftview %s)\n", o.tracePath, o.tracePath)
+		say(stdout, "  trace:   %s (read it with: go run ./cmd/raftview %s)\n", o.tracePath, o.tracePath)
 	}
 	if res.Failure != nil {
-		fmt.Fprintf(stdout, "\n%s\n", res.Failure.Error())
+		say(stdout, "\n%s\n", res.Failure.Error())
 		return 1
 	}
 	return 0
+}
+
+// say prints to w. Output errors are ignored on purpose: there is nobody
+// left to tell when stdout or stderr fails.
+func say(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
 }
 
 func report(w io.Writer, res *sim.Result) {
@@ -172,14 +178,14 @@ func report(w io.Writer, res *sim.Result) {
 	if res.Failure != nil {
 		verdict = "FAIL: " + res.Failure.Rule
 	}
-	fmt.Fprintf(w, "  result:  %s\n", verdict)
-	fmt.Fprintf(w, "  run:     %s simulated in %s wall (%.0f× real time), %d events (%.2fM events/s)\n",
+	say(w, "  result:  %s\n", verdict)
+	say(w, "  run:     %s simulated in %s wall (%.0f× real time), %d events (%.2fM events/s)\n",
 		res.End.Round(time.Millisecond), res.Wall.Round(100*time.Microsecond), res.End.Seconds()/res.Wall.Seconds(),
 		s.Events, float64(s.Events)/res.Wall.Seconds()/1e6)
-	fmt.Fprintf(w, "  commits: %d indexes applied; mean Start→apply %s (max %s)\n",
+	say(w, "  commits: %d indexes applied; mean Start→apply %s (max %s)\n",
 		s.Committed, s.MeanCommitLatency().Round(100*time.Microsecond), s.CommitLatMax.Round(100*time.Microsecond))
-	fmt.Fprintf(w, "  rpcs:    %d sent (RequestVote %d, AppendEntries %d, InstallSnapshot %d, and their replies), %d KB\n",
+	say(w, "  rpcs:    %d sent (RequestVote %d, AppendEntries %d, InstallSnapshot %d, and their replies), %d KB\n",
 		s.TotalRPCs(), s.RPCs[sim.MsgRequestVote], s.RPCs[sim.MsgAppendEntries], s.RPCs[sim.MsgInstallSnapshot], s.TotalBytes()/1024)
-	fmt.Fprintf(w, "  network: %d dropped, %d duplicated, %d cut by partitions\n", s.Dropped, s.Duplicated, s.Cut)
-	fmt.Fprintf(w, "  disk:    %d saves, largest state %d B, largest snapshot %d B\n", s.Saves, s.MaxState, s.MaxSnapshot)
+	say(w, "  network: %d dropped, %d duplicated, %d cut by partitions\n", s.Dropped, s.Duplicated, s.Cut)
+	say(w, "  disk:    %d saves, largest state %d B, largest snapshot %d B\n", s.Saves, s.MaxState, s.MaxSnapshot)
 }
