@@ -343,12 +343,40 @@ func (c *Cluster) Leaders() []int {
 // appears within the bound, the run fails (liveness).
 func (c *Cluster) WaitLeader(within time.Duration) int {
 	deadline := c.now + within
+	before := c.activity()
 	var l int
 	if c.RunUntil(within, func() bool { var ok bool; l, ok = c.Leader(); return ok }) {
 		return l
 	}
-	c.FailLiveness("Leader election", "expected a leader within %s of simulated time (by %s), but none was elected: a leader is a live node that believes it leads, in a term no lower than any node it can reach, with a majority of nodes reachable. Check that followers time out (randomized, §5.2), that candidates win with a majority of votes, and that a new leader sends heartbeats at once", within, fmtTime(deadline))
+	c.FailLiveness("Leader election", "expected a leader within %s of simulated time (by %s), but none was elected. Meanwhile %s. A leader is a live node that believes it leads, in a term no lower than any node it can reach, with a majority of nodes reachable. Check that followers time out (randomized, §5.2), that candidates win with a majority of votes, and that a new leader sends heartbeats at once",
+		within, fmtTime(deadline), c.activity().since(before))
 	return -1
+}
+
+// activity is a snapshot of what the cluster has done, for liveness
+// reports: what happened between two snapshots says what the cluster was
+// doing instead of what was expected.
+type activity struct {
+	rv, ae, is, applied int64
+	maxTerm             int
+}
+
+func (c *Cluster) activity() activity {
+	a := activity{rv: c.stats.RPCs[MsgRequestVote], ae: c.stats.RPCs[MsgAppendEntries], is: c.stats.RPCs[MsgInstallSnapshot], applied: int64(len(c.applied) - 1)}
+	for _, sn := range c.nodes {
+		a.maxTerm = max(a.maxTerm, sn.last.Term)
+	}
+	return a
+}
+
+func (a activity) since(b activity) string {
+	s := fmt.Sprintf("the nodes sent %d RequestVote, %d AppendEntries and %d InstallSnapshot requests, ", a.rv-b.rv, a.ae-b.ae, a.is-b.is)
+	if a.maxTerm == b.maxTerm {
+		s += fmt.Sprintf("the highest term stayed %d", a.maxTerm)
+	} else {
+		s += fmt.Sprintf("the highest term went from %d to %d", b.maxTerm, a.maxTerm)
+	}
+	return s + fmt.Sprintf(", and %d new indexes were applied", a.applied-b.applied)
 }
 
 // Submit is the client of MIT's tests (cfg.one): it offers cmd to the
@@ -357,6 +385,8 @@ func (c *Cluster) WaitLeader(within time.Duration) int {
 // that index, or fails the run (liveness) if that takes longer than within.
 func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 	deadline := c.now + within
+	before := c.activity()
+	offered := 0
 	start := 0
 	for c.now < deadline {
 		index := -1
@@ -367,6 +397,7 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 			}
 			if idx, _, ok := c.Start(i, cmd); ok {
 				index = idx
+				offered++
 				start = i + 1 // if this leader fails to commit, ask another node first next time
 				break
 			}
@@ -384,8 +415,12 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 			return index
 		}
 	}
-	c.FailLiveness("Agreement", "command %q was not applied by %d nodes within %s of simulated time (by %s). A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",
-		clip(cmd), want, within, fmtTime(deadline))
+	how := fmt.Sprintf("it was offered to a leader %d times", offered)
+	if offered == 0 {
+		how = "no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere)"
+	}
+	c.FailLiveness("Agreement", "command %q was not applied by %d nodes within %s of simulated time (by %s): %s. Meanwhile %s. A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",
+		clip(cmd), want, within, fmtTime(deadline), how, c.activity().since(before))
 	return -1
 }
 
