@@ -1,0 +1,201 @@
+package startercheck
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/labs"
+)
+
+// wallBudget is how long the whole four-stage run of the unchanged
+// starter may take: a student's first go test must answer in seconds.
+const wallBudget = 60 * time.Second
+
+// killAfter stops a run that hangs, well after it has already failed the
+// budget, so that this test reports the hang instead of being killed by
+// go test's own timeout.
+const killAfter = 3 * wallBudget
+
+// starterPkg is the starter kit's package, relative to the module root.
+const starterPkg = "./assignments/raft"
+
+// testEvent is one event of go test -json (cmd/test2json).
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// testRecord gathers what go test -json said about one test.
+type testRecord struct {
+	action string // the final action: pass, fail or skip ("" if it never ended)
+	output strings.Builder
+}
+
+// run is the outcome of one go test -json run.
+type run struct {
+	tests map[string]*testRecord
+	all   string // every output line, for whole-run checks
+	wall  time.Duration
+}
+
+// headline is the first line of a simulator failure report, e.g.
+// "LIVENESS: Leader election at simulated time 5.000s". Only these kinds
+// are acceptable from the starter: the others (PANIC, HANG, CONTRACT,
+// NONDETERMINISM, INTERNAL) would mean the starter or raftlab is broken.
+var headline = regexp.MustCompile(`(?m)^\s*(?:\S+\.go:\d+: )?(LIVENESS|SAFETY|SCENARIO): (.+) at simulated time `)
+
+// stackDump matches the goroutine header of a Go stack dump.
+var stackDump = regexp.MustCompile(`goroutine \d+ \[`)
+
+// moduleRoot is the directory holding go.mod, found upward from the test's
+// working directory (the package directory, under go test).
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "no go.mod above the test's directory")
+		dir = parent
+	}
+}
+
+// runStarter runs the starter's whole suite under go test -json.
+func runStarter(t *testing.T) *run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), killAfter)
+	defer cancel()
+	// Traces of the failing runs go to a directory of this test's own,
+	// rather than piling up in $TMPDIR.
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-json", starterPkg, "-tracedir="+t.TempDir())
+	cmd.Dir = moduleRoot(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+
+	r := &run{tests: map[string]*testRecord{}}
+	var all strings.Builder
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
+	for sc.Scan() {
+		var ev testEvent
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			all.WriteString(sc.Text() + "\n") // not an event: build output
+			continue
+		}
+		all.WriteString(ev.Output)
+		if ev.Test == "" {
+			continue
+		}
+		rec := r.tests[ev.Test]
+		if rec == nil {
+			rec = &testRecord{}
+			r.tests[ev.Test] = rec
+		}
+		switch ev.Action {
+		case "output":
+			rec.output.WriteString(ev.Output)
+		case "pass", "fail", "skip":
+			rec.action = ev.Action
+		}
+	}
+	require.NoError(t, sc.Err())
+	err = cmd.Wait()
+	r.wall = time.Since(start)
+	require.NoError(t, ctx.Err(), "the starter's suite was still running after %s and was killed", killAfter)
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "go test must run and fail (exit status 1) on the unchanged starter; stderr:\n%s", stderr.String())
+	require.Equal(t, 1, exit.ExitCode(), "go test exit status (2 means the starter did not build); stderr:\n%s", stderr.String())
+	r.all = all.String() + stderr.String()
+	return r
+}
+
+// topLevel names each stage's top-level test in assignments/raft.
+var topLevel = map[labs.Stage]string{
+	labs.Election:    "TestElection",
+	labs.Replication: "TestReplication",
+	labs.Persistence: "TestPersistence",
+	labs.Snapshots:   "TestSnapshots",
+}
+
+// TestStarterFailsEveryStageFastAndReadably is what CI runs for the starter
+// kit; see the package documentation.
+func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
+	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs to run the go command")
+	}
+	if _, err := exec.LookPath("go"); errors.Is(err, exec.ErrNotFound) {
+		t.Skip("the go command is not on PATH")
+	}
+	r := runStarter(t)
+	t.Logf("the unchanged starter's four stages ran in %s of wall time (budget %s)", r.wall.Round(time.Millisecond), wallBudget)
+
+	t.Run("whole run", func(t *testing.T) {
+		assert.Less(t, r.wall, wallBudget, "the whole starter run must end within the budget")
+		assert.NotRegexp(t, stackDump, r.all, "no goroutine stack dumps in the starter's output")
+		assert.NotContains(t, r.all, "panic:", "nothing may panic against the starter")
+		assert.NotContains(t, r.all, "[build failed]", "the starter must build")
+	})
+
+	for _, stage := range labs.Stages {
+		t.Run(string(stage), func(t *testing.T) {
+			top := topLevel[stage]
+			rec := r.tests[top]
+			require.NotNil(t, rec, "%s did not run", top)
+			assert.Equal(t, "fail", rec.action, "%s must fail on the unchanged starter", top)
+
+			failed := 0
+			for _, sc := range labs.Suite(stage) {
+				name := top + "/" + strings.ReplaceAll(sc.Name, " ", "_")
+				rec := r.tests[name]
+				if !assert.NotNil(t, rec, "scenario %s did not run", name) {
+					continue
+				}
+				out := rec.output.String()
+				if !assert.Equal(t, "fail", rec.action, "scenario %s passed against a node that does nothing: it checks nothing a student must build\n%s", name, out) {
+					continue
+				}
+				failed++
+				m := headline.FindStringSubmatch(out)
+				if assert.NotNil(t, m, "scenario %s must fail with a LIVENESS, SAFETY or SCENARIO report naming the rule:\n%s", name, out) {
+					assert.NotEmpty(t, strings.TrimSpace(m[2]), "scenario %s: the report's headline names no rule", name)
+				}
+				assert.Contains(t, out, "replay:", "scenario %s: the report must say how to replay the failing seed", name)
+			}
+
+			rulesFailed := 0
+			prefix := top + "/Rules/"
+			for test, rec := range r.tests {
+				if !strings.HasPrefix(test, prefix) || rec.action != "fail" {
+					continue
+				}
+				rulesFailed++
+				out := rec.output.String()
+				assert.True(t, strings.Contains(out, "§") || strings.Contains(out, "Figure"),
+					"rule test %s must cite the paper when it fails:\n%s", test, out)
+			}
+			t.Logf("%s: %d of %d scenarios failed; %d rule-level tests failed", top, failed, len(labs.Suite(stage)), rulesFailed)
+		})
+	}
+}
