@@ -1,0 +1,38 @@
+// Package hidden holds the grader's hidden scenarios: extra cases for each
+// lab stage that students never see. The student handout export leaves
+// this package out (it ships labs, sim, raftapi and assignments, without
+// labs/hidden and without the reference in package raft), so a student
+// cannot tune an implementation to these cases; they can only write Raft
+// that is right.
+//
+// # What the hidden cases add
+//
+// Each stage gets variants of its visible scenarios under conditions the
+// visible suite does not use: seven-node clusters, clock skew between nodes
+// (sim.Config.ClockSkew, bounded to 10% so that the course's suggested
+// timeouts — an election timeout of 15–30 ticks or more, a heartbeat every
+// 10 ticks — stay correct), lockstep ticks (every node ticks on the same
+// phase, where timer bugs show), longer runs, other snapshot intervals and
+// other fault mixes. None of them asks for more than the paper and the
+// contract in package raftapi: a correct implementation passes every seed,
+// and hidden_test.go runs every one against the reference to prove it.
+//
+// # How the grader uses them
+//
+// The grader runs each stage with the hidden scenarios added and every
+// seed shifted by a salt only it knows:
+//
+//	labs.RunStage(t, stage, impl,
+//		labs.WithScenarios(hidden.Scenarios()...),
+//		labs.WithSeedSalt(salt))
+//
+// RunStage runs the stage's visible suite and its rule-level tests as
+// usual, then the hidden scenarios of that stage (WithScenarios ignores the
+// others) as subtests of their own. The harness marks each of them with
+// t.Attr("hidden", "true"), so a report built from go test -json can count
+// them apart or hide their names and messages from students. With the salt,
+// the visible scenarios also run on seeds a student has not replayed.
+//
+// Every hidden scenario's name starts with "Hidden", so that
+// go test -run 'TestX/^Hidden' selects them alone.
+package hidden
