@@ -46,7 +46,7 @@ func persistenceSuite() []Scenario {
 // crash of every node, of the leader, and of a follower.
 func persPersist1(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("11"), 3, agreeBound)
+	one(c, cmdf("11"), 3)
 	c.Note("every node crashes and restarts")
 	for i := range 3 {
 		net.start(i)
@@ -54,18 +54,18 @@ func persPersist1(c *sim.Cluster) {
 	for i := range 3 {
 		net.connect(i)
 	}
-	c.Submit(cmdf("12"), 3, agreeBound)
+	one(c, cmdf("12"), 3)
 
 	l1 := c.WaitLeader(electionBound)
 	c.Note("leader %d crashes and restarts", l1)
 	net.start(l1)
 	net.connect(l1)
-	c.Submit(cmdf("13"), 3, agreeBound)
+	one(c, cmdf("13"), 3)
 
 	l2 := c.WaitLeader(electionBound)
 	c.Note("leader %d leaves; it crashes and restarts after the others agree on a command", l2)
 	net.disconnect(l2)
-	index := c.Submit(cmdf("14"), 2, agreeBound)
+	index := one(c, cmdf("14"), 2)
 	net.start(l2)
 	net.connect(l2)
 	waitApplied(c, index, cmdf("14"), 3, agreeBound,
@@ -74,10 +74,10 @@ func persPersist1(c *sim.Cluster) {
 	i3 := (c.WaitLeader(electionBound) + 1) % 3
 	c.Note("follower %d leaves; it crashes and restarts after the others agree on a command", i3)
 	net.disconnect(i3)
-	c.Submit(cmdf("15"), 2, agreeBound)
+	one(c, cmdf("15"), 2)
 	net.start(i3)
 	net.connect(i3)
-	c.Submit(cmdf("16"), 3, agreeBound)
+	one(c, cmdf("16"), 3)
 }
 
 // persPersist2 is TestPersist23C: five rounds in which different nodes
@@ -86,13 +86,13 @@ func persPersist2(c *sim.Cluster) {
 	net := newMITNet(c)
 	index := 1
 	for range 5 {
-		c.Submit(cmdf("%d", 10+index), 5, agreeBound)
+		one(c, cmdf("%d", 10+index), 5)
 		index++
 		l := c.WaitLeader(electionBound)
 		c.Note("followers %d and %d leave", (l+1)%5, (l+2)%5)
 		net.disconnect((l + 1) % 5)
 		net.disconnect((l + 2) % 5)
-		c.Submit(cmdf("%d", 10+index), 3, agreeBound)
+		one(c, cmdf("%d", 10+index), 3)
 		index++
 
 		c.Note("the three others leave; %d and %d restart and come back, then %d restarts and joins them", (l+1)%5, (l+2)%5, (l+3)%5)
@@ -106,13 +106,13 @@ func persPersist2(c *sim.Cluster) {
 		c.RunFor(electionTimeout)
 		net.start((l + 3) % 5)
 		net.connect((l + 3) % 5)
-		c.Submit(cmdf("%d", 10+index), 3, agreeBound)
+		one(c, cmdf("%d", 10+index), 3)
 		index++
 
 		net.connect((l + 4) % 5)
 		net.connect(l)
 	}
-	c.Submit(cmdf("1000"), 5, agreeBound)
+	one(c, cmdf("1000"), 5)
 }
 
 // persPersist3 is TestPersist33C: a leader and a follower crash right
@@ -120,21 +120,21 @@ func persPersist2(c *sim.Cluster) {
 // must still hold it.
 func persPersist3(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("101"), 3, agreeBound)
+	one(c, cmdf("101"), 3)
 	l := c.WaitLeader(electionBound)
 	c.Note("follower %d leaves; the others commit a command, then both crash", (l+2)%3)
 	net.disconnect((l + 2) % 3)
-	c.Submit(cmdf("102"), 2, agreeBound)
+	one(c, cmdf("102"), 2)
 	net.crash(l)
 	net.crash((l + 1) % 3)
 	net.connect((l + 2) % 3)
 	c.Note("leader %d restarts and joins node %d, which missed the last command", l, (l+2)%3)
 	net.start(l)
 	net.connect(l)
-	c.Submit(cmdf("103"), 2, agreeBound)
+	one(c, cmdf("103"), 2)
 	net.start((l + 1) % 3)
 	net.connect((l + 1) % 3)
-	c.Submit(cmdf("104"), 3, agreeBound)
+	one(c, cmdf("104"), 3)
 }
 
 // figure8Sleep is MIT's sleep between Figure 8 steps: one time in ten up
@@ -155,7 +155,7 @@ func figure8Sleep(c *sim.Cluster) time.Duration {
 func persFigure8(c *sim.Cluster) {
 	net := newMITNet(c)
 	r := c.Rand()
-	c.Submit(cmdf("f8-%d", r.Uint32()), 1, agreeBound)
+	one(c, cmdf("f8-%d", r.Uint32()), 1)
 	up := 5
 	for it := range figure8Iters {
 		leader := -1
@@ -184,7 +184,7 @@ func persFigure8(c *sim.Cluster) {
 			net.connect(i)
 		}
 	}
-	c.Submit(cmdf("f8-last-%d", r.Uint32()), 5, agreeBound)
+	one(c, cmdf("f8-last-%d", r.Uint32()), 5)
 }
 
 // persFigure8Unreliable is TestFigure8Unreliable3C: Figure 8 with
@@ -195,7 +195,7 @@ func persFigure8(c *sim.Cluster) {
 func persFigure8Unreliable(c *sim.Cluster) {
 	net := newMITNet(c)
 	r := c.Rand()
-	c.Submit(cmdf("f8u-%d", r.IntN(10000)), 1, agreeBound)
+	one(c, cmdf("f8u-%d", r.IntN(10000)), 1)
 	up := 5
 	for it := range figure8UnreliableIters {
 		if it == figure8UnreliableIters/5 {
@@ -223,7 +223,7 @@ func persFigure8Unreliable(c *sim.Cluster) {
 	for i := range 5 {
 		net.connect(i)
 	}
-	c.Submit(cmdf("f8u-last-%d", r.IntN(10000)), 5, agreeBound)
+	one(c, cmdf("f8u-last-%d", r.IntN(10000)), 5)
 }
 
 // agreeClients mirrors concurrent calls of MIT's one(cmd, want): each
@@ -243,6 +243,8 @@ type agreeReq struct {
 	cmd     []byte
 	want    int
 	index   int           // where the last leader that accepted it put it; 0 until then
+	offers  []int         // the indexes of every offer a leader accepted
+	from    int           // the highest index applied anywhere at the first offer
 	offered time.Duration // when it was last offered
 	since   time.Duration // when the client first offered it
 }
@@ -257,7 +259,7 @@ const agreePoll = 20 * time.Millisecond
 
 // add starts a client for cmd, which must end up applied by want nodes.
 func (a *agreeClients) add(cmd []byte, want int) *agreeReq {
-	q := &agreeReq{cmd: cmd, want: want, since: a.c.Now()}
+	q := &agreeReq{cmd: cmd, want: want, since: a.c.Now(), from: a.c.MaxApplied()}
 	a.pending = append(a.pending, q)
 	a.offer(q)
 	return q
@@ -283,6 +285,7 @@ func (a *agreeClients) offer(q *agreeReq) {
 		}
 		if index, _, ok := c.Start(i, q.cmd); ok {
 			q.index, q.offered = index, c.Now()
+			q.offers = append(q.offers, index)
 			a.next = i + 1
 			return
 		}
@@ -299,6 +302,9 @@ func (a *agreeClients) step() {
 		case a.done(q):
 			continue
 		case c.Now()-q.since > agreeBound:
+			if len(q.offers) > 0 {
+				checkStartIndex(c, q.cmd, q.from, q.offers, "a leader")
+			}
 			n, _ := c.Applied(q.index)
 			c.FailLiveness("Agreement",
 				"a client offered command %q at %s and kept offering it to the leader every %s, but by %s it was not applied by %d node(s) (last offer: index %d, applied by %d): a leader must replicate each new entry promptly and commit it once a majority stores it (§5.3), also when the network loses, duplicates and delays messages (retry from Tick)",
@@ -345,7 +351,7 @@ func persUnreliableAgree(c *sim.Cluster) {
 	c.Note("the network becomes reliable")
 	c.SetNetwork(sim.Reliable())
 	a.drain()
-	c.Submit(cmdf("100"), 5, agreeBound)
+	one(c, cmdf("100"), 5)
 }
 
 // churnClient is one of the three clients of MIT's churn tests: it offers
@@ -477,7 +483,7 @@ func runChurn(c *sim.Cluster) {
 	}
 	// The clients stop here; what they saw applied is final.
 	c.RunFor(electionTimeout)
-	last := c.Submit(cmdf("churn-last-%d", r.Uint32()), 5, agreeBound)
+	last := one(c, cmdf("churn-last-%d", r.Uint32()), 5)
 	for i := range 5 {
 		if c.LastApplied(i) < last {
 			c.FailLiveness("Agreement",

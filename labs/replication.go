@@ -166,6 +166,7 @@ func waitApplied(c *sim.Cluster, index int, cmd []byte, want int, within time.Du
 	}) {
 		return
 	}
+	checkStartIndex(c, cmd, 0, []int{index}, "the leader")
 	n, got := c.Applied(index)
 	if n > 0 && !bytes.Equal(got, cmd) {
 		c.Failf("Agreement", "§5.3",
@@ -184,6 +185,56 @@ func agreeAt(c *sim.Cluster, cmd []byte, want, index int, why string) {
 	l := c.WaitLeader(electionBound)
 	startOnLeader(c, l, cmd, index, why)
 	waitApplied(c, index, cmd, want, agreeBound, why)
+}
+
+// one is MIT's one(cmd, want, retry=true): c.Submit, with a diagnosis.
+// If the first offer a leader accepts is not applied within two seconds at
+// the index its Start returned, but the command is applied at another
+// index, Start returned the wrong index, and the run fails saying so
+// rather than timing out. Otherwise c.Submit goes on offering, as MIT's
+// one does.
+func one(c *sim.Cluster, cmd []byte, want int) int {
+	deadline := c.Now() + agreeBound
+	from := c.MaxApplied()
+	for c.Now() < deadline {
+		l, index, term := -1, 0, 0
+		for k := range c.N() {
+			if !c.Up(k) || c.Paused(k) || len(reachable(c, k)) <= c.N()/2 {
+				continue
+			}
+			var ok bool
+			if index, term, ok = c.Start(k, cmd); ok {
+				l = k
+				break
+			}
+		}
+		if l < 0 {
+			c.RunFor(50 * time.Millisecond) // no leader yet: as c.Submit waits
+			continue
+		}
+		if c.RunUntil(min(agreeRetry, deadline-c.Now()), func() bool {
+			n, got := c.Applied(index)
+			return n >= want && bytes.Equal(got, cmd)
+		}) {
+			return index
+		}
+		checkStartIndex(c, cmd, from, []int{index}, fmt.Sprintf("leader %d of term %d", l, term))
+		break
+	}
+	return c.Submit(cmd, want, max(deadline-c.Now(), time.Nanosecond))
+}
+
+// checkStartIndex fails the run if cmd, offered when from was the highest
+// index applied anywhere, has been applied at an index above from that
+// none of the Starts that accepted it returned.
+func checkStartIndex(c *sim.Cluster, cmd []byte, from int, returned []int, who string) {
+	for j := from + 1; j <= c.MaxApplied(); j++ {
+		if _, got := c.Applied(j); bytes.Equal(got, cmd) && !slices.Contains(returned, j) {
+			c.Failf("Start returns the entry's index", "§5.3",
+				"Start(%q) on %s returned index %d, but the command was applied at index %d: Start appends the command at the end of the leader's log and returns that index, counting from 1. Every log entry comes from Start (there is no no-op entry at the start of a term), so the index follows the last entry the leader holds",
+				clipCmd(cmd), who, returned[len(returned)-1], j)
+		}
+	}
 }
 
 // checkNotCommitted fails the run if index has been applied anywhere:
@@ -243,14 +294,14 @@ func replRPCBytes(c *sim.Cluster) {
 // one follower gone, and stops with both gone.
 func replFollowerFailure(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("101"), 3, agreeBound)
+	one(c, cmdf("101"), 3)
 	l1 := c.WaitLeader(electionBound)
 	f := (l1 + 1) % 3
 	c.Note("follower %d leaves: the leader and the other follower are a majority", f)
 	net.disconnect(f)
-	c.Submit(cmdf("102"), 2, agreeBound)
+	one(c, cmdf("102"), 2)
 	c.RunFor(electionTimeout)
-	last := c.Submit(cmdf("103"), 2, agreeBound)
+	last := one(c, cmdf("103"), 2)
 
 	l2 := c.WaitLeader(electionBound)
 	c.Note("both followers of leader %d leave: it alone must commit nothing", l2)
@@ -265,13 +316,13 @@ func replFollowerFailure(c *sim.Cluster) {
 // leader leaves, and nothing commits once the second leader leaves too.
 func replLeaderFailure(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("101"), 3, agreeBound)
+	one(c, cmdf("101"), 3)
 	l1 := c.WaitLeader(electionBound)
 	c.Note("leader %d leaves: the two followers must elect a new leader and go on", l1)
 	net.disconnect(l1)
-	c.Submit(cmdf("102"), 2, agreeBound)
+	one(c, cmdf("102"), 2)
 	c.RunFor(electionTimeout)
-	last := c.Submit(cmdf("103"), 2, agreeBound)
+	last := one(c, cmdf("103"), 2)
 
 	l2 := c.WaitLeader(electionBound)
 	c.Note("leader %d leaves too: no two nodes can talk, nothing may commit", l2)
@@ -287,23 +338,23 @@ func replLeaderFailure(c *sim.Cluster) {
 // disconnected catches up when it comes back.
 func replFailAgree(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("101"), 3, agreeBound)
+	one(c, cmdf("101"), 3)
 	l := c.WaitLeader(electionBound)
 	f := (l + 1) % 3
 	c.Note("follower %d leaves and misses four commands", f)
 	net.disconnect(f)
-	c.Submit(cmdf("102"), 2, agreeBound)
-	c.Submit(cmdf("103"), 2, agreeBound)
+	one(c, cmdf("102"), 2)
+	one(c, cmdf("103"), 2)
 	c.RunFor(electionTimeout)
-	c.Submit(cmdf("104"), 2, agreeBound)
-	last := c.Submit(cmdf("105"), 2, agreeBound)
+	one(c, cmdf("104"), 2)
+	last := one(c, cmdf("105"), 2)
 	c.Note("follower %d comes back: the leader must bring its log up to date", f)
 	net.connect(f)
 	waitApplied(c, last, cmdf("105"), 3, agreeBound,
 		fmt.Sprintf("node %d reconnected after missing indexes up to %d; the leader must back nextIndex up until the logs match, then send the missing entries", f, last))
-	c.Submit(cmdf("106"), 3, agreeBound)
+	one(c, cmdf("106"), 3)
 	c.RunFor(electionTimeout)
-	c.Submit(cmdf("107"), 3, agreeBound)
+	one(c, cmdf("107"), 3)
 }
 
 // replFailNoAgree is TestFailNoAgree3B: with three of five followers
@@ -311,7 +362,7 @@ func replFailAgree(c *sim.Cluster) {
 // are back, agreement resumes at the right index.
 func replFailNoAgree(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("10"), 5, agreeBound)
+	one(c, cmdf("10"), 5)
 	l := c.WaitLeader(electionBound)
 	c.Note("three followers of leader %d leave: it and one follower are a minority", l)
 	for k := 1; k <= 3; k++ {
@@ -339,7 +390,7 @@ func replFailNoAgree(c *sim.Cluster) {
 			"after the partition healed, Start(\"30\") on leader %d returned index %d, expected 2 or 3: one command was committed at index 1 and the old leader accepted one more at index 2 that never committed, so the new leader's log ends at index 1 or 2, and Start returns the index after it (every entry comes from Start, no no-op entries)",
 			l2, index2)
 	}
-	c.Submit(cmdf("1000"), 5, agreeBound)
+	one(c, cmdf("1000"), 5)
 }
 
 // replConcurrentStarts is TestConcurrentStarts3B. The simulator runs one
@@ -408,23 +459,23 @@ func replConcurrentStarts(c *sim.Cluster) {
 // never commit; when it rejoins, its log must be overwritten.
 func replRejoin(c *sim.Cluster) {
 	net := newMITNet(c)
-	c.Submit(cmdf("101"), 3, agreeBound)
+	one(c, cmdf("101"), 3)
 	l1 := c.WaitLeader(electionBound)
 	c.Note("leader %d leaves and accepts three commands that cannot commit", l1)
 	net.disconnect(l1)
 	c.Start(l1, cmdf("102"))
 	c.Start(l1, cmdf("103"))
 	c.Start(l1, cmdf("104"))
-	c.Submit(cmdf("103"), 2, agreeBound)
+	one(c, cmdf("103"), 2)
 
 	l2 := c.WaitLeader(electionBound)
 	c.Note("the new leader %d leaves; the old leader %d comes back with its uncommitted entries", l2, l1)
 	net.disconnect(l2)
 	net.connect(l1)
-	c.Submit(cmdf("104"), 2, agreeBound)
+	one(c, cmdf("104"), 2)
 	c.Note("all together now")
 	net.connect(l2)
-	c.Submit(cmdf("105"), 3, agreeBound)
+	one(c, cmdf("105"), 3)
 }
 
 // replBackup is TestBackup3B: leaders repair 50-entry divergent logs; a
@@ -434,7 +485,7 @@ func replBackup(c *sim.Cluster) {
 	net := newMITNet(c)
 	r := c.Rand()
 	cmd := func(phase string) []byte { return cmdf("%s-%d", phase, r.Uint32()) }
-	c.Submit(cmd("first"), 5, agreeBound)
+	one(c, cmd("first"), 5)
 
 	l1 := c.WaitLeader(electionBound)
 	c.Note("leader %d and follower %d are cut off from the others and accept 50 commands that cannot commit", l1, (l1+1)%5)
@@ -452,7 +503,7 @@ func replBackup(c *sim.Cluster) {
 		net.connect((l1 + k) % 5)
 	}
 	for range 50 {
-		c.Submit(cmd("kept1"), 3, agreeBound)
+		one(c, cmd("kept1"), 3)
 	}
 
 	l2 := c.WaitLeader(electionBound)
@@ -474,13 +525,13 @@ func replBackup(c *sim.Cluster) {
 	net.connect((l1 + 1) % 5)
 	net.connect(other)
 	for range 50 {
-		c.Submit(cmd("kept2"), 3, agreeBound)
+		one(c, cmd("kept2"), 3)
 	}
 	c.Note("everyone together")
 	for i := range 5 {
 		net.connect(i)
 	}
-	c.Submit(cmd("last"), 5, agreeBound)
+	one(c, cmd("last"), 5)
 }
 
 // replCount is TestCount3B: RPC budgets for an election, for agreement,
