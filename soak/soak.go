@@ -49,11 +49,10 @@ type mixSpec struct {
 	clocks    bool  // ClockSkew 0.2 on even seeds, lockstep ticks on odd seeds
 }
 
-var allFaults = sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
-
 // mixes returns the named mixes, in the order reports list them. It is a
 // function, not a package variable, so that nothing can change the table.
 func mixes() []mixSpec {
+	allFaults := sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
 	return []mixSpec{
 		{name: "partitions", doc: "partitions of any shape, isolated leaders, one-way cuts", faults: sim.Faults{Partitions: true}},
 		{name: "unreliable", doc: "message drops, duplicates, delays and long reordering", faults: sim.Faults{Unreliable: true}},
