@@ -230,8 +230,12 @@ func runTo(ctx context.Context, args []string, stdout, stderr io.Writer, tty boo
 	}
 	o := f.options()
 	o.Progress = progressPrinter(stderr, tty, f.every)
-	say(stdout, "soak: %s, %d mixes × %d seeds (from %d), %s of faults per run, %s, %d in parallel\n",
-		o.Implementation, len(o.Mixes), o.Seeds, o.FirstSeed, o.Duration, describeNodes(o.Nodes), o.Parallel)
+	mixes := "mixes"
+	if len(o.Mixes) == 1 {
+		mixes = "mix"
+	}
+	say(stdout, "soak: %s, %d %s × %d seeds (from %d), %s of faults per run, %s, %d in parallel\n",
+		o.Implementation, len(o.Mixes), mixes, o.Seeds, o.FirstSeed, o.Duration, describeNodes(o.Nodes), o.Parallel)
 	rep, err := soak.Run(ctx, o)
 	if tty {
 		say(stderr, "\r\033[K")
