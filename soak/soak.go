@@ -428,7 +428,10 @@ func runMix(ctx context.Context, o Options, spec mixSpec, progress func()) (*Mix
 			p := spec.plan(o.Nodes, o.FirstSeed+uint64(i))
 			res := sim.Run(p.config(o), p.scenario(o.Duration))
 			outs[i] = outcome{done: true, failure: res.Failure, commits: int64(res.Stats.Committed),
-				events: res.Stats.Events, simTime: res.End, planDesc: p.String()}
+				events: res.Stats.Events, simTime: res.End}
+			if res.Failure != nil {
+				outs[i].planDesc = p.String()
+			}
 			progress()
 			return nil
 		})
