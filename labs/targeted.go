@@ -1,5 +1,730 @@
 package labs
 
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
+)
+
 // targeted returns the stage's targeted schedules: scripted, deterministic
-// scenarios for the bugs that random faults find only by chance.
-func targeted(stage Stage) []Scenario { return nil }
+// scenarios for the bugs that random faults find only by chance. Each one
+// builds, step by step and waiting for each expected state rather than for
+// a fixed time, the exact situation in which a wrong implementation breaks,
+// so that it fails on every seed; the seed only moves timeouts and delays
+// around the script. labs/mutants proves it: each schedule fails a copy of
+// the reference with the bug put back.
+//
+// Each schedule belongs to the first stage where its bug can appear. The
+// replication-stage schedules use partitions and never crash a node, since
+// persistence comes later.
+func targeted(stage Stage) []Scenario {
+	all := []Scenario{
+		{Name: "TargetedStaleAppendEntries", Stage: Replication, Paper: "§5.3", Nodes: 3, Run: tgStaleAppendEntries},
+		{Name: "TargetedOutOfOrderReplies", Stage: Replication, Paper: "§5.3", Nodes: 3, Run: tgOutOfOrderReplies},
+		{Name: "TargetedCommitMinRule", Stage: Replication, Paper: "§5.3, Figure 2", Nodes: 5, Run: tgCommitMinRule},
+		{Name: "TargetedMismatchedHeartbeats", Stage: Replication, Paper: "§5.3", Nodes: 5, Run: tgMismatchedHeartbeats},
+		{Name: "TargetedLongerLogOlderTerm", Stage: Replication, Paper: "§5.4.1", Nodes: 3, Run: tgLongerLogOlderTerm},
+		{Name: "TargetedFigure8Exact", Stage: Replication, Paper: "§5.4.2, Figure 8", Nodes: 5, Run: tgFigure8Exact},
+		{Name: "TargetedIsolatedLeaderMinority", Stage: Replication, Paper: "§5.1, §5.3", Nodes: 5, Run: tgIsolatedLeaderMinority},
+		{Name: "TargetedElectionTimerDiscipline", Stage: Replication, Paper: "§5.2, §5.4.1", Nodes: 3, Run: tgElectionTimerDiscipline},
+		{Name: "TargetedVoteSurvivesCrash", Stage: Persistence, Paper: "§5.2, Figure 2", Nodes: 3, Run: tgVoteSurvivesCrash},
+		{Name: "TargetedPersistBeforeReply", Stage: Persistence, Paper: "Figure 2, §5.3", Nodes: 3, Run: tgPersistBeforeReply},
+		{Name: "TargetedStaleInstallSnapshot", Stage: Snapshots, Paper: "§7, Figure 13", Nodes: 3,
+			Configure: tgSnapshotEvery(5), Run: tgStaleInstallSnapshot},
+		{Name: "TargetedInstallSnapshotKeepsSuffix", Stage: Snapshots, Paper: "§7, Figure 13", Nodes: 3,
+			Configure: tgSnapshotEvery(10), Run: tgInstallSnapshotKeepsSuffix},
+		{Name: "TargetedSnapshotDroppedBySave", Stage: Snapshots, Paper: "§7", Nodes: 3,
+			Configure: tgSnapshotEvery(5), Run: tgSnapshotDroppedBySave},
+	}
+	var out []Scenario
+	for _, sc := range all {
+		if sc.Stage == stage {
+			// A schedule is deterministic in what it builds; more seeds
+			// only vary the timing around it, so a few are enough.
+			sc.Seeds = 8
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+func tgSnapshotEvery(k int) func(cfg *sim.Config, seed uint64) {
+	return func(cfg *sim.Config, _ uint64) { cfg.SnapshotEvery = k }
+}
+
+// ---- helpers of the targeted schedules ----
+
+// tgInOrder is the verdict of a schedule's interceptor for messages it
+// does not single out while the order of deliveries matters: a fixed delay,
+// so that messages between two nodes arrive in the order they were sent
+// (the network's random delays reorder pipelined AppendEntries).
+func tgInOrder() sim.Verdict { return sim.Verdict{Delay: 2 * time.Millisecond} }
+
+// tgStepBound bounds each scripted step that waits for the cluster (a
+// message to arrive, an entry to replicate): generous, since a correct
+// implementation does each within a few heartbeats.
+const tgStepBound = 3 * time.Second
+
+// tgWait runs until cond holds; if it does not within the bound, the run
+// fails as a liveness failure that names the step the script waited for.
+func tgWait(c *sim.Cluster, within time.Duration, rule, what string, cond func() bool) {
+	deadline := c.Now() + within
+	if !c.RunUntil(within, cond) {
+		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen", what, within, deadline)
+	}
+}
+
+// tgOthers returns the cluster's nodes except the given ones, in id order.
+func tgOthers(c *sim.Cluster, not ...int) []int {
+	var out []int
+	for i := range c.N() {
+		if !slices.Contains(not, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// tgStart calls Start on node i, which the script has made leader, and
+// fails the run if it does not accept the command or returns an index other
+// than want (when want > 0).
+func tgStart(c *sim.Cluster, i int, cmd string, want int) int {
+	idx, term, ok := c.Start(i, []byte(cmd))
+	if !ok {
+		c.Failf("Start on the leader", "§5.3", "node %d leads term %d (it won the election and nothing has deposed it), but Start(%q) returned isLeader = false: a leader appends every command it is given", i, c.State(i).Term, cmd)
+	}
+	if want > 0 && idx != want {
+		c.Failf("Start's index", "§5.3", "Start(%q) on leader %d (term %d) returned index %d, expected %d: the index of a new entry is one past the leader's last log index", cmd, i, term, idx, want)
+	}
+	return idx
+}
+
+// tgElect makes node x the leader of a group with the votes of voters,
+// deterministically: the voters are paused, so that none of them times out
+// and competes, until x campaigns in a term above all of theirs; then they
+// resume and receive x's vote requests. x must not believe it leads (it
+// would never campaign), and its log must be at least as up-to-date as the
+// voters'.
+func tgElect(c *sim.Cluster, x int, voters []int) {
+	for _, v := range voters {
+		c.Pause(v)
+	}
+	// x's vote requests must be sent after the pause, so that they are
+	// held for the voters rather than lost to a partition: wait for a new
+	// campaign, in a term above the voters' and x's own.
+	top := c.State(x).Term
+	for _, v := range voters {
+		top = max(top, c.State(v).Term)
+	}
+	tgWait(c, 10*time.Second, "Leader election", fmt.Sprintf("node %d, which hears from no leader, to time out and campaign (in a term above %d)", x, top),
+		func() bool { s := c.State(x); return s.Role == raftapi.Candidate && s.Term > top })
+	for _, v := range voters {
+		c.Resume(v)
+	}
+	if !c.RunUntil(electionBound, func() bool { return c.State(x).Role == raftapi.Leader }) {
+		s := c.State(x)
+		c.FailLiveness("Leader election", "node %d campaigned in term %d with a log at least as up-to-date as those of nodes %v, which had not voted in that term, yet it did not become leader within %s of simulated time (it is %s of term %d): a voter grants its vote to such a candidate (§5.2, §5.4.1), and a candidate with votes from a majority becomes leader",
+			x, top+1, voters, electionBound, s.Role, s.Term)
+	}
+}
+
+// ---- replication ----
+
+// tgStaleAppendEntries: a duplicate of an early AppendEntries (one entry)
+// arrives after the follower appended and acknowledged later entries. A
+// follower that truncates its log on every AppendEntries, not only on a
+// real conflict, drops entries it acknowledged; the leader, counting the
+// acknowledgements that arrive just after, commits entries that only it
+// holds.
+func tgStaleAppendEntries(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f, g := (l+1)%3, (l+2)%3
+	base := c.Submit([]byte("stale-ae base"), 3, agreeBound)
+
+	// The first entry the leader sends f is duplicated, and the copy held
+	// back 100 ms: the stale request. The follower's replies sent before
+	// then are held until just after it, so that the leader learns of them
+	// only once the stale copy has been handled; and no fresh request
+	// lands on the follower in between.
+	const hold = 100 * time.Millisecond
+	dupAt := time.Duration(-1)
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		now := c.Now()
+		switch {
+		case dupAt < 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0:
+			dupAt = now + hold
+			return sim.Verdict{Dup: true, DupDelay: hold}
+		case dupAt >= 0 && m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < dupAt:
+			return sim.Verdict{Delay: dupAt + time.Millisecond - now}
+		case dupAt >= 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && now >= dupAt-6*time.Millisecond && now <= dupAt+time.Millisecond:
+			return sim.Verdict{Delay: dupAt + 3*time.Millisecond - now}
+		}
+		return tgInOrder()
+	})
+	i1 := tgStart(c, l, "stale-ae 1", base+1)
+	c.WaitApplied(i1, 2, agreeBound) // the leader and g
+	c.Note("node %d leaves: entries %d and %d can commit only on follower %d's acknowledgements", g, i1+1, i1+2, f)
+	c.Isolate(g)
+	tgStart(c, l, "stale-ae 2", i1+1)
+	i3 := tgStart(c, l, "stale-ae 3", i1+2)
+	tgWait(c, hold/2, "Log replication", fmt.Sprintf("follower %d to append entries %d..%d", f, i1, i3),
+		func() bool { return c.State(f).LastIndex >= i3 })
+	c.RunFor(dupAt + 20*time.Millisecond - c.Now())
+	if s := c.State(f); s.LastIndex < i3 {
+		c.Failf("A stale AppendEntries must not truncate", "§5.3, Figure 2 (AppendEntries receiver rules 3 and 4)",
+			"follower %d appended and acknowledged entries through %d, then received a late duplicate of an earlier AppendEntries (prevLogIndex %d, one entry, which matches its log); its log now ends at %d. Delete entries only from the first real conflict (same index, different term); a request whose entries are all already present changes nothing",
+			f, i3, base, s.LastIndex)
+	}
+	c.Intercept(nil)
+	c.Connect(g)
+	c.Submit([]byte("stale-ae final"), 3, agreeBound)
+}
+
+// tgOutOfOrderReplies: the acknowledgement of an earlier AppendEntries
+// arrives after the leader appended a newer entry that the follower does
+// not have yet. A leader that sets matchIndex from its own log (or from
+// nextIndex) instead of from the request that was acknowledged commits the
+// newer entry on a majority that does not hold it. Then, old-term replies
+// arrive after the leader was deposed and re-elected.
+func tgOutOfOrderReplies(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f, g := (l+1)%3, (l+2)%3
+	base := c.Submit([]byte("ooo base"), 3, agreeBound)
+	c.Note("node %d leaves: commits depend on follower %d alone", g, f)
+	c.Isolate(g)
+
+	// f's replies to the first entry are held 30 ms; the second entry's
+	// AppendEntries reaches f only after 150 ms.
+	t0 := c.Now()
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		now := c.Now()
+		switch {
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < t0+20*time.Millisecond:
+			return sim.Verdict{Delay: 30 * time.Millisecond}
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0 && m.PrevLogIndex >= base+1 && now < t0+50*time.Millisecond:
+			return sim.Verdict{Delay: 150 * time.Millisecond}
+		}
+		return tgInOrder()
+	})
+	i1 := tgStart(c, l, "ooo 1", base+1)
+	i2 := tgStart(c, l, "ooo 2", base+2)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d", l, i1),
+		func() bool { return c.State(l).CommitIndex >= i1 })
+	c.RunFor(5 * time.Millisecond)
+	if s := c.State(l); s.CommitIndex >= i2 && c.State(f).LastIndex < i2 {
+		c.Failf("matchIndex comes from the acknowledged request", "§5.3, Figure 2 (Rules for Leaders)",
+			"leader %d committed entry %d when follower %d had acknowledged only the AppendEntries that carried entry %d (entry %d had not reached it): on a successful reply set matchIndex to prevLogIndex + len(entries) of the request that reply answers, not to the leader's last index or nextIndex-1",
+			l, i2, f, i1, i2)
+	}
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("entry %d to reach follower %d and commit", i2, f),
+		func() bool { return c.State(l).CommitIndex >= i2 })
+
+	// Old-term replies: f's replies are held 400 ms while the leader is
+	// deposed by g and elected again; they must not count in the new term.
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		if m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.Term == c.State(l).Term {
+			return sim.Verdict{Delay: 400 * time.Millisecond}
+		}
+		return tgInOrder()
+	})
+	oldTerm := c.State(l).Term
+	tgStart(c, l, "ooo 3", i2+1)
+	c.RunFor(20 * time.Millisecond)
+	c.Intercept(nil)
+	c.Note("node %d, cut off and in a higher term, rejoins: leader %d steps down", g, l)
+	c.Connect(g)
+	c.Submit([]byte("ooo final"), 3, agreeBound)
+	if c.State(l).Term == oldTerm && c.State(l).Role == raftapi.Leader {
+		return // g's term did not depose the leader; nothing more to see
+	}
+	c.RunFor(500 * time.Millisecond) // the old-term replies arrive
+	c.Submit([]byte("ooo final 2"), 3, agreeBound)
+}
+
+// tgCommitMinRule: a follower whose log holds a stale entry after the
+// entries it shares with the new leader receives, in a heartbeat anchored
+// where their logs match, a leaderCommit beyond that point. commitIndex =
+// min(leaderCommit, index of the last new entry): a follower that takes
+// min(leaderCommit, its last index) applies its stale entry.
+func tgCommitMinRule(c *sim.Cluster) {
+	z := c.WaitLeader(electionBound)
+	rest := tgOthers(c, z)
+	f, w, g1, g2 := rest[0], rest[1], rest[2], rest[3]
+	i1 := c.Submit([]byte("min 1"), 5, agreeBound)
+
+	c.Note("entry %d reaches nodes %d and %d only; node %d never learns that it commits", i1+1, f, w, w)
+	c.Partition([]int{z, f, w}, []int{g1, g2})
+	i2 := tgStart(c, z, "min 2", i1+1)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("nodes %d and %d to append entry %d", f, w, i2),
+		func() bool { return c.State(f).LastIndex >= i2 && c.State(w).LastIndex >= i2 })
+	c.Partition([]int{z, f}, []int{w, g1, g2})
+	c.Note("entry %d reaches node %d only: its stale tail", i2+1, f)
+	i3 := tgStart(c, z, "min 3 stale", i2+1)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", f, i3),
+		func() bool { return c.State(f).LastIndex >= i3 })
+
+	c.Note("node %d leads nodes %d and %d; then node %d joins them", w, g1, g2, f)
+	tgElect(c, w, []int{g1, g2})
+	c.Partition([]int{z}, []int{w, g1, g2, f})
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to find where the logs of nodes %d, %d and %d match its own (index %d)", w, f, g1, g2, i2),
+		func() bool {
+			s := c.State(w)
+			return s.Role == raftapi.Leader && len(s.MatchIndex) == c.N() &&
+				s.MatchIndex[f] >= i2 && s.MatchIndex[g1] >= i2 && s.MatchIndex[g2] >= i2
+		})
+
+	// The leader's next entries reach f 60 ms late; meanwhile the leader
+	// commits them and tells f in a heartbeat after index i2.
+	until := c.Now() + 30*time.Millisecond
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		if m.Kind == sim.MsgAppendEntries && m.From == w && m.To == f && m.Entries > 0 && c.Now() < until {
+			return sim.Verdict{Delay: 60 * time.Millisecond}
+		}
+		return tgInOrder()
+	})
+	iw := tgStart(c, w, "min 3", i3)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d with nodes %d and %d", w, iw, g1, g2),
+		func() bool { return c.State(w).CommitIndex >= iw })
+	c.RunFor(25 * time.Millisecond)
+	if s := c.State(f); s.CommitIndex > i2 && s.LastTerm != c.State(w).Term {
+		c.Failf("commitIndex = min(leaderCommit, index of last new entry)", "§5.3, Figure 2 (AppendEntries receiver rule 5)",
+			"follower %d set commitIndex to %d although the leader's requests vouched for its log only through index %d; its entry %d (term %d) is a stale one the leader does not have. Take min(leaderCommit, prevLogIndex + len(entries)), not min(leaderCommit, your last index)",
+			f, s.CommitIndex, i2, i3, s.LastTerm)
+	}
+	c.Intercept(nil)
+	c.Heal()
+	c.Submit([]byte("min final"), 5, agreeBound)
+}
+
+// tgMismatchedHeartbeats: a new leader's first heartbeat names a
+// prevLogIndex/prevLogTerm that one follower holds with another term, and
+// that lies beyond the end of another follower's log. Both must reply
+// false; a follower that accepts heartbeats without the consistency check
+// takes the leader's commit index and applies its own stale entries.
+func tgMismatchedHeartbeats(c *sim.Cluster) {
+	x := c.WaitLeader(electionBound)
+	rest := tgOthers(c, x)
+	f, z, g1, g2 := rest[0], rest[1], rest[2], rest[3]
+	i1 := c.Submit([]byte("mm 1"), 5, agreeBound)
+
+	c.Note("old leader %d writes entries %d..%d that never commit; follower %d gets only the first", x, i1+1, i1+2, f)
+	c.Partition([]int{x, f}, []int{z, g1, g2})
+	i2 := tgStart(c, x, "mm 2 stale", i1+1)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", f, i2),
+		func() bool { return c.State(f).LastIndex >= i2 })
+	c.Cut(x, f)
+	tgStart(c, x, "mm 3 stale", i2+1)
+
+	c.Note("node %d leads nodes %d and %d and commits other entries at %d..%d", z, g1, g2, i2, i2+1)
+	tgElect(c, z, []int{g1, g2})
+	c.Submit([]byte("mm 2"), 3, agreeBound)
+	i3 := c.Submit([]byte("mm 3"), 3, agreeBound)
+
+	c.Note("node %d takes over with nodes %d, %d and %d; its first heartbeat names entry %d of term %d", g1, x, f, g2, i3, c.State(g1).LastTerm)
+	c.Partition([]int{z}, []int{x, f, g1, g2})
+	tgElect(c, g1, []int{x, f, g2})
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("nodes %d and %d to take leader %d's entries through %d", x, f, g1, i3),
+		func() bool {
+			t := c.State(g1).LastTerm
+			return c.State(x).LastIndex >= i3 && c.State(x).LastTerm == t && c.State(f).LastIndex >= i3 && c.State(f).LastTerm == t
+		})
+	c.Heal()
+	c.Submit([]byte("mm final"), 5, agreeBound)
+}
+
+// tgLongerLogOlderTerm: a node with a longer log whose last entry has an
+// older term campaigns against nodes holding a shorter log with a newer
+// last term, including a committed entry it lacks. It must lose: logs are
+// compared by last term first, then by length (§5.4.1).
+func tgLongerLogOlderTerm(c *sim.Cluster) {
+	a := c.WaitLeader(electionBound)
+	b, d := (a+1)%3, (a+2)%3
+	i1 := c.Submit([]byte("older 1"), 3, agreeBound)
+	c.Note("leader %d, cut off, appends two entries nobody else gets", a)
+	c.Isolate(a)
+	tgStart(c, a, "older 2", i1+1)
+	tgStart(c, a, "older 3", i1+2)
+	tgElect(c, b, []int{d})
+	c.Submit([]byte("newer 2"), 2, agreeBound)
+	aTerm, bTerm := c.State(a).Term, c.State(b).Term
+
+	c.Note("node %d (log ends at %d, term %d) comes back without hearing leader %d, and campaigns", a, i1+2, aTerm, b)
+	c.Heal()
+	c.Cut(b, a)
+	won := c.RunUntil(1500*time.Millisecond, func() bool { s := c.State(a); return s.Role == raftapi.Leader && s.Term > aTerm })
+	if won {
+		c.Failf("Election restriction", "§5.4.1",
+			"node %d, whose last log entry is %d of term %d, became leader (term %d) with votes of nodes whose logs end with entry %d of term %d: a voter denies its vote unless the candidate's log is at least as up-to-date as its own — the later last term wins, and only with equal last terms does the longer log win",
+			a, i1+2, aTerm, c.State(a).Term, i1+1, bTerm)
+	}
+	c.Mend(b, a)
+	c.Submit([]byte("older final"), 3, agreeBound)
+}
+
+// tgFigure8Exact scripts Figure 8 of the paper on five nodes, s1..s5 being
+// the paper's S1..S5 (crashes are isolations: this is the replication
+// stage). (a) s1 leads and replicates its entry at index 2 to s2 only. (b)
+// s5 is elected by s3 and s4 and writes a different entry at index 2, of a
+// later term, locally. (c) s1 is elected again and replicates its entry at
+// index 2 to s3: it is now on a majority, but of an old term, and must not
+// be committed. (d) s5 is elected by s2, s3, s4 and overwrites index 2 —
+// which is safe only because (c) did not commit it.
+func tgFigure8Exact(c *sim.Cluster) {
+	s1 := c.WaitLeader(electionBound)
+	rest := tgOthers(c, s1)
+	s2, s3, s4, s5 := rest[0], rest[1], rest[2], rest[3]
+	i1 := c.Submit([]byte("fig8 1"), 5, agreeBound)
+
+	c.Note("(a) leader %d replicates entry %d to node %d only", s1, i1+1, s2)
+	c.Partition([]int{s1, s2}, []int{s3, s4, s5})
+	idx := tgStart(c, s1, "fig8 a", i1+1)
+	termA := c.State(s1).Term
+	c.Note("(b) node %d is elected by nodes %d and %d", s5, s3, s4)
+	tgElect(c, s5, []int{s3, s4})
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", s2, idx),
+		func() bool { return c.State(s2).LastIndex >= idx })
+	// s1 learns the new term from s5 (s5 has no entry at index 2 yet, so
+	// nothing of s1's log changes), so that it can campaign again in (c).
+	c.Partition([]int{s1, s5}, []int{s2}, []int{s3, s4})
+	tgWait(c, tgStepBound, "Rules for all servers", fmt.Sprintf("node %d to follow leader %d", s1, s5),
+		func() bool { return c.State(s1).Role == raftapi.Follower && c.State(s1).Term == c.State(s5).Term })
+	c.Partition([]int{s1}, []int{s2}, []int{s3, s4}, []int{s5})
+	tgStart(c, s5, "fig8 b", idx)
+	termB := c.State(s5).Term
+
+	c.Note("(c) node %d is elected by nodes %d, %d, %d and replicates its entry %d (term %d) to them", s1, s2, s3, s4, idx, termA)
+	c.Partition([]int{s1, s2, s3, s4}, []int{s5})
+	tgElect(c, s1, []int{s2, s3, s4})
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to replicate entry %d to nodes %d, %d, %d", s1, idx, s2, s3, s4),
+		func() bool {
+			s := c.State(s1)
+			return s.Role == raftapi.Leader && len(s.MatchIndex) == c.N() &&
+				s.MatchIndex[s2] >= idx && s.MatchIndex[s3] >= idx && s.MatchIndex[s4] >= idx
+		})
+	c.RunFor(50 * time.Millisecond)
+	if s := c.State(s1); s.CommitIndex >= idx {
+		c.Failf("A leader commits only entries of its current term by counting replicas", "§5.4.2, Figure 8",
+			"leader %d (term %d) committed index %d, whose entry is of term %d, because a majority (nodes %d, %d, %d, %d) stores it; but node %d holds a different entry at index %d of the later term %d and can still be elected and overwrite it (Figure 8 (d)). Commit N only if log[N].term == currentTerm; earlier entries commit with it",
+			s1, s.Term, idx, termA, s1, s2, s3, s4, s5, idx, termB)
+	}
+
+	c.Note("(d) node %d, without hearing leader %d, campaigns and is elected by nodes %d, %d, %d", s5, s1, s2, s3, s4)
+	c.Heal()
+	c.Cut(s1, s5)
+	c.Cut(s5, s1)
+	if !c.RunUntil(electionBound, func() bool { s := c.State(s5); return s.Role == raftapi.Leader && s.Term > termB }) {
+		s := c.State(s5)
+		c.FailLiveness("Leader election", "node %d, whose last entry is of term %d (later than the term %d of the others' last entries), heard from no leader and should have been elected within %s of simulated time; it is %s of term %d: grant votes to a candidate whose log is at least as up-to-date (§5.4.1)",
+			s5, termB, termA, electionBound, s.Role, s.Term)
+	}
+	c.Isolate(s1)
+	c.Submit([]byte("fig8 d"), 4, agreeBound)
+	if _, cmd := c.Applied(idx); !bytes.Equal(cmd, []byte("fig8 b")) {
+		c.Failf("A leader never overwrites its own log", "§5.3 (Leader Append-Only)",
+			"leader %d held entry %q at index %d and committed a later entry, yet index %d was applied as %q", s5, "fig8 b", idx, idx, cmd)
+	}
+	c.Heal()
+	c.Submit([]byte("fig8 final"), 5, agreeBound)
+}
+
+// tgIsolatedLeaderMinority: a leader cut off with one follower keeps
+// accepting commands, which must not commit; when it can talk again, it
+// learns of the newer term only from the replies to its own AppendEntries
+// (the new leader's messages cannot reach it) and must step down.
+func tgIsolatedLeaderMinority(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	rest := tgOthers(c, l)
+	p := rest[0]
+	i1 := c.Submit([]byte("minority 0"), 5, agreeBound)
+	c.Note("leader %d is cut off with node %d and given commands", l, p)
+	c.Partition([]int{l, p}, rest[1:])
+	tgStart(c, l, "minority 1", i1+1)
+	tgStart(c, l, "minority 2", i1+2)
+	c.RunFor(time.Second)
+	if s := c.State(l); s.CommitIndex > i1 || c.MaxApplied() > i1 {
+		c.Failf("Commit needs a majority", "§5.3, Figure 2 (Rules for Leaders)",
+			"leader %d, cut off with node %d (2 of 5 nodes), advanced its commitIndex to %d (highest applied index anywhere: %d), beyond index %d: an entry commits only once a majority (3 of 5) stores it",
+			l, p, s.CommitIndex, c.MaxApplied(), i1)
+	}
+	n := c.WaitLeader(electionBound)
+	c.Submit([]byte("majority 1"), 3, agreeBound)
+	oldTerm := c.State(l).Term
+
+	c.Note("the partition heals, but leader %d's messages cannot reach old leader %d: it must learn the new term from replies", n, l)
+	c.Heal()
+	c.Cut(n, l)
+	if !c.RunUntil(time.Second, func() bool { return c.State(l).Role != raftapi.Leader }) {
+		c.Failf("A higher term in a reply deposes the leader", "§5.1, Figure 2 (Rules for All Servers)",
+			"node %d still believes it leads term %d one second after it could reach the other nodes again, whose replies to its AppendEntries carry term %d: if an RPC request *or response* contains a term T > currentTerm, set currentTerm = T and convert to follower",
+			l, oldTerm, c.State(n).Term)
+	}
+	c.Mend(n, l)
+	c.Submit([]byte("minority final"), 5, agreeBound)
+}
+
+// tgElectionTimerDiscipline: a node with a stale log, which cannot win,
+// campaigns on and on, and each of its vote requests reaches the others
+// twice, at most 195 ms apart. The others must still elect a leader: a
+// vote request that is not granted must not reset the election timer.
+func tgElectionTimerDiscipline(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	s := (l + 1) % 3
+	c.Submit([]byte("timer 1"), 3, agreeBound)
+	c.Note("node %d is cut off and falls behind", s)
+	c.Isolate(s)
+	c.Submit([]byte("timer 2"), 2, agreeBound)
+	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d, alone, to campaign past leader %d's term", s, l),
+		func() bool { return c.State(s).Term > c.State(l).Term })
+
+	// s's requests arrive after 1 ms and again 195 ms later; s's own
+	// elections come every 200–390 ms, so the others hear one at least
+	// every 195 ms. Until s's first vote request is out, its replies to
+	// the leader are dropped, so that the leader keeps the others' timers
+	// fresh until that request deposes it.
+	asked := false
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		switch {
+		case m.From == s && m.Kind == sim.MsgRequestVote:
+			asked = true
+			return sim.Verdict{Delay: time.Millisecond, Dup: true, DupDelay: 195 * time.Millisecond}
+		case m.From == s && m.Kind == sim.MsgAppendEntriesReply && !asked:
+			return sim.Verdict{Drop: true}
+		}
+		return sim.Verdict{}
+	})
+	c.Note("node %d rejoins, campaigning", s)
+	c.Heal()
+	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to send a vote request", s), func() bool { return asked })
+	deadline := c.Now() + electionBound
+	if !c.RunUntil(electionBound, func() bool { w, ok := c.Leader(); return ok && w != s }) {
+		c.FailLiveness("Leader election",
+			"no leader by %s: nodes %v, whose logs are up to date, elected none within %s of simulated time while node %d, whose log is stale and which cannot win, kept asking for votes (%s). Reset the election timer only when you grant a vote, hear from the current leader, or start an election (Figure 2, Rules for Followers): a request you reject must not keep you from campaigning",
+			deadline, tgOthers(c, s), electionBound, s, fmt.Sprintf("term %d now", c.State(s).Term))
+	}
+	c.Intercept(nil)
+	c.Submit([]byte("timer final"), 3, agreeBound)
+}
+
+// ---- persistence ----
+
+// tgVoteSurvivesCrash: a node grants its vote, crashes at once, restarts,
+// and is asked by a second candidate in the same term. The vote must have
+// been saved before the granting turn ended.
+func tgVoteSurvivesCrash(c *sim.Cluster) {
+	v := c.WaitLeader(electionBound)
+	a, b := (v+1)%3, (v+2)%3
+	c.Submit([]byte("vote 1"), 3, agreeBound)
+	term := c.State(v).Term + 1
+
+	// v stops sending AppendEntries, so a and b, which cannot hear each
+	// other, both time out and campaign in term `term`. The first vote
+	// request v is sent in that term goes through; the other candidate's
+	// is held 100 ms, until v has crashed and restarted. The first
+	// candidate's later elections (if any) do not reach v.
+	c.Cut(a, b)
+	c.Cut(b, a)
+	first, second := -1, -1
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		switch {
+		case m.From == v && (m.Kind == sim.MsgAppendEntries || m.Kind == sim.MsgInstallSnapshot):
+			return sim.Verdict{Drop: true}
+		case m.Kind == sim.MsgRequestVote && m.To == v && !m.PreVote && m.Term == term:
+			if first < 0 || m.From == first {
+				first = m.From
+				return sim.Verdict{}
+			}
+			second = m.From
+			return sim.Verdict{Delay: 100 * time.Millisecond}
+		case m.Kind == sim.MsgRequestVote && m.To == v && m.From == first && m.Term > term:
+			return sim.Verdict{Drop: true}
+		}
+		return sim.Verdict{}
+	})
+	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to grant its vote in term %d", v, term),
+		func() bool { s := c.State(v); return s.Term == term && s.VotedFor != raftapi.None && s.VotedFor != v })
+	granted := c.State(v).VotedFor
+	c.Note("node %d voted for node %d in term %d; it crashes and restarts", v, granted, term)
+	c.Crash(v)
+	c.Restart(v)
+	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("the other candidate to ask node %d for its vote in term %d", v, term),
+		func() bool { return second >= 0 })
+	c.RunFor(200 * time.Millisecond)
+	if s := c.State(v); s.Term == term && s.VotedFor != granted {
+		c.Failf("One vote per term", "§5.2, Figure 2 (persistent state)",
+			"node %d voted for node %d in term %d, crashed and restarted, and now records a vote for %d in the same term: votedFor must be saved (Persister().Save) before the turn that grants the vote ends, and restored by the Factory",
+			v, granted, term, s.VotedFor)
+	}
+	c.Intercept(nil)
+	c.Mend(a, b)
+	c.Mend(b, a)
+	c.Submit([]byte("vote final"), 3, agreeBound)
+}
+
+// tgPersistBeforeReply: a follower appends an entry and acknowledges it,
+// and crashes right after that turn; the entry commits on that
+// acknowledgement. At restart the follower must still hold it.
+func tgPersistBeforeReply(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f, g := (l+1)%3, (l+2)%3
+	i1 := c.Submit([]byte("persist 1"), 3, agreeBound)
+	c.Note("node %d leaves: entry %d can commit only on follower %d's acknowledgement", g, i1+1, f)
+	c.Isolate(g)
+	idx := tgStart(c, l, "persist 2", i1+1)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("follower %d to append entry %d", f, idx),
+		func() bool { return c.State(f).LastIndex >= idx })
+	c.Note("follower %d crashes right after acknowledging entry %d", f, idx)
+	c.Crash(f)
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d on follower %d's acknowledgement", l, idx, f),
+		func() bool { return c.State(l).CommitIndex >= idx })
+	c.Restart(f)
+	if s := c.State(f); s.LastIndex < idx {
+		c.Failf("Persist before replying", "Figure 2 (persistent state), §5.3",
+			"follower %d acknowledged entry %d, which then committed on that acknowledgement, but after a crash it restarted with its log ending at %d: save the log (Persister().Save) before the turn that appends entries ends — the reply leaves only after the turn",
+			f, idx, s.LastIndex)
+	}
+	c.Connect(g)
+	c.Submit([]byte("persist final"), 3, agreeBound)
+}
+
+// ---- snapshots ----
+
+// tgStaleInstallSnapshot: an InstallSnapshot is duplicated and the copy
+// arrives a second later, after the follower has applied more entries and
+// taken newer snapshots. The stale copy must change nothing.
+func tgStaleInstallSnapshot(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f := (l + 1) % 3
+	c.Submit([]byte("stale-is 0"), 3, agreeBound)
+	c.Note("node %d is cut off while the others commit and snapshot", f)
+	c.Isolate(f)
+	for k := range 10 {
+		c.Submit(fmt.Appendf(nil, "stale-is a%d", k), 2, agreeBound)
+	}
+	tgWait(c, tgStepBound, "Snapshots", fmt.Sprintf("leader %d to take a snapshot", l),
+		func() bool { return c.State(l).SnapshotIndex > 0 })
+	dupAt := time.Duration(-1)
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		// From whichever node leads: f, back with a higher term, may have
+		// deposed l.
+		if dupAt < 0 && m.Kind == sim.MsgInstallSnapshot && m.To == f {
+			dupAt = c.Now() + time.Second
+			return sim.Verdict{Dup: true, DupDelay: time.Second}
+		}
+		return sim.Verdict{}
+	})
+	c.Connect(f)
+	tgWait(c, tgStepBound, "InstallSnapshot", fmt.Sprintf("the leader to send node %d its snapshot and node %d to install it", f, f),
+		func() bool { return dupAt >= 0 && c.State(f).SnapshotIndex > 0 })
+	first := c.State(f).SnapshotIndex
+	for k := range 10 {
+		c.Submit(fmt.Appendf(nil, "stale-is b%d", k), 3, agreeBound)
+	}
+	tgWait(c, dupAt-c.Now(), "Snapshots", fmt.Sprintf("node %d to take a snapshot past index %d", f, first),
+		func() bool { return c.State(f).SnapshotIndex > first })
+	top, last := c.State(f).SnapshotIndex, c.State(f).LastIndex
+	var was raftapi.NodeState
+	regressed := c.RunUntil(dupAt+50*time.Millisecond-c.Now(), func() bool {
+		s := c.State(f)
+		if s.SnapshotIndex < top || s.LastIndex < min(last, s.CommitIndex) {
+			was = s
+			return true
+		}
+		top, last = max(top, s.SnapshotIndex), max(last, s.LastIndex)
+		return false
+	})
+	if regressed {
+		c.Failf("A stale InstallSnapshot changes nothing", "§7, Figure 13 (InstallSnapshot receiver rules; rule 2 in raftapi)",
+			"node %d held a snapshot through index %d and log entries through %d when a late copy of an InstallSnapshot through index %d arrived; afterwards its snapshot ends at %d and its log at %d. Ignore an InstallSnapshot whose LastIncludedIndex is not past your own snapshot",
+			f, top, last, first, was.SnapshotIndex, was.LastIndex)
+	}
+	c.Intercept(nil)
+	c.Submit([]byte("stale-is final"), 3, agreeBound)
+}
+
+// tgInstallSnapshotKeepsSuffix: a follower holds entries after the last
+// entry of the snapshot it is sent, and has acknowledged them (the
+// acknowledgements are still on the way). It must keep them: a follower
+// that discards its whole log on every InstallSnapshot loses entries that
+// then commit on its acknowledgement.
+func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f, g := (l+1)%3, (l+2)%3
+	base := c.Submit([]byte("suffix 0"), 3, agreeBound)
+	const snapAt = 10 // the configured snapshot interval
+	last := base + 15
+	if base >= snapAt {
+		c.Failf("Start's index", "§5.3", "the first command committed at index %d, expected 1", base)
+	}
+
+	// Both followers get entries through snapAt, which the leader commits
+	// with g and snapshots; f also gets the rest, which g never does. f's
+	// replies are held until just after the leader's InstallSnapshot
+	// reaches f, at t0+150 ms.
+	t0 := c.Now()
+	isAt := t0 + 150*time.Millisecond
+	sentIS := false
+	c.Intercept(func(m sim.Msg) sim.Verdict {
+		now := c.Now()
+		switch {
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < isAt:
+			return sim.Verdict{Delay: isAt + time.Millisecond - now}
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == g && m.Entries > 0 && m.PrevLogIndex+m.Entries > snapAt:
+			return sim.Verdict{Drop: true}
+		case m.Kind == sim.MsgInstallSnapshot && m.From == l && m.To == f && !sentIS && now < isAt:
+			sentIS = true
+			return sim.Verdict{Delay: isAt - now}
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && now > t0+20*time.Millisecond && now < isAt:
+			return sim.Verdict{Delay: isAt + 2*time.Millisecond - now}
+		}
+		return tgInOrder()
+	})
+	for i := base + 1; i <= last; i++ {
+		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
+	}
+	tgWait(c, 140*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
+		func() bool { return c.State(f).LastIndex >= last && c.State(l).SnapshotIndex >= snapAt })
+	tgWait(c, isAt-c.Now(), "InstallSnapshot", fmt.Sprintf("leader %d to send follower %d its snapshot", l, f), func() bool { return sentIS })
+	c.RunFor(isAt + 10*time.Millisecond - c.Now())
+	if s := c.State(f); s.LastIndex < last {
+		c.Failf("InstallSnapshot keeps the entries after a matching last included entry", "§7, Figure 13 (InstallSnapshot receiver rule 6; rule 3 in raftapi)",
+			"follower %d held entries through %d, including the snapshot's last included entry %d with the same term, and received an InstallSnapshot through %d; its log now ends at %d: if an existing entry has the snapshot's last included index and term, retain the entries that follow it",
+			f, last, snapAt, snapAt, s.LastIndex)
+	}
+	c.Intercept(nil)
+	c.Submit([]byte("suffix final"), 3, agreeBound)
+}
+
+// tgSnapshotDroppedBySave: after a snapshot, the node saves its state
+// again (new entries); then it crashes. If that later Save dropped the
+// snapshot, the service restarts empty while the node's state says the
+// log starts after the snapshot.
+func tgSnapshotDroppedBySave(c *sim.Cluster) {
+	l := c.WaitLeader(electionBound)
+	f := (l + 1) % 3
+	for k := range 5 {
+		c.Submit(fmt.Appendf(nil, "keep %d", k), 3, agreeBound)
+	}
+	tgWait(c, tgStepBound, "Snapshots", fmt.Sprintf("node %d to take a snapshot", f),
+		func() bool { return c.State(f).SnapshotIndex > 0 })
+	// New entries after the snapshot: the node saves its state again.
+	var last int
+	for k := range 2 {
+		last = c.Submit(fmt.Appendf(nil, "keep more %d", k), 3, agreeBound)
+	}
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entries through %d", f, last),
+		func() bool { return c.State(f).LastIndex >= last })
+	snap := c.State(f).SnapshotIndex
+	c.Note("node %d saved its state after its snapshot through %d; it crashes and restarts", f, snap)
+	c.Crash(f)
+	c.Restart(f)
+	if got := c.LastApplied(f); got < snap {
+		c.Failf("Every Save keeps the snapshot", "§7, raftapi.Persister.Save",
+			"node %d took a snapshot through index %d and saved its state again afterwards; after a restart its service found a snapshot only through %d (0: none): Save(state, snapshot) replaces both blobs, so pass the current snapshot to every Save after compaction",
+			f, snap, got)
+	}
+	c.Submit([]byte("keep final"), 3, agreeBound)
+}
