@@ -17,7 +17,7 @@
 //
 //	-seed=N     replay exactly seed N of each scenario that runs
 //	-seeds=N    run N seeds per scenario instead of the default
-//	-trace      write traces for passing runs too
+//	-traces     write traces for passing runs too (-trace is go test's own flag)
 //	-tracedir   where traces go (default: the artifact directory under
 //	            go test -artifacts, else $TMPDIR/raftlab-traces)
 //

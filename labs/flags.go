@@ -12,7 +12,7 @@ import "flag"
 var (
 	seedFlag  = flag.Uint64("seed", 0, "raftlab: replay exactly this seed of each scenario that runs (0: run the default seeds)")
 	seedsFlag = flag.Int("seeds", 0, "raftlab: how many seeds each scenario runs (0: the scenario's default)")
-	traceFlag = flag.Bool("trace", false, "raftlab: write a trace for passing runs too (failing runs always write one)")
+	traceFlag = flag.Bool("traces", false, "raftlab: write a trace for passing runs too (failing runs always write one); not -trace, which is go test's own execution tracer")
 	traceDir  = flag.String("tracedir", "", "raftlab: where traces go (default: the test's artifact directory with go test -artifacts, else $TMPDIR/raftlab-traces)")
 )
 

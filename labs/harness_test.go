@@ -66,7 +66,7 @@ func TestPassingRunsWriteTracesWithTheTraceFlag(t *testing.T) {
 		t.Skip()
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReference$/^InitialElection$", "-seed=4", "-trace", "-tracedir="+dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReference$/^InitialElection$", "-seed=4", "-traces", "-tracedir="+dir)
 	cmd.Env = append(os.Environ(), "RAFTLAB_HELPER=reference")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
