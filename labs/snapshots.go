@@ -36,42 +36,42 @@ func snapshotSuite() []Scenario {
 	unreliable := snapConfigure(sim.Unreliable())
 	return []Scenario{
 		{
-			Name: "SnapshotBasic", Paper: "§7", Nodes: 3, Seeds: 8,
+			Name: "SnapshotBasic", Paper: "§7", Nodes: 3, Seeds: 20,
 			Configure: reliable,
 			Run:       func(c *sim.Cluster) { snapCommon(c, snapNothing) },
 		},
 		{
-			Name: "InstallSnapshotDisconnect", Paper: "§7, Figure 13", Nodes: 3, Seeds: 8,
+			Name: "InstallSnapshotDisconnect", Paper: "§7, Figure 13", Nodes: 3, Seeds: 20,
 			Configure: reliable,
 			Run:       func(c *sim.Cluster) { snapCommon(c, snapDisconnect) },
 		},
 		{
-			Name: "InstallSnapshotCrash", Paper: "§7, Figure 13", Nodes: 3, Seeds: 8,
+			Name: "InstallSnapshotCrash", Paper: "§7, Figure 13", Nodes: 3, Seeds: 20,
 			Configure: reliable,
 			Run:       func(c *sim.Cluster) { snapCommon(c, snapCrash) },
 		},
 		{
-			Name: "InstallSnapshotUnreliable", Paper: "§7, Figure 13", Nodes: 3, Seeds: 6,
+			Name: "InstallSnapshotUnreliable", Paper: "§7, Figure 13", Nodes: 3, Seeds: 15,
 			Configure: unreliable,
 			Run:       func(c *sim.Cluster) { snapCommon(c, snapDisconnect) },
 		},
 		{
-			Name: "InstallSnapshotUnreliableCrash", Paper: "§7, Figure 13", Nodes: 3, Seeds: 6,
+			Name: "InstallSnapshotUnreliableCrash", Paper: "§7, Figure 13", Nodes: 3, Seeds: 15,
 			Configure: unreliable,
 			Run:       func(c *sim.Cluster) { snapCommon(c, snapCrash) },
 		},
 		{
-			Name: "AllCrash", Paper: "§7, Figure 2 (persistent state)", Nodes: 3, Seeds: 10,
+			Name: "AllCrash", Paper: "§7, Figure 2 (persistent state)", Nodes: 3, Seeds: 20,
 			Configure: reliable,
 			Run:       snapAllCrash,
 		},
 		{
-			Name: "Init", Paper: "§7, Figure 2 (persistent state)", Nodes: 3, Seeds: 10,
+			Name: "Init", Paper: "§7, Figure 2 (persistent state)", Nodes: 3, Seeds: 20,
 			Configure: reliable,
 			Run:       snapInit,
 		},
 		{
-			Name: "SizeBound", Paper: "§7, Figure 13", Nodes: 3, Seeds: 4,
+			Name: "SizeBound", Paper: "§7, Figure 13", Nodes: 3, Seeds: 10,
 			Configure: reliable,
 			Run:       snapSizeBound,
 		},

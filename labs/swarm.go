@@ -13,9 +13,16 @@ import (
 const swarmConfigStream = 0x5377_6172_6d43_6667 // "SwarmCfg"
 
 // swarmSeeds is how many seeds a stage's swarm runs by default: each seed
-// is a different fault mix, so more seeds explore more corners; these
-// keep a stage's swarm around a second of wall time on two cores.
-const swarmSeeds = 40
+// is a different fault mix, so more seeds explore more corners. A seed
+// costs the reference about 25 ms of CPU in the first three stages, whose
+// logs grow to thousands of entries, and about 6 ms with snapshots, which
+// keep logs short: these counts keep each swarm under a second.
+func swarmSeeds(stage Stage) int {
+	if stage == Snapshots {
+		return 60
+	}
+	return 30
+}
 
 // swarm returns the stage's randomized swarm scenario: each seed draws a
 // fault mix fit for the stage.
@@ -23,7 +30,7 @@ func swarm(stage Stage) []Scenario {
 	sc := Scenario{
 		Name:      "Swarm",
 		Nodes:     5, // drawn again per seed by Configure
-		Seeds:     swarmSeeds,
+		Seeds:     swarmSeeds(stage),
 		Configure: func(cfg *sim.Config, seed uint64) { swarmConfigure(stage, cfg, seed) },
 		Run:       func(c *sim.Cluster) { swarmRun(stage, c) },
 	}
