@@ -467,12 +467,16 @@ func tgIsolatedLeaderMinority(c *sim.Cluster) {
 }
 
 // tgElectionTimerDiscipline: a node with a stale log, which cannot win,
-// campaigns on and on, and each of its vote requests reaches the others
-// twice, at most 195 ms apart. The others must still elect a leader: a
-// vote request that is not granted must not reset the election timer.
+// campaigns on and on. Whenever it has been quiet for 150 ms, the others are
+// paused (they neither tick nor receive) until its next vote request, which
+// then reaches them at once: however their timeouts fall, each of them is
+// awake at most about 160 ms between two of its requests. The others must
+// still elect a leader, which they do only if a vote request they reject
+// does not reset their election timers.
 func tgElectionTimerDiscipline(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
 	s := (l + 1) % 3
+	others := tgOthers(c, s)
 	c.Submit([]byte("timer 1"), 3, agreeBound)
 	c.Note("node %d is cut off and falls behind", s)
 	c.Isolate(s)
@@ -480,30 +484,44 @@ func tgElectionTimerDiscipline(c *sim.Cluster) {
 	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d, alone, to campaign past leader %d's term", s, l),
 		func() bool { return c.State(s).Term > c.State(l).Term })
 
-	// s's requests arrive after 1 ms and again 195 ms later; s's own
-	// elections come every 200–390 ms, so the others hear one at least
-	// every 195 ms. Until s's first vote request is out, its replies to
-	// the leader are dropped, so that the leader keeps the others' timers
-	// fresh until that request deposes it.
-	asked := false
+	// s's vote requests arrive after exactly 1 ms. Until the first is
+	// out, s's replies to the leader are dropped, so that the leader keeps
+	// the others' timers fresh until that request deposes it.
+	lastAsk := time.Duration(-1)
 	c.Intercept(func(m sim.Msg) sim.Verdict {
 		switch {
 		case m.From == s && m.Kind == sim.MsgRequestVote:
-			asked = true
-			return sim.Verdict{Delay: time.Millisecond, Dup: true, DupDelay: 195 * time.Millisecond}
-		case m.From == s && m.Kind == sim.MsgAppendEntriesReply && !asked:
+			lastAsk = c.Now()
+			return sim.Verdict{Delay: time.Millisecond}
+		case m.From == s && m.Kind == sim.MsgAppendEntriesReply && lastAsk < 0:
 			return sim.Verdict{Drop: true}
 		}
 		return sim.Verdict{}
 	})
 	c.Note("node %d rejoins, campaigning", s)
 	c.Heal()
-	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to send a vote request", s), func() bool { return asked })
+	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to send a vote request", s), func() bool { return lastAsk >= 0 })
 	deadline := c.Now() + electionBound
-	if !c.RunUntil(electionBound, func() bool { w, ok := c.Leader(); return ok && w != s }) {
+	elected := func() bool { w, ok := c.Leader(); return ok && w != s }
+	for !elected() && c.Now() < deadline {
+		const quiet = 150 * time.Millisecond
+		c.RunUntil(deadline-c.Now(), func() bool { return elected() || c.Now()-lastAsk >= quiet })
+		if elected() || c.Now() >= deadline {
+			break
+		}
+		pausedAt := c.Now()
+		for _, i := range others {
+			c.Pause(i)
+		}
+		c.RunUntil(deadline-c.Now(), func() bool { return lastAsk > pausedAt })
+		for _, i := range others {
+			c.Resume(i)
+		}
+	}
+	if !elected() {
 		c.FailLiveness("Leader election",
-			"no leader by %s: nodes %v, whose logs are up to date, elected none within %s of simulated time while node %d, whose log is stale and which cannot win, kept asking for votes (%s). Reset the election timer only when you grant a vote, hear from the current leader, or start an election (Figure 2, Rules for Followers): a request you reject must not keep you from campaigning",
-			deadline, tgOthers(c, s), electionBound, s, fmt.Sprintf("term %d now", c.State(s).Term))
+			"no leader by %s: nodes %v, whose logs are up to date, elected none within %s of simulated time while node %d, whose log is stale and which cannot win, kept asking for votes (it is in term %d now). Reset the election timer only when you grant a vote, hear from the current leader, or start an election (Figure 2, Rules for Followers): a vote request you reject must not keep you from campaigning",
+			deadline, others, electionBound, s, c.State(s).Term)
 	}
 	c.Intercept(nil)
 	c.Submit([]byte("timer final"), 3, agreeBound)

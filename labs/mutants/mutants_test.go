@@ -1,0 +1,336 @@
+// Package mutants proves that the targeted schedules of package labs catch
+// the bugs they target: for each schedule, a mutant — the reference
+// implementation (package raft) with one textual change that puts a bug of
+// that class back — must fail the schedule, with the expected rule in the
+// report, while the unchanged reference passes it.
+//
+// A mutant is applied with go test's -overlay flag, which builds the
+// package with a patched copy of one file in place of the real one: the
+// reference itself is never changed. The package holds only this test; it
+// runs in CI (without -short) and is not part of the student handout.
+package mutants
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+)
+
+// mutant is one bug put back into one file of the reference.
+type mutant struct {
+	name     string // what the bug is
+	stage    string // the top-level test of raft/labs_test.go that runs the schedule
+	schedule string // the targeted schedule that must catch it
+	file     string // path under raft/
+	old, new string // the exact snippet of the reference, and what replaces it
+	// want lists the failure titles ("KIND: Rule") of which the report
+	// must contain at least one.
+	want []string
+}
+
+func mutants() []mutant {
+	return []mutant{
+		{
+			name: "truncate on every AppendEntries", stage: "TestReplication", schedule: "TargetedStaleAppendEntries",
+			file: "replication.go",
+			old: `		if idx <= n.log.lastIndex() {
+			if n.log.term(idx) == e.Term {
+				continue
+			}
+			n.log.truncateFrom(idx)
+		}`,
+			new: `		if idx <= n.log.lastIndex() {
+			_ = e // the terms are not compared (the bug)
+			n.log.truncateFrom(idx)
+		}`,
+			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: A stale AppendEntries must not truncate"},
+		},
+		{
+			name: "matchIndex from the leader's log", stage: "TestReplication", schedule: "TargetedOutOfOrderReplies",
+			file: "replication.go",
+			old: `		if last > n.matchIndex[i] {
+			n.matchIndex[i] = last`,
+			new: `		if last := n.log.lastIndex(); last > n.matchIndex[i] {
+			n.matchIndex[i] = last`,
+			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: matchIndex comes from the acknowledged request"},
+		},
+		{
+			name: "commitIndex = min(leaderCommit, last index)", stage: "TestReplication", schedule: "TargetedCommitMinRule",
+			file: "replication.go",
+			old:  `if lastNew := prev + len(args.Entries); args.LeaderCommit > n.commitIndex {`,
+			new:  `if lastNew := n.log.lastIndex(); args.LeaderCommit > n.commitIndex {`,
+			want: []string{"SAFETY: State Machine Safety", "SCENARIO: commitIndex = min(leaderCommit, index of last new entry)"},
+		},
+		{
+			name: "heartbeats skip the consistency check", stage: "TestReplication", schedule: "TargetedMismatchedHeartbeats",
+			file: "replication.go",
+			old: `	case prev > n.log.lastIndex():
+		return // too short: XTerm = -1, XLen = lastIndex+1`,
+			new: `	case len(args.Entries) == 0:
+		// a heartbeat: nothing to check (the bug)
+	case prev > n.log.lastIndex():
+		return // too short: XTerm = -1, XLen = lastIndex+1`,
+			want: []string{"SAFETY: State Machine Safety", "PANIC: panic"},
+		},
+		{
+			name: "election restriction compares only lengths", stage: "TestReplication", schedule: "TargetedLongerLogOlderTerm",
+			file: "election.go",
+			old: `	if lastTerm != n.log.lastTerm() {
+		return lastTerm > n.log.lastTerm()
+	}
+	return lastIndex >= n.log.lastIndex()`,
+			new:  `	return lastIndex >= n.log.lastIndex()`,
+			want: []string{"SAFETY: Leader Completeness", "SCENARIO: Election restriction"},
+		},
+		{
+			name: "commit old-term entries by counting replicas", stage: "TestReplication", schedule: "TargetedFigure8Exact",
+			file: "replication.go",
+			old:  `if N > n.commitIndex && n.log.term(N) == n.term {`,
+			new:  `if N > n.commitIndex {`,
+			want: []string{"SCENARIO: A leader commits only entries of its current term by counting replicas", "SAFETY: Leader Completeness"},
+		},
+		{
+			name: "a higher term in a reply is ignored", stage: "TestReplication", schedule: "TargetedIsolatedLeaderMinority",
+			file: "replication.go",
+			old: `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {
+	if r.Term > n.term {
+		n.becomeFollower(r.Term)
+		return
+	}`,
+			new:  `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {`,
+			want: []string{"SCENARIO: A higher term in a reply deposes the leader"},
+		},
+		{
+			name: "a rejected vote request resets the election timer", stage: "TestReplication", schedule: "TargetedElectionTimerDiscipline",
+			file: "election.go",
+			old: `	reply.Term = n.term
+	if args.Term < n.term {
+		return
+	}`,
+			new: `	reply.Term = n.term
+	if args.Term < n.term {
+		return
+	}
+	n.electionElapsed = 0`,
+			want: []string{"LIVENESS: Leader election"},
+		},
+		{
+			name: "votedFor not saved", stage: "TestPersistence", schedule: "TargetedVoteSurvivesCrash",
+			file: "persist.go",
+			old:  `b = binary.AppendVarint(b, int64(votedFor))`,
+			new:  `b = binary.AppendVarint(b, int64(-1)) // votedFor is not saved (the bug)`,
+			// The durability checker sees the lost vote at the restart,
+			// before the second vote can be granted.
+			want: []string{"SAFETY: Durability", "SAFETY: One vote per term"},
+		},
+		{
+			name: "appended entries not saved before the reply", stage: "TestPersistence", schedule: "TargetedPersistBeforeReply",
+			file: "replication.go",
+			old: `		n.log.appendEntries(args.Entries[k:])
+		n.dirty = true`,
+			new:  `		n.log.appendEntries(args.Entries[k:])`,
+			want: []string{"SAFETY: Durability", "SCENARIO: Persist before replying"},
+		},
+		{
+			name: "stale InstallSnapshot installed", stage: "TestSnapshots", schedule: "TargetedStaleInstallSnapshot",
+			file: "snapshot.go",
+			old: `	if index <= n.log.snapIndex {
+		return
+	}`,
+			new:  ``,
+			want: []string{"SCENARIO: A stale InstallSnapshot changes nothing", "SAFETY: State Machine Safety", "SAFETY: Snapshots never move a service backwards"},
+		},
+		{
+			name: "InstallSnapshot discards the whole log", stage: "TestSnapshots", schedule: "TargetedInstallSnapshotKeepsSuffix",
+			file: "snapshot.go",
+			old: `	if n.log.has(index, term) {
+		n.log.compact(index)
+	} else {
+		n.log.reset(index, term)
+	}`,
+			new:  `	n.log.reset(index, term)`,
+			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: InstallSnapshot keeps the entries after a matching last included entry"},
+		},
+		{
+			name: "only Snapshot saves the snapshot", stage: "TestSnapshots", schedule: "TargetedSnapshotDroppedBySave",
+			file: "snapshot.go",
+			old: `		n.log.compact(index)
+		n.snapshot = snapshot
+		n.dirty = true`,
+			new: `		n.log.compact(index)
+		n.env.Persister().Save(encodeState(nil, n.term, n.votedFor, &n.log), snapshot)`,
+			want: []string{"SCENARIO: Every Save keeps the snapshot", "SAFETY: State Machine Safety"},
+		},
+	}
+}
+
+// mutantSeeds is how many seeds each mutant runs, one process per seed
+// (the suite stops at a scenario's first failing seed): a targeted schedule
+// must catch its bug on every seed, not on a lucky one.
+const mutantSeeds = 5
+
+// TestMutants builds the raft tests once per mutant, runs each mutant
+// against its schedule for several seeds, two processes at a time, and runs
+// the unchanged reference against every schedule once.
+func TestMutants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the raft tests once per mutant (well under a minute); runs without -short")
+	}
+	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs to run the go command")
+	}
+	goCmd, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command must be on PATH")
+	root := moduleRoot(t)
+	ms := mutants()
+
+	// Stale snippets first: a reference that changed must say which
+	// mutant needs updating, before anything runs.
+	dir := t.TempDir()
+	overlays := make([]string, len(ms))
+	for k, m := range ms {
+		overlays[k] = writeOverlay(t, root, dir, k, m)
+	}
+
+	type result struct {
+		out  []string // per seed (one entry for the control)
+		errs []error
+	}
+	results := make([]result, len(ms)+1)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var g errgroup.Group
+	g.SetLimit(2)
+	run := func(k int, overlay, pattern string, seeds int) {
+		g.Go(func() error {
+			bin := filepath.Join(dir, fmt.Sprintf("raft%02d.test", k))
+			if out, err := build(ctx, goCmd, root, overlay, bin); err != nil {
+				results[k] = result{out: []string{out}, errs: []error{err}}
+				return nil
+			}
+			var r result
+			for seed := range seeds {
+				args := []string{"-test.v", "-test.count=1", "-test.run", pattern, "-tracedir", dir}
+				if seeds > 1 {
+					args = append(args, fmt.Sprintf("-seed=%d", seed+1))
+				}
+				cmd := exec.CommandContext(ctx, bin, args...)
+				cmd.Dir = filepath.Join(root, "raft")
+				out, err := cmd.CombinedOutput()
+				r.out, r.errs = append(r.out, string(out)), append(r.errs, err)
+			}
+			results[k] = r
+			return nil
+		})
+	}
+	run(len(ms), "", controlPattern(ms), 1) // the control: the reference passes every schedule
+	for k, m := range ms {
+		run(k, overlays[k], "^"+m.stage+"$/^"+m.schedule+"$", mutantSeeds)
+	}
+	require.NoError(t, g.Wait())
+
+	control := results[len(ms)]
+	require.NoError(t, control.errs[0], "the unchanged reference must pass every targeted schedule:\n%s", control.out[0])
+	for k, m := range ms {
+		t.Run(m.schedule, func(t *testing.T) {
+			require.Contains(t, control.out[0], "--- PASS: "+m.stage+"/"+m.schedule,
+				"the control run did not run schedule %s of %s: was it renamed or moved to another stage?", m.schedule, m.stage)
+			r := results[k]
+			for i, out := range r.out {
+				seed := i + 1
+				require.Error(t, r.errs[i], "mutant %q (raft/%s) passed schedule %s with seed %d: the schedule no longer catches its bug on every seed\n%s", m.name, m.file, m.schedule, seed, out)
+				require.Contains(t, out, "--- FAIL: "+m.stage+"/"+m.schedule,
+					"mutant %q did not fail inside schedule %s with seed %d (a build error?):\n%s", m.name, m.schedule, seed, out)
+				found := false
+				for _, w := range m.want {
+					found = found || strings.Contains(out, w)
+				}
+				require.True(t, found, "mutant %q failed schedule %s with seed %d, but not with any of %q:\n%s", m.name, m.schedule, seed, m.want, out)
+			}
+		})
+	}
+}
+
+// writeOverlay writes mutant m's patched copy of its file and the overlay
+// file that maps the real file to it, and returns the overlay's path. It
+// fails the test if the snippet is not in the reference exactly once.
+func writeOverlay(t *testing.T, root, dir string, k int, m mutant) string {
+	t.Helper()
+	real := filepath.Join(root, "raft", m.file)
+	src, err := os.ReadFile(real)
+	require.NoError(t, err)
+	n := bytes.Count(src, []byte(m.old))
+	require.Equal(t, 1, n,
+		"mutant %q (schedule %s) is stale: its snippet occurs %d times in raft/%s, expected exactly once. The reference changed: update the snippet in labs/mutants so that it still puts the bug back:\n%s",
+		m.name, m.schedule, n, m.file, m.old)
+	patched := bytes.Replace(src, []byte(m.old), []byte(m.new), 1)
+	copyPath := filepath.Join(dir, fmt.Sprintf("mutant%02d-%s", k, m.file))
+	require.NoError(t, os.WriteFile(copyPath, patched, 0o644))
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {real: copyPath}})
+	require.NoError(t, err)
+	overlayPath := filepath.Join(dir, fmt.Sprintf("mutant%02d.json", k))
+	require.NoError(t, os.WriteFile(overlayPath, overlay, 0o644))
+	return overlayPath
+}
+
+// controlPattern is the -run pattern that selects every mutant's schedule.
+func controlPattern(ms []mutant) string {
+	var stages, schedules []string
+	for _, m := range ms {
+		stages = append(stages, m.stage)
+		schedules = append(schedules, m.schedule)
+	}
+	return "^(" + strings.Join(dedup(stages), "|") + ")$/^(" + strings.Join(dedup(schedules), "|") + ")$"
+}
+
+func dedup(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// build compiles the raft package's tests into bin, with the overlay if
+// one is given, and returns the compiler's output.
+func build(ctx context.Context, goCmd, root, overlay, bin string) (string, error) {
+	args := []string{"test", "-c", "-o", bin}
+	if overlay != "" {
+		args = append(args, "-overlay="+overlay)
+	}
+	args = append(args, "./raft")
+	cmd := exec.CommandContext(ctx, goCmd, args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// moduleRoot is the directory of go.mod, above the test's directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "no go.mod above the test directory")
+		dir = parent
+	}
+}
