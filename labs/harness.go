@@ -90,6 +90,7 @@ func RunStage(t *testing.T, stage Stage, impl Impl, opts ...Option) {
 			continue
 		}
 		t.Run(sc.Name, func(t *testing.T) {
+			t.Helper() // reports carry their own context; no harness.go:NN prefix
 			t.Parallel()
 			r.run(t, sc)
 		})
@@ -114,6 +115,7 @@ func (r *runner) seeds(sc Scenario) []uint64 {
 }
 
 func (r *runner) run(t *testing.T, sc Scenario) {
+	t.Helper()
 	seeds := r.seeds(sc)
 	t.Attr("scenario", sc.Name)
 	t.Attr("seeds", seedRange(seeds))
@@ -193,6 +195,9 @@ func writeTrace(t *testing.T, cfg sim.Config, tr *trace.Trace) (string, error) {
 		} else {
 			dir = filepath.Join(os.TempDir(), "raftlab-traces")
 		}
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // go test runs in the package directory: a relative path would mislead
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create trace directory: %w", err)

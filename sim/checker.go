@@ -271,7 +271,7 @@ func (k *checker) leaderCompleteness(sn *simNode, st *raftapi.NodeState, from in
 			continue
 		}
 		k.fail(KindSafety, "Leader Completeness", "§5.4", []int{sn.id}, []int{st.Term, term, k.commitTerm[i]}, []int{i},
-			"node %d leads term %d but its log lacks entry %d (term %d), which a leader of term %d had committed: a candidate whose log is not at least as up-to-date as a majority's must not win (the election restriction, §5.4.1: compare last log term first, then last index)",
+			"node %d leads term %d but its log lacks entry %d (term %d), which a leader of term %d had committed. Either the election let it win with a stale log (the election restriction, §5.4.1: grant a vote only if the candidate's last log term is higher, or equal with a last index at least as high), or the entry was committed too early (§5.4.2: count replicas only for entries of the leader's current term, and only once a majority's matchIndex covers them)",
 			sn.id, st.Term, i, term, k.commitTerm[i])
 	}
 }
