@@ -1,6 +1,7 @@
 package labs
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -12,16 +13,20 @@ import (
 // does not exist yet when the configuration is drawn.
 const swarmConfigStream = 0x5377_6172_6d43_6667 // "SwarmCfg"
 
+// swarmCommands bounds how many commands the nemesis's client offers in
+// one run, on average.
+const swarmCommands = 1000
+
 // swarmSeeds is how many seeds a stage's swarm runs by default: each seed
 // is a different fault mix, so more seeds explore more corners. A seed
-// costs the reference about 25 ms of CPU in the first three stages, whose
-// logs grow to thousands of entries, and about 6 ms with snapshots, which
-// keep logs short: these counts keep each swarm under a second.
+// costs the reference about 10 ms of CPU in the first three stages, whose
+// logs grow to a thousand entries, and about 5 ms with snapshots, which
+// keep logs short: these counts keep each swarm well under a second.
 func swarmSeeds(stage Stage) int {
 	if stage == Snapshots {
 		return 60
 	}
-	return 30
+	return 40
 }
 
 // swarm returns the stage's randomized swarm scenario: each seed draws a
@@ -83,9 +88,16 @@ func swarmRun(stage Stage, c *sim.Cluster) {
 	r := c.Rand()
 	mix := sim.DrawMix(r, swarmFaults(stage))
 	d := 10*time.Second + time.Duration(r.Int64N(int64(10*time.Second)))
+	// A run's cost grows with the square of its log (an implementation
+	// typically saves the whole log at every change), so a busy client
+	// gets a shorter run: about swarmCommands commands in all.
+	d = min(d, swarmCommands*mix.ClientGap)
 	cfg := c.Config()
-	c.Note("swarm: %d nodes, clock skew ±%.0f%%, lockstep ticks %t, snapshot every %d commands (0: none)",
-		c.N(), 100*cfg.ClockSkew, cfg.LockstepTicks, cfg.SnapshotEvery)
+	world := fmt.Sprintf("%d nodes, clock skew ±%.0f%%, lockstep ticks %t", c.N(), 100*cfg.ClockSkew, cfg.LockstepTicks)
+	if cfg.SnapshotEvery > 0 {
+		world += fmt.Sprintf(", a snapshot every %d commands", cfg.SnapshotEvery)
+	}
+	c.Note("swarm: %s; faults for %s", world, d)
 	c.WaitLeader(electionBound)
 	c.RunNemesis(mix, d)
 	c.Note("faults stop: the network heals and turns reliable, paused nodes resume, crashed nodes restart; expecting a leader within %s", electionBound)
