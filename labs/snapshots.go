@@ -14,8 +14,9 @@ const snapInterval = 10
 
 // snapMaxState is MIT 6.5840's MAXLOGSIZE: in the snapshot scenarios
 // modelled on its snapcommon, no node's saved Raft state may exceed 2000
-// bytes, which leaves room for a few dozen small entries after the
-// snapshot, whatever the encoding.
+// bytes. A trimmed log holds at most a couple of dozen of those
+// scenarios' 12-byte commands, which fit even in a verbose encoding (JSON
+// with base64 commands); a log kept whole holds hundreds.
 const snapMaxState = 2000
 
 // snapRounds is how many rounds snapCommon plays, as MIT's snapcommon.
