@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,6 +30,14 @@ func (silent) Snapshot(int, []byte)          {}
 func (silent) Inspect() raftapi.NodeState    { return raftapi.NodeState{VotedFor: raftapi.None} }
 func (silent) InspectLog() raftapi.LogView   { return raftapi.LogView{FirstIndex: 1} }
 
+// skipWithoutSubprocesses skips tests that run the test binary again: js/wasm
+// has no processes to start.
+func skipWithoutSubprocesses(t *testing.T) {
+	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs to start a child process, which " + runtime.GOOS + " cannot")
+	}
+}
+
 // TestHelperSilentElection is run by TestFailureReportAndTrace in a child
 // process, so that its failure is observed rather than suffered.
 func TestHelperSilentElection(t *testing.T) {
@@ -39,6 +48,7 @@ func TestHelperSilentElection(t *testing.T) {
 }
 
 func TestFailureReportAndTrace(t *testing.T) {
+	skipWithoutSubprocesses(t)
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSilentElection$/^InitialElection$", "-test.v", "-seeds=3", "-tracedir="+dir)
 	cmd.Env = append(os.Environ(), "RAFTLAB_HELPER=silent")
@@ -62,8 +72,9 @@ func TestFailureReportAndTrace(t *testing.T) {
 }
 
 func TestPassingRunsWriteTracesWithTheTraceFlag(t *testing.T) {
-	if os.Getenv("RAFTLAB_HELPER") == "silent" {
-		t.Skip()
+	skipWithoutSubprocesses(t)
+	if os.Getenv("RAFTLAB_HELPER") != "" {
+		t.Skip("a child process of another test")
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReference$/^InitialElection$", "-seed=4", "-traces", "-tracedir="+dir)
