@@ -38,16 +38,26 @@ func checkNoLeader(c *sim.Cluster, nodes []int, why string) {
 	}
 }
 
-// checkTermStable fails the run if the leader's term moves while nothing
-// fails: a healthy leader's heartbeats must keep followers from starting
-// elections.
-func checkTermStable(c *sim.Cluster, leader int, d time.Duration) {
+// CheckTermStable fails the run if the leader or its term changes during
+// d while nothing fails: a healthy leader's heartbeats must keep every
+// follower from campaigning, clock skew or not.
+func CheckTermStable(c *sim.Cluster, leader int, d time.Duration) {
 	term := c.State(leader).Term
 	c.RunFor(d)
 	if l, ok := c.Leader(); !ok || l != leader || c.State(l).Term != term {
 		now := c.State(leader)
 		c.Failf("Heartbeats prevent elections", "§5.2",
-			"with no failures, node %d led term %d, but %s later it is %s of term %d: the leader must send heartbeats (empty AppendEntries) often enough — at least once per election timeout — and a follower must reset its election timer when it hears from the current leader",
+			"with no failures, node %d led term %d, but %s later it is %s of term %d: the leader must send heartbeats (empty AppendEntries) more often than the shortest election timeout, and a follower must reset its election timer whenever it hears from the current leader",
 			leader, term, d, now.Role, now.Term)
 	}
+}
+
+// termMoved reports whether any node's term differs from term.
+func termMoved(c *sim.Cluster, term int) bool {
+	for i := range c.N() {
+		if c.State(i).Term != term {
+			return true
+		}
+	}
+	return false
 }

@@ -16,7 +16,7 @@ func electionSuite() []Scenario {
 				if c.State(l).Term < 1 {
 					c.Failf("Terms", "§5.1", "node %d leads term %d: a candidate increments its term before asking for votes, so the first leader's term is at least 1", l, c.State(l).Term)
 				}
-				checkTermStable(c, l, 2*time.Second)
+				CheckTermStable(c, l, 2*time.Second)
 			},
 		},
 		{

@@ -429,20 +429,12 @@ func replConcurrentStarts(c *sim.Cluster) {
 		if len(indexes) < iters {
 			continue
 		}
-		termMoved := func() bool {
-			for i := range c.N() {
-				if c.State(i).Term != term {
-					return true
-				}
-			}
-			return false
-		}
 		last := slices.Max(indexes)
 		c.RunUntil(agreeBound, func() bool {
 			n, _ := c.Applied(last)
-			return n >= c.N() || termMoved()
+			return n >= c.N() || termMoved(c, term)
 		})
-		if termMoved() {
+		if termMoved(c, term) {
 			continue
 		}
 		for k, index := range indexes {
@@ -576,19 +568,11 @@ func replCount(c *sim.Cluster) {
 		if moved {
 			continue
 		}
-		termMoved := func() bool {
-			for i := range c.N() {
-				if c.State(i).Term != term {
-					return true
-				}
-			}
-			return false
-		}
 		c.RunUntil(agreeBound, func() bool {
 			n, _ := c.Applied(starti + countIters)
-			return n >= c.N() || termMoved()
+			return n >= c.N() || termMoved(c, term)
 		})
-		if termMoved() {
+		if termMoved(c, term) {
 			continue
 		}
 		for i := 1; i <= countIters; i++ {
@@ -620,7 +604,7 @@ func replCount(c *sim.Cluster) {
 		}
 		return sim.Verdict{}
 	})
-	checkTermStable(c, l2, countIdleWindow)
+	CheckTermStable(c, l2, countIdleWindow)
 	c.Intercept(nil)
 	for f, got := range received {
 		if f != l2 && got > countIdleBudget {

@@ -111,7 +111,7 @@ func swarmRun(stage Stage, c *sim.Cluster) {
 		// settle before the term must hold still.
 		c.WaitLeader(electionBound)
 		c.RunFor(time.Second)
-		checkTermStable(c, c.WaitLeader(electionBound), 2*time.Second)
+		CheckTermStable(c, c.WaitLeader(electionBound), 2*time.Second)
 		return
 	}
 	c.CheckLiveness(electionBound, agreeBound)

@@ -252,3 +252,15 @@ func (n *node) checkQuorum() {
 		n.becomeFollower(n.term)
 	}
 }
+
+// heardFromLeader handles a request from the leader of term (not older
+// than ours, already checked): candidates and pre-candidates of this term
+// give up (§5.2), a higher term is adopted, and the election timer
+// restarts.
+func (n *node) heardFromLeader(term, leader int) {
+	if term > n.term || n.role != raftapi.Follower || n.preCandidate {
+		n.becomeFollower(term)
+	}
+	n.leader = leader
+	n.electionElapsed = 0
+}

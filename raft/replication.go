@@ -228,13 +228,7 @@ func (n *node) handleAppendEntries(args *raftapi.AppendEntriesArgs, reply *rafta
 		reply.Term = n.term
 		return
 	}
-	// A current leader exists: candidates and pre-candidates of this term
-	// give up (§5.2), and the election timer restarts.
-	if args.Term > n.term || n.role != raftapi.Follower || n.preCandidate {
-		n.becomeFollower(args.Term)
-	}
-	n.leader = args.LeaderID
-	n.electionElapsed = 0
+	n.heardFromLeader(args.Term, args.LeaderID)
 	reply.Term = n.term
 
 	// Rule 2: the consistency check (§5.3), with the hints.

@@ -81,12 +81,7 @@ func (n *node) handleInstallSnapshot(args *raftapi.InstallSnapshotArgs, reply *r
 		reply.Term = n.term
 		return
 	}
-	// As for AppendEntries: this is the current leader.
-	if args.Term > n.term || n.role != raftapi.Follower || n.preCandidate {
-		n.becomeFollower(args.Term)
-	}
-	n.leader = args.LeaderID
-	n.electionElapsed = 0
+	n.heardFromLeader(args.Term, args.LeaderID)
 	reply.Term = n.term
 
 	// Rule 2: a snapshot not past our own is stale.

@@ -57,7 +57,7 @@ func electionScenarios() []labs.Scenario {
 			Configure: configure(skewed),
 			Run: func(c *sim.Cluster) {
 				l := c.WaitLeader(electionBound)
-				checkTermStable(c, l, 2*time.Second)
+				labs.CheckTermStable(c, l, 2*time.Second)
 				for round := range 4 {
 					c.Note("round %d: the leader %d leaves; the other six must elect a new one", round+1, l)
 					c.Isolate(l)
@@ -66,7 +66,7 @@ func electionScenarios() []labs.Scenario {
 					c.Connect(l)
 					c.RunFor(time.Second)
 					l = c.WaitLeader(electionBound)
-					checkTermStable(c, l, time.Second)
+					labs.CheckTermStable(c, l, time.Second)
 				}
 			},
 		},
@@ -87,7 +87,7 @@ func electionScenarios() []labs.Scenario {
 				}
 				c.Note("everyone is back: after the returning nodes' terms settle, the leader must stay")
 				c.RunFor(2 * time.Second)
-				checkTermStable(c, c.WaitLeader(electionBound), 2*time.Second)
+				labs.CheckTermStable(c, c.WaitLeader(electionBound), 2*time.Second)
 			},
 		},
 		{
@@ -108,20 +108,6 @@ func electionScenarios() []labs.Scenario {
 				c.WaitLeader(electionBound)
 			},
 		},
-	}
-}
-
-// checkTermStable fails the run if the leader or its term changes during d
-// while nothing fails: its heartbeats must keep every follower from
-// campaigning, clock skew or not.
-func checkTermStable(c *sim.Cluster, leader int, d time.Duration) {
-	term := c.State(leader).Term
-	c.RunFor(d)
-	if l, ok := c.Leader(); !ok || l != leader || c.State(l).Term != term {
-		now := c.State(leader)
-		c.Failf("Heartbeats prevent elections", "§5.2",
-			"with no failures, node %d led term %d, but %s later it is %s of term %d: the leader must send heartbeats (empty AppendEntries) more often than the shortest election timeout, and a follower must reset its election timer whenever it hears from the current leader",
-			leader, term, d, now.Role, now.Term)
 	}
 }
 
