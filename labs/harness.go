@@ -129,7 +129,8 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 		res := sim.Run(cfg, sc.Run)
 		if res.Failure != nil {
 			t.Attr("failed_seed", strconv.FormatUint(seed, 10))
-			t.Fatal(r.report(t, sc, cfg, res))
+			t.Fatal(r.report(t, sc, cfg, res) + fmt.Sprintf(
+				"\n  seeds:    %s ran; -seed=N replays one seed, -seeds=N runs N of them", seedRange(seeds)))
 		}
 		if *traceFlag {
 			path, err := writeTrace(t, cfg, res.Trace)
