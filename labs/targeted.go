@@ -61,7 +61,7 @@ func tgSnapshotEvery(k int) func(cfg *sim.Config, seed uint64) {
 // tgInOrder is the verdict of a schedule's interceptor for messages it
 // does not single out while the order of deliveries matters: a fixed delay,
 // so that messages between two nodes arrive in the order they were sent
-// (the network's random delays reorder pipelined AppendEntries).
+// (the network's random delays reorder messages).
 func tgInOrder() sim.Verdict { return sim.Verdict{Delay: 2 * time.Millisecond} }
 
 // tgStepBound bounds each scripted step that waits for the cluster (a
@@ -101,6 +101,26 @@ func tgStart(c *sim.Cluster, i int, cmd string, want int) int {
 		c.Failf("Start's index", "§5.3", "Start(%q) on leader %d (term %d) returned index %d, expected %d: the index of a new entry is one past the leader's last log index", cmd, i, term, idx, want)
 	}
 	return idx
+}
+
+// tgSettle waits until leader l knows that every follower holds its whole
+// log (matchIndex = its last index), so that nothing it sent is still
+// unacknowledged: what the script starts next goes out in requests of its
+// own.
+func tgSettle(c *sim.Cluster, l int) {
+	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to learn that every follower holds its log", l),
+		func() bool {
+			s := c.State(l)
+			if s.Role != raftapi.Leader || len(s.MatchIndex) != c.N() {
+				return false
+			}
+			for i, m := range s.MatchIndex {
+				if i != l && m < s.LastIndex {
+					return false
+				}
+			}
+			return true
+		})
 }
 
 // tgElect makes node x the leader of a group with the votes of voters,
@@ -144,13 +164,21 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
 	f, g := (l+1)%3, (l+2)%3
 	base := c.Submit([]byte("stale-ae base"), 3, agreeBound)
+	tgSettle(c, l)
+	c.Note("node %d leaves: entries %d..%d can commit only on follower %d's acknowledgements", g, base+1, base+3, f)
+	c.Isolate(g)
 
-	// The first entry the leader sends f is duplicated, and the copy held
-	// back 100 ms: the stale request. The follower's replies sent before
-	// then are held until just after it, so that the leader learns of them
-	// only once the stale copy has been handled; and no fresh request
-	// lands on the follower in between.
-	const hold = 100 * time.Millisecond
+	// The first AppendEntries with entries that the leader sends f (entry
+	// base+1) is duplicated, and the copy held back 50 ms: the stale
+	// request. The three entries are started at once, so the later two
+	// reach f well before, in whatever requests the leader sends them
+	// (one at a time or pipelined). f's acknowledgements of them (XLen
+	// past base+2) are held until just after the stale copy, so that the
+	// leader learns of them only once it has been handled. The hold is
+	// shorter than a leader's usual resend timeout (100 ms or more), and
+	// a request that would land on f within a few milliseconds of the
+	// stale copy is moved just after it.
+	const hold = 50 * time.Millisecond
 	dupAt := time.Duration(-1)
 	c.Intercept(func(m sim.Msg) sim.Verdict {
 		now := c.Now()
@@ -158,7 +186,7 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 		case dupAt < 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0:
 			dupAt = now + hold
 			return sim.Verdict{Dup: true, DupDelay: hold}
-		case dupAt >= 0 && m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < dupAt:
+		case dupAt >= 0 && m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.XLen > base+2 && now < dupAt:
 			return sim.Verdict{Delay: dupAt + time.Millisecond - now}
 		case dupAt >= 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && now >= dupAt-6*time.Millisecond && now <= dupAt+time.Millisecond:
 			return sim.Verdict{Delay: dupAt + 3*time.Millisecond - now}
@@ -166,9 +194,6 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 		return tgInOrder()
 	})
 	i1 := tgStart(c, l, "stale-ae 1", base+1)
-	c.WaitApplied(i1, 2, agreeBound) // the leader and g
-	c.Note("node %d leaves: entries %d and %d can commit only on follower %d's acknowledgements", g, i1+1, i1+2, f)
-	c.Isolate(g)
 	tgStart(c, l, "stale-ae 2", i1+1)
 	i3 := tgStart(c, l, "stale-ae 3", i1+2)
 	tgWait(c, hold/2, "Log replication", fmt.Sprintf("follower %d to append entries %d..%d", f, i1, i3),
@@ -672,38 +697,58 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
 	f, g := (l+1)%3, (l+2)%3
 	base := c.Submit([]byte("suffix 0"), 3, agreeBound)
+	tgSettle(c, l)
 	const snapAt = 10 // the configured snapshot interval
 	last := base + 15
 	if base >= snapAt {
 		c.Failf("Start's index", "§5.3", "the first command committed at index %d, expected 1", base)
 	}
 
-	// Both followers get entries through snapAt, which the leader commits
-	// with g and snapshots; f also gets the rest, which g never does. f's
-	// replies are held until just after the leader's InstallSnapshot
-	// reaches f, at t0+150 ms.
+	// Entries through snapAt reach both followers; g's acknowledgement of
+	// the last of them (XLen snapAt+1) is held 50 ms, and f's first one
+	// (XLen base+2) 12 ms, so that the rest, snapAt+1..last, is started
+	// before the leader sends f more, and f gets all of it, while the
+	// leader has not yet committed and compacted what f needs. g never
+	// gets past snapAt. Then the leader commits through snapAt with g and
+	// snapshots. f's acknowledgements of the rest (XLen past snapAt+1)
+	// are held until just after the leader's InstallSnapshot, which the
+	// leader sends once it presumes them lost and finds the entries f
+	// needs compacted; it reaches f at t0+150 ms (before f, which hears
+	// nothing meanwhile, can time out), and no AppendEntries reaches f
+	// between the rest and it.
 	t0 := c.Now()
 	isAt := t0 + 150*time.Millisecond
-	sentIS := false
+	sentIS, fed := false, false
 	c.Intercept(func(m sim.Msg) sim.Verdict {
 		now := c.Now()
 		switch {
-		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < isAt:
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.Success && m.XLen == base+2 && now < t0+20*time.Millisecond:
+			return sim.Verdict{Delay: 12 * time.Millisecond}
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == g && m.To == l && m.Success && m.XLen == snapAt+1 && now < t0+30*time.Millisecond:
+			return sim.Verdict{Delay: 50 * time.Millisecond}
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.XLen > snapAt+1 && now < isAt:
 			return sim.Verdict{Delay: isAt + time.Millisecond - now}
 		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == g && m.Entries > 0 && m.PrevLogIndex+m.Entries > snapAt:
 			return sim.Verdict{Drop: true}
 		case m.Kind == sim.MsgInstallSnapshot && m.From == l && m.To == f && !sentIS && now < isAt:
 			sentIS = true
 			return sim.Verdict{Delay: isAt - now}
-		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && now > t0+20*time.Millisecond && now < isAt:
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && fed && now < isAt:
 			return sim.Verdict{Delay: isAt + 2*time.Millisecond - now}
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.PrevLogIndex+m.Entries >= last:
+			fed = true
 		}
 		return tgInOrder()
 	})
-	for i := base + 1; i <= last; i++ {
+	for i := base + 1; i <= snapAt; i++ {
 		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
 	}
-	tgWait(c, 140*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
+	tgWait(c, 15*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d", g, snapAt),
+		func() bool { return c.State(g).LastIndex >= snapAt })
+	for i := snapAt + 1; i <= last; i++ {
+		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
+	}
+	tgWait(c, 100*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
 		func() bool { return c.State(f).LastIndex >= last && c.State(l).SnapshotIndex >= snapAt })
 	tgWait(c, isAt-c.Now(), "InstallSnapshot", fmt.Sprintf("leader %d to send follower %d its snapshot", l, f), func() bool { return sentIS })
 	c.RunFor(isAt + 10*time.Millisecond - c.Now())

@@ -269,7 +269,7 @@ func TestClusterDeterministic(t *testing.T) {
 }
 
 // BenchmarkClusterCommit measures the cost of committing one entry on three
-// nodes, pipelined (one Start per step), including the harness's encoding.
+// nodes, one Start per step, including the harness's encoding.
 func BenchmarkClusterCommit(b *testing.B) {
 	c := newCluster(b, 3, New, 13)
 	l := c.waitLeader()

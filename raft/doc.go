@@ -20,8 +20,7 @@
 //     (§6.2).
 //   - replication.go: Start, AppendEntries on both sides (§5.3): the
 //     consistency check, conflict truncation, the fast-backup hints, the
-//     leader's commit rule (§5.4.2, Figure 8), heartbeats, batching and
-//     pipelining.
+//     leader's commit rule (§5.4.2, Figure 8), heartbeats and batching.
 //   - snapshot.go: Snapshot and InstallSnapshot on both sides (§7,
 //     Figure 13).
 //   - apply.go: handing committed entries to the service in order.
@@ -34,11 +33,22 @@
 //
 // Figure 2 says what a leader must send; it does not say when. This
 // implementation sends each entry to each follower about once on a healthy
-// network. Start sends the new entry at the end of its turn. While a
-// follower's position is unknown (after an election or a rejection) the
-// leader probes it with one AppendEntries at a time; once one succeeds it
-// pipelines, advancing nextIndex as it sends, and presumes a request lost
-// only when it has gone unanswered for retryTicks. An idle leader sends one
+// network. While a follower's position is unknown (after an election or a
+// rejection) the leader probes it with one AppendEntries at a time. Once
+// one succeeds, the leader keeps one batch of entries in flight per
+// follower: Start sends the new entry at the end of its turn to each
+// follower that has no batch in flight; entries started while a batch is
+// in flight wait for its reply and then leave together, up to
+// maxBatchEntries in one AppendEntries. A batch is presumed lost only when
+// it has gone unanswered for retryTicks.
+//
+// The leader does not pipeline (send a second batch before the first is
+// acknowledged): the network may reorder messages, and a batch that
+// overtakes the one before it finds the follower's log too short, is
+// rejected, and has to be resent, with everything after it. One round
+// trip of waiting is cheaper than that, and since everything started
+// during the round trip leaves in the next batch, throughput stays high.
+// An idle leader sends one
 // heartbeat per follower every heartbeatTicks; a follower that holds
 // entries it does not know are committed hears the new commit index at the
 // next tick.

@@ -263,25 +263,18 @@ func TestEfficiencyReplication(t *testing.T) {
 	}
 }
 
-// knownBurstResend is a known inefficiency of the reference: when a burst
-// of Starts is pipelined on a network that reorders (the simulator's
-// reliable network delays each message independently by 1–5 ms), a follower
-// rejects the AppendEntries that overtook an earlier one, and each such
-// rejection, and each late success, flips the leader between probing and
-// pipelining and resends the whole unacknowledged suffix (up to 64 KB) while
-// earlier copies are still in flight. MIT's TestBytes commits one command at
-// a time, which the reference passes at 2.01 bytes per payload byte; the
-// burst costs 5–13 × the payload.
-const knownBurstResend = "a burst pipelined over a reordering network is resent whole after stale rejections"
-
+// TestEfficiencyBytes: MIT's TestBytes commits one command at a time; the
+// burst Starts them all at once, which a leader that pipelines over a
+// network that reorders (the simulator's reliable network delays each
+// message independently by 1–5 ms) can blow far past the budget, resending
+// rejected batches. The reference keeps one batch in flight per follower.
 func TestEfficiencyBytes(t *testing.T) {
 	tests := []struct {
-		name       string
-		burst      bool
-		knownIssue string // non-empty: the reference is known to exceed the budget here
+		name  string
+		burst bool
 	}{
-		{"one at a time (MIT TestBytes)", false, ""},
-		{"burst", true, knownBurstResend},
+		{"one at a time (MIT TestBytes)", false},
+		{"burst", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,14 +290,7 @@ func TestEfficiencyBytes(t *testing.T) {
 						tt.name, cost.bytes, cost.payload, float64(cost.bytes)/float64(cost.payload), cost.followers+1, budgetBytesOver)
 				}
 			}
-			switch {
-			case tt.knownIssue == "":
-				require.Empty(t, errs)
-			case len(errs) == 0:
-				t.Errorf("the known issue %q no longer shows: drop its marker so that the budget is enforced", tt.knownIssue)
-			default:
-				t.Skipf("known issue in the reference (%s): %d of 10 seeds over budget, first: %v", tt.knownIssue, len(errs), errs[0])
-			}
+			require.Empty(t, errs)
 		})
 	}
 }

@@ -30,12 +30,11 @@ const (
 
 	// Batching: one AppendEntries carries at most this many entries, and
 	// at most this many bytes of commands unless one command is larger.
-	maxBatchEntries = 64
-	maxBatchBytes   = 64 << 10
-
-	// Pipelining: a leader keeps at most this many entries unacknowledged
-	// per follower.
-	maxInflightEntries = 4 * maxBatchEntries
+	// With one batch in flight per follower (see progress), the batch is
+	// what bounds throughput: a leader replicates at most maxBatchEntries
+	// per follower per round trip.
+	maxBatchEntries = 256
+	maxBatchBytes   = 256 << 10
 )
 
 // Options are the optional extensions of the Raft thesis. Both are off by
@@ -73,14 +72,28 @@ func NewFactory(o Options) raftapi.Factory {
 // the election, and after a rejection), the leader does not know where the
 // follower's log matches its own; it keeps a single AppendEntries (or
 // InstallSnapshot) in flight and moves nextIndex by the reply's hints.
-// Once an AppendEntries succeeds, the leader pipelines: it sends each new
-// entry once, advancing nextIndex as it sends, and falls back to probing
-// when a reply is missing for retryTicks.
+// Once an AppendEntries succeeds, the leader replicates in batches: it
+// keeps at most one AppendEntries with entries in flight, the entries
+// (matchIndex, nextIndex), and sends the next batch, every entry started
+// meanwhile up to maxBatchEntries, when that one is acknowledged. A batch
+// unanswered for retryTicks is presumed lost: the leader falls back to
+// probing from matchIndex. Heartbeats may go out meanwhile; they carry no
+// entries.
+//
+// Why not pipeline (several batches in flight)? The network may reorder
+// messages (the simulator's reliable network delays each one independently
+// by 1–5 ms), and a batch that overtakes the one before it finds the
+// follower's log too short: it is rejected, and the leader must probe and
+// resend everything unacknowledged, while the earlier copies are still on
+// their way. Waiting one round trip costs less than that, and batching
+// keeps the throughput: everything started during the round trip leaves
+// in one request.
 type progress struct {
 	probing       bool // nextIndex is a guess: one request in flight at a time
 	inflight      bool // probing: a probe is outstanding
 	sentAt        int  // probing: when the outstanding probe was sent
-	inflightSince int  // replicating: since when entries after matchIndex are unacknowledged
+	probeLast     int  // probing: the last entry the outstanding probe carries (-1: a snapshot)
+	inflightSince int  // replicating: since when the batch in flight (matchIndex, nextIndex) is unacknowledged
 	sinceSend     int  // ticks since the last request to this follower (heartbeat timer)
 	sentCommit    int  // the commit index the follower can learn from what was sent
 	active        bool // CheckQuorum: the follower replied in the current window

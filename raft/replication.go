@@ -7,8 +7,11 @@ import (
 )
 
 // Start appends a command to a leader's log (§5.3) and returns its index.
-// The new entry leaves for every follower that is being replicated to at
-// the end of this turn, one AppendEntries per follower.
+// At the end of this turn the new entry leaves, one AppendEntries per
+// follower, for every follower that is being replicated to and has no
+// batch in flight; for the others it waits, and leaves with every entry
+// started meanwhile in the next batch, when the reply to the batch in
+// flight comes.
 func (n *node) Start(command []byte) (int, int, bool) {
 	defer n.finish()
 	if n.role != raftapi.Leader {
@@ -43,8 +46,9 @@ func (n *node) tickLeader() {
 		p := &n.prs[i]
 		p.sinceSend++
 		if !p.probing && n.nextIndex[i]-1 > n.matchIndex[i] && n.now-p.inflightSince >= retryTicks {
-			// Pipelined entries went unanswered: presume them lost and
-			// probe again from the last entry known to match.
+			// The batch in flight went unanswered: presume it lost and
+			// probe again from the last entry known to match, which
+			// resends it together with the entries started since.
 			p.probing, p.inflight = true, false
 			n.nextIndex[i] = n.matchIndex[i] + 1
 		}
@@ -75,25 +79,29 @@ func (n *node) replicate(i int, heartbeat bool) {
 		if p.inflight && n.now-p.sentAt < retryTicks {
 			return // one probe at a time; it doubles as the heartbeat
 		}
+		// A late success may have shown the follower holds more than
+		// the guess: probe from there.
+		n.nextIndex[i] = max(n.nextIndex[i], n.matchIndex[i]+1)
 		if n.nextIndex[i] <= n.log.snapIndex {
 			n.sendSnapshot(i)
+			p.probeLast = -1
 		} else {
-			n.sendAppend(i, n.nextIndex[i]-1, true)
+			p.probeLast = n.sendAppend(i, n.nextIndex[i]-1, true)
 		}
 		p.inflight, p.sentAt = true, n.now
 		return
 	}
-	sent := false
-	for n.nextIndex[i] <= n.log.lastIndex() && n.nextIndex[i]-1-n.matchIndex[i] < maxInflightEntries {
-		if n.nextIndex[i]-1 == n.matchIndex[i] {
-			p.inflightSince = n.now
-		}
+	// One AppendEntries with entries in flight at a time: the next batch
+	// leaves when this one is acknowledged (onAppendReply) or presumed
+	// lost (tickLeader), carrying every entry started meanwhile.
+	if n.nextIndex[i]-1 == n.matchIndex[i] && n.nextIndex[i] <= n.log.lastIndex() {
+		p.inflightSince = n.now
 		n.nextIndex[i] = n.sendAppend(i, n.nextIndex[i]-1, true) + 1
-		sent = true
+		return
 	}
-	if !sent && heartbeat {
+	if heartbeat {
 		// Anchor the heartbeat at matchIndex, which the follower is known
-		// to hold, so that it cannot fail because pipelined entries have
+		// to hold, so that it cannot fail because the batch in flight has
 		// not arrived yet.
 		prev := n.matchIndex[i]
 		if prev < n.log.snapIndex {
@@ -137,7 +145,8 @@ func (n *node) sendAppend(i, prev int, withEntries bool) int {
 //
 // Success: the follower holds everything through last (§5.3), so
 // matchIndex rises to last (never falls: replies may come late or twice)
-// and the commit rule runs. Failure: the leader moves nextIndex back using
+// and the commit rule runs; the next batch leaves if entries are waiting.
+// Failure: the leader moves nextIndex back using
 // the fast-backup hints (§5.3) and probes again.
 func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {
 	if r.Term > n.term {
@@ -155,7 +164,14 @@ func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesRe
 			p.inflightSince = n.now
 			n.maybeCommit()
 		}
-		n.nextIndex[i] = max(n.nextIndex[i], last+1)
+		if p.probing && p.inflight && (prev != n.nextIndex[i]-1 || last != p.probeLast) {
+			// A late answer to an earlier request while a probe is
+			// outstanding: the probe's reply ends probing, so that no
+			// second request with entries goes out meanwhile.
+			return
+		}
+		// matchIndex may have risen past the probe while it was out.
+		n.nextIndex[i] = max(n.nextIndex[i], last+1, n.matchIndex[i]+1)
 		p.probing, p.inflight = false, false
 		if n.nextIndex[i] <= n.log.lastIndex() {
 			p.wantSend = true

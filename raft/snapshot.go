@@ -60,7 +60,8 @@ func (n *node) onSnapshotReply(i, term, index int, r *raftapi.InstallSnapshotRep
 		p.inflightSince = n.now
 		n.maybeCommit()
 	}
-	n.nextIndex[i] = max(n.nextIndex[i], index+1)
+	// matchIndex may have risen past the snapshot while it was out.
+	n.nextIndex[i] = max(n.nextIndex[i], index+1, n.matchIndex[i]+1)
 	p.probing, p.inflight = false, false
 	if n.nextIndex[i] <= n.log.lastIndex() {
 		p.wantSend = true

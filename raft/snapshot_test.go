@@ -114,15 +114,23 @@ func TestLeaderSendsSnapshot(t *testing.T) {
 	for i := range 10 {
 		n.Start([]byte{byte(i)})
 	}
-	for _, s := range take(e) {
-		if s.to == 2 {
-			s.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	// Follower 2 acknowledges each batch it is sent (the first entry,
+	// then the nine started meanwhile); the batch sent to follower 1 is
+	// lost.
+	batches := 0
+	for s := take(e); len(s) > 0; s = take(e) {
+		for _, m := range s {
+			if m.to == 2 {
+				batches++
+				m.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+			}
 		}
 	}
+	require.Equal(t, 2, batches)
 	require.Equal(t, 10, n.commitIndex)
 	n.Snapshot(8, []byte("s8"))
-	// Everything sent to follower 1 was lost; the retry starts at index 1,
-	// which is compacted: the snapshot goes instead.
+	// The retry starts at index 1, which is compacted: the snapshot goes
+	// instead.
 	for range retryTicks {
 		n.Tick()
 	}
@@ -155,4 +163,61 @@ func TestLeaderSendsSnapshot(t *testing.T) {
 	s[0].isOK(&raftapi.InstallSnapshotReply{Term: 2})
 	assert.Equal(t, 8, n.matchIndex[1])
 	assert.Empty(t, take(e))
+}
+
+// A late acknowledgement that arrives while the snapshot is in flight
+// raises matchIndex past the snapshot but sends nothing (the snapshot is
+// the one request in flight); once the snapshot's reply ends probing,
+// replication goes on after matchIndex, not after the snapshot.
+func TestLateAckWhileSnapshotInFlight(t *testing.T) {
+	n, e := newTestNode(t, 3, Options{})
+	lead(t, n, e, 2)
+	n.Start([]byte{1})
+	for i := 2; i <= 6; i++ {
+		n.Start([]byte{byte(i)})
+	}
+	// Each follower acknowledges the first entry and gets the other five
+	// in one batch; follower 2 acknowledges it, follower 1's is late.
+	var late sent
+	for _, m := range take(e) {
+		require.Len(t, m.ae.Entries, 1)
+		m.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	}
+	for _, m := range take(e) {
+		assert.Equal(t, 1, m.ae.PrevLogIndex)
+		require.Len(t, m.ae.Entries, 5)
+		if m.to == 2 {
+			m.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+		} else {
+			late = m
+		}
+	}
+	require.NotNil(t, late.ae)
+	require.Equal(t, 6, n.commitIndex)
+	n.Snapshot(4, []byte("s4"))
+	for range retryTicks {
+		n.Tick()
+	}
+	var is []sent
+	for _, m := range take(e) {
+		if m.to == 1 {
+			is = append(is, m)
+		}
+	}
+	require.Len(t, is, 1)
+	require.NotNil(t, is[0].is, "the batch seems lost and the next entry is compacted: a snapshot")
+	late.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	assert.Equal(t, 6, n.matchIndex[1])
+	assert.Empty(t, take(e), "nothing more while the snapshot is in flight")
+	is[0].isOK(&raftapi.InstallSnapshotReply{Term: 2})
+	assert.Equal(t, 6, n.matchIndex[1])
+	assert.Empty(t, take(e))
+	n.Start([]byte{7})
+	s := take(e)
+	require.Len(t, s, 2, "the new entry leaves for both followers")
+	for _, m := range s {
+		require.NotNil(t, m.ae)
+		assert.Equal(t, 6, m.ae.PrevLogIndex, "follower %d: replication goes on after matchIndex", m.to)
+		assert.Len(t, m.ae.Entries, 1)
+	}
 }

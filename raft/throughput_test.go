@@ -138,7 +138,7 @@ func benchSaturate(b *testing.B, w workload) {
 // TestThroughputSaturates: a short run of every workload (with a smaller
 // window, to keep it quick) commits, stays safe, and ends healthy; on a
 // reliable network a window of outstanding commands beats one command at a
-// time by a wide margin (pipelining and batching work).
+// time by a wide margin (batching works).
 func TestThroughputSaturates(t *testing.T) {
 	const d = 1500 * time.Millisecond
 	for _, w := range workloads() {
