@@ -191,8 +191,9 @@ func (e *env) SendRequestVote(to int, args *raftapi.RequestVoteArgs, onReply fun
 		return
 	}
 	inc := e.inc
+	copied := copyRVArgs(args) // copied at the call; it leaves when the turn ends (raftapi.Env)
 	h.pending = append(h.pending, func() {
-		m := &sentRV{seq: h.nextSeq(), inc: inc, to: to, args: copyRVArgs(args), cb: onReply}
+		m := &sentRV{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply}
 		if m.args.PreVote {
 			h.fatalf("node %d sent a PreVote RequestVote (%s); these rule tests grade the paper's algorithm, which has no PreVote: turn PreVote off", h.me, fmtRV(m.args))
 		}
@@ -206,8 +207,9 @@ func (e *env) SendAppendEntries(to int, args *raftapi.AppendEntriesArgs, onReply
 		return
 	}
 	inc := e.inc
+	copied := copyAEArgs(args)
 	h.pending = append(h.pending, func() {
-		h.aes = append(h.aes, &sentAE{seq: h.nextSeq(), inc: inc, to: to, args: copyAEArgs(args), cb: onReply})
+		h.aes = append(h.aes, &sentAE{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply})
 	})
 }
 
@@ -217,8 +219,9 @@ func (e *env) SendInstallSnapshot(to int, args *raftapi.InstallSnapshotArgs, onR
 		return
 	}
 	inc := e.inc
+	copied := copyISArgs(args)
 	h.pending = append(h.pending, func() {
-		h.iss = append(h.iss, &sentIS{seq: h.nextSeq(), inc: inc, to: to, args: copyISArgs(args), cb: onReply})
+		h.iss = append(h.iss, &sentIS{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply})
 	})
 }
 
