@@ -194,7 +194,8 @@ func agreeAt(c *sim.Cluster, cmd []byte, want, index int, why string) {
 // rather than timing out. Otherwise c.Submit goes on offering, as MIT's
 // one does.
 func one(c *sim.Cluster, cmd []byte, want int) int {
-	deadline := c.Now() + agreeBound
+	start := c.Now()
+	deadline := start + agreeBound
 	from := c.MaxApplied()
 	for c.Now() < deadline {
 		l, index, term := -1, 0, 0
@@ -209,7 +210,7 @@ func one(c *sim.Cluster, cmd []byte, want int) int {
 			}
 		}
 		if l < 0 {
-			c.RunFor(50 * time.Millisecond) // no leader yet: as c.Submit waits
+			c.RunFor(50 * time.Millisecond) // no leader yet: wait, as c.Submit does
 			continue
 		}
 		if c.RunUntil(min(agreeRetry, deadline-c.Now()), func() bool {
@@ -219,9 +220,12 @@ func one(c *sim.Cluster, cmd []byte, want int) int {
 			return index
 		}
 		checkStartIndex(c, cmd, from, []int{index}, fmt.Sprintf("leader %d of term %d", l, term))
-		break
+		return c.Submit(cmd, want, deadline-c.Now()) // goes on offering with the rest of the time
 	}
-	return c.Submit(cmd, want, max(deadline-c.Now(), time.Nanosecond))
+	c.FailLiveness("Agreement",
+		"command %q could not even be offered within %s of simulated time (from %s): no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere), so no leader was elected (§5.2)",
+		clipCmd(cmd), agreeBound, start)
+	return -1
 }
 
 // checkStartIndex fails the run if cmd, offered when from was the highest
