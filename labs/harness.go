@@ -169,8 +169,13 @@ func (r *runner) report(t *testing.T, sc Scenario, cfg sim.Config, first *sim.Re
 	}
 	cfg.RecordTrace = true
 	again := sim.Run(cfg, sc.Run)
+	if again.Failure != nil && again.Failure.Kind == sim.KindHang {
+		return f.Error() + "\n\nand besides, replaying this seed to write its trace hung:\n" + again.Failure.Error()
+	}
 	if again.Hash != first.Hash {
-		nd := sim.Compare(first, again)
+		// The first run kept no trace; a third run names the first event
+		// where two traced runs differ.
+		nd := sim.Compare(again, sim.Run(cfg, sc.Run))
 		if nd == nil {
 			nd = &sim.Failure{Kind: sim.KindNondeterminism, Rule: "Determinism",
 				Message: "a replay of this seed with the trace on behaved differently: your implementation is nondeterministic (map iteration order, goroutines, the wall clock, or randomness other than Env.Rand())"}

@@ -41,8 +41,8 @@ func TestSnapshotScenariosCatchMutants(t *testing.T) {
 		{"InstallSnapshotCrash", "never sends InstallSnapshot", noInstallSnapshotFactory, []string{"InstallSnapshot"}},
 		{"InstallSnapshotUnreliable", "never sends InstallSnapshot", noInstallSnapshotFactory, []string{"InstallSnapshot"}},
 		{"InstallSnapshotUnreliableCrash", "never sends InstallSnapshot", noInstallSnapshotFactory, []string{"InstallSnapshot"}},
-		{"Init", "never saves the snapshot", snapshotLosingFactory, []string{"Snapshot persistence"}},
-		{"AllCrash", "never saves the snapshot", snapshotLosingFactory, []string{"Snapshot persistence"}},
+		{"Init", "never saves the snapshot", snapshotLosingFactory, []string{"Snapshot persistence", "Durability"}},
+		{"AllCrash", "never saves the snapshot", snapshotLosingFactory, []string{"Snapshot persistence", "Durability"}},
 		{"AllCrash", "never saves", forgetfulFactory, []string{"Terms never decrease", "Durability"}},
 		{"Init", "never saves", forgetfulFactory, []string{"Terms never decrease", "Durability"}},
 	})

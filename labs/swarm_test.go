@@ -76,7 +76,7 @@ func TestSwarmCatchesBrokenImplementations(t *testing.T) {
 		{Election, "votes for every candidate", votesForAllFactory, "One vote per term"},
 		{Replication, "skips the AppendEntries consistency check", noConsistencyCheckFactory, "Log Matching"},
 		{Persistence, "never saves", forgetfulFactory, "Terms never decrease"},
-		{Snapshots, "never saves the snapshot", snapshotLosingFactory, "State Machine Safety"},
+		{Snapshots, "never saves the snapshot", snapshotLosingFactory, "Durability"},
 	} {
 		t.Run(string(tc.stage)+"/"+tc.impl, func(t *testing.T) {
 			t.Parallel()

@@ -104,8 +104,8 @@ type AppendEntriesReply struct {
 //     and reply.
 //  4. Otherwise discard the entire log.
 //  5. Save the snapshot with the Raft state, and hand it to the service
-//     (an ApplyMsg with SnapshotValid) unless the service has already
-//     applied past LastIncludedIndex.
+//     (an ApplyMsg with SnapshotValid) unless LastIncludedIndex is at or
+//     below the last index already applied (lastApplied).
 type InstallSnapshotArgs struct {
 	Term              int    // leader's term
 	LeaderID          int    // so followers can redirect clients

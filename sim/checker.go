@@ -22,12 +22,14 @@ type checker struct {
 	votes     map[voteKey]int // (voter, term) → candidate granted, seen on the wire
 	entries   map[idxTerm]entryFact
 
-	leaderCommit int   // highest CommitIndex a leader has reported
-	commitTerm   []int // index → term of the leader that first reported it committed; [0] unused
+	leaderCommit    int   // highest CommitIndex a leader has reported
+	commitTerm      []int // index → term of the leader that first reported it committed; [0] unused
+	commitEntryTerm []int // index → term of the entry there, in that leader's log (0: not known); [0] unused
 
 	shadows []shadow       // per node: its log as of its last turn
 	crashes []*crashRecord // per node: its state at its last crash
 	pending []int          // indexes first applied during the current turn
+	applies []idxTerm      // commands the current turn applied
 }
 
 type voteKey struct{ voter, term int }
@@ -78,6 +80,7 @@ func (k *checker) init(c *Cluster) {
 	k.votes = map[voteKey]int{}
 	k.entries = map[idxTerm]entryFact{}
 	k.commitTerm = make([]int, 1)
+	k.commitEntryTerm = make([]int, 1)
 	k.shadows = make([]shadow, c.n)
 	for i := range k.shadows {
 		k.shadows[i].first = 1
@@ -90,9 +93,13 @@ func (k *checker) fail(kind, rule, paper string, nodes, terms, indexes []int, fo
 		Message: fmt.Sprintf(format, args...)})
 }
 
-// inspect calls Inspect, turning a panic into a failure.
+// inspect calls Inspect under the watchdog (an Inspect that never
+// returns is a hang like any turn's), turning a panic into a failure. The
+// Env stays closed: Inspect must not change the node.
 func (c *Cluster) inspect(sn *simNode) (st raftapi.NodeState) {
+	c.watchInspect(sn, turnInspect)
 	defer func() {
+		c.turnOwner.Store(noOwner)
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "Inspect", r)
 		}
@@ -101,12 +108,24 @@ func (c *Cluster) inspect(sn *simNode) (st raftapi.NodeState) {
 }
 
 func (c *Cluster) inspectLog(sn *simNode) (v raftapi.LogView) {
+	c.watchInspect(sn, turnInspectLog)
 	defer func() {
+		c.turnOwner.Store(noOwner)
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "InspectLog", r)
 		}
 	}()
 	return sn.node.InspectLog()
+}
+
+// watchInspect marks an Inspect call for the watchdog with an owner that
+// no Env matches.
+func (c *Cluster) watchInspect(sn *simNode, what turnKind) {
+	c.turnWhat.Store(int32(what))
+	c.turnPeer.Store(-1)
+	c.turnAt.Store(int64(c.now))
+	c.turnOwner.Store(owner(sn.id, sn.inc) | inspectOwner)
+	c.turns.Add(1)
 }
 
 func sameState(a, b *raftapi.NodeState) bool {
@@ -131,16 +150,21 @@ func (k *checker) afterTurn(sn *simNode, tick, logTurn bool) {
 	if changed {
 		c.rec.state(sn, c.now)
 	}
-	if !k.on || (tick && !changed && len(k.pending) == 0) {
+	if !k.on || (tick && !changed && len(k.applies) == 0) {
 		return
 	}
-	k.observe(sn, &prev, &st, logTurn || len(k.pending) > 0)
+	k.observe(sn, &prev, &st, logTurn || len(k.applies) > 0)
 }
 
 // observe checks sn's move from state prev to st.
 func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bool) {
 	c := k.c
 	prev, st := *prevp, *stp
+	if st.CommitIndex > st.LastIndex {
+		k.fail(KindSafety, "Commit index within the log", "Figure 2 (AppendEntries receiver rule 5), Figure 13", []int{sn.id}, nil, []int{st.CommitIndex, st.LastIndex},
+			"node %d's commitIndex is %d, beyond its last log entry %d: a node holds every entry it knows to be committed. A follower sets commitIndex = min(leaderCommit, index of the last new entry), and no node discards committed entries (a truncation only removes conflicting entries, which are never committed; a stale InstallSnapshot, not past the node's own snapshot, is ignored)",
+			sn.id, st.CommitIndex, st.LastIndex)
+	}
 	if st.Term < prev.Term {
 		k.fail(KindSafety, "Terms never decrease", "§5.1, Figure 2", []int{sn.id}, []int{prev.Term, st.Term}, nil,
 			"node %d's currentTerm went down from %d to %d; a server only ever raises its term (\"if RPC request or response contains term T > currentTerm: set currentTerm = T\")",
@@ -164,8 +188,16 @@ func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bo
 		}
 		if st.CommitIndex > k.leaderCommit {
 			from := k.leaderCommit + 1
+			sh := &k.shadows[sn.id]
 			for i := from; i <= st.CommitIndex; i++ {
 				k.commitTerm = append(k.commitTerm, st.Term)
+				t := 0
+				if p := i - sh.first; p >= 0 && p < len(sh.terms) {
+					t = sh.terms[p]
+				} else if i < len(k.c.applied) {
+					t = k.c.applied[i].term
+				}
+				k.commitEntryTerm = append(k.commitEntryTerm, t)
 			}
 			k.leaderCommit = st.CommitIndex
 			for _, other := range c.nodes {
@@ -175,6 +207,14 @@ func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bo
 			}
 		}
 	}
+	for _, a := range k.applies {
+		if !k.shadows[sn.id].holds(a.index, a.term) {
+			k.fail(KindContract, "ApplyMsg", "Figure 2 (Rules for All Servers)", []int{sn.id}, []int{a.term}, []int{a.index},
+				"node %d applied index %d with CommandTerm %d, but its log does not hold an entry of that term there: CommandIndex and CommandTerm must be the index and term of the log entry whose command is applied",
+				sn.id, a.index, a.term)
+		}
+	}
+	k.applies = k.applies[:0]
 	for _, idx := range k.pending {
 		k.majority(idx)
 	}
@@ -185,16 +225,7 @@ func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bo
 // that changed against the Log Matching table.
 func (k *checker) diffLog(sn *simNode, st *raftapi.NodeState) {
 	v := k.c.inspectLog(sn)
-	if v.FirstIndex != st.SnapshotIndex+1 || len(v.Terms) != st.LastIndex-st.SnapshotIndex || len(v.Commands) != len(v.Terms) {
-		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
-			"node %d's Inspect and InspectLog disagree: Inspect says snapshot through %d and last index %d, InspectLog has FirstIndex %d with %d terms and %d commands (want FirstIndex = SnapshotIndex+1 and one term and command per entry after the snapshot)",
-			sn.id, st.SnapshotIndex, st.LastIndex, v.FirstIndex, len(v.Terms), len(v.Commands))
-	}
-	if st.LastIndex > st.SnapshotIndex && st.LastTerm != v.Terms[len(v.Terms)-1] ||
-		st.LastIndex == st.SnapshotIndex && st.LastTerm != st.SnapshotTerm {
-		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
-			"node %d's Inspect says its last entry %d has term %d, but its log says otherwise", sn.id, st.LastIndex, st.LastTerm)
-	}
+	k.checkShape(sn, st, &v)
 	sh := &k.shadows[sn.id]
 	start := v.FirstIndex
 	if sh.first == v.FirstIndex && sh.snapTerm == st.SnapshotTerm {
@@ -250,6 +281,20 @@ func (k *checker) diffLog(sn *simNode, st *raftapi.NodeState) {
 	}
 }
 
+// checkShape fails the run if a LogView does not match the node's Inspect.
+func (k *checker) checkShape(sn *simNode, st *raftapi.NodeState, v *raftapi.LogView) {
+	if v.FirstIndex != st.SnapshotIndex+1 || len(v.Terms) != st.LastIndex-st.SnapshotIndex || len(v.Commands) != len(v.Terms) {
+		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+			"node %d's Inspect and InspectLog disagree: Inspect says snapshot through %d and last index %d, InspectLog has FirstIndex %d with %d terms and %d commands (want FirstIndex = SnapshotIndex+1 and one term and command per entry after the snapshot)",
+			sn.id, st.SnapshotIndex, st.LastIndex, v.FirstIndex, len(v.Terms), len(v.Commands))
+	}
+	if st.LastIndex > st.SnapshotIndex && st.LastTerm != v.Terms[len(v.Terms)-1] ||
+		st.LastIndex == st.SnapshotIndex && st.LastTerm != st.SnapshotTerm {
+		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+			"node %d's Inspect says its last entry %d has term %d, but its log says otherwise", sn.id, st.LastIndex, st.LastTerm)
+	}
+}
+
 func clip(b []byte) string {
 	if len(b) > 24 {
 		return string(b[:24]) + "…"
@@ -276,17 +321,15 @@ func (k *checker) leaderCompleteness(sn *simNode, st *raftapi.NodeState, from in
 	}
 }
 
-// entryTermAt returns the term of the committed entry at index i, as the
-// service saw it or as a leader's log has it.
+// entryTermAt returns the term of the committed entry at index i: as the
+// services applied it, or as the log of the leader that first reported it
+// committed held it.
 func (k *checker) entryTermAt(i int) (int, bool) {
 	if i < len(k.c.applied) {
 		return k.c.applied[i].term, true
 	}
-	for _, sn := range k.c.nodes {
-		sh := &k.shadows[sn.id]
-		if sn.last.Role == raftapi.Leader && i >= sh.first && i-sh.first < len(sh.terms) {
-			return sh.terms[i-sh.first], true
-		}
+	if t := k.commitEntryTerm[i]; t > 0 {
+		return t, true
 	}
 	return 0, false
 }
@@ -303,7 +346,7 @@ func (k *checker) majority(idx int) {
 		}
 	}
 	if len(holders) <= k.c.n/2 {
-		k.fail(KindSafety, "Commit needs a majority", "§5.3, §5.4.2, Figure 2 (Rules for Leaders)", holders, []int{e.term}, []int{idx},
+		k.fail(KindSafety, "Commit needs a majority", "§5.3, §5.4.2, Figure 2 (Rules for Leaders)", append([]int{e.node}, holders...), []int{e.term}, []int{idx},
 			"node %d applied entry %d (term %d), but only nodes %v hold it, not a majority of %d: a leader may mark an entry committed only once it is stored on a majority of servers (matchIndex[i] ≥ N for a majority, and log[N].term == currentTerm)",
 			e.node, idx, e.term, holders, k.c.n/2+1)
 	}
@@ -317,7 +360,11 @@ func (k *checker) applyCommand(sn *simNode, msg raftapi.ApplyMsg) {
 	}
 	s := &sn.svc
 	i := msg.CommandIndex
+	k.applies = append(k.applies, idxTerm{i, msg.CommandTerm})
 	switch {
+	case i <= 0:
+		k.fail(KindContract, "ApplyMsg", "", []int{sn.id}, nil, []int{i},
+			"node %d applied CommandIndex %d: log indexes start at 1", sn.id, i)
 	case i == s.lastApplied:
 		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{i},
 			"node %d applied index %d twice: the service received each index once, in order (lastApplied must advance past an applied entry, also after a restart or a snapshot)", sn.id, i)
@@ -442,11 +489,18 @@ func (k *checker) restarted(sn *simNode) {
 				"node %d restarted with currentTerm %d, below the %d it had before the crash: save currentTerm with Persister().Save before any turn that changes it ends, and restore it in the Factory",
 				sn.id, st.Term, want.Term)
 		}
-		if what := durabilityDiff(want, &st, &cr.log, c.inspectLog(sn)); what != "" {
+		got := c.inspectLog(sn)
+		k.checkShape(sn, &st, &got)
+		if what := durabilityDiff(want, &st, &cr.log, got); what != "" {
 			k.fail(KindSafety, "Durability", "Figure 2 (persistent state), §5.2, §7", []int{sn.id}, []int{want.Term}, nil,
 				"node %d restarted with %s (%s), but at the end of its last turn before the crash it had %s: currentTerm, votedFor, log[] (and the snapshot's last included index and term) must be saved by the end of every turn that changes them, and restored by the Factory",
 				sn.id, describePersistent(&st), what, describePersistent(want))
 		}
+	}
+	if st.SnapshotIndex != sn.svc.lastApplied {
+		k.fail(KindSafety, "Durability", "§7, Figure 13", []int{sn.id}, nil, []int{st.SnapshotIndex, sn.svc.lastApplied},
+			"node %d restarted with its snapshot through index %d, but the snapshot it saved, from which its service restored, goes through %d: after compaction, pass the current snapshot to every Persister().Save, and save the snapshot's last included index and term with it",
+			sn.id, st.SnapshotIndex, sn.svc.lastApplied)
 	}
 	k.observe(sn, &raftapi.NodeState{VotedFor: raftapi.None}, &st, true)
 }

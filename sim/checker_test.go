@@ -246,6 +246,56 @@ func TestCheckersFire(t *testing.T) {
 			nodesIn: []int{0}, contains: []string{"restarted with currentTerm 0, below the 7"},
 		},
 		{
+			name: "commit index beyond the log",
+			setup: func(t *toy) {
+				t.appendEntry(1, "a")
+				t.onTick = func(t *toy) {
+					if t.me == 1 && t.ticks == 2 {
+						t.st.CommitIndex = 3
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindSafety, rule: "Commit index within the log",
+			nodesIn: []int{1}, contains: []string{"commitIndex is 3, beyond its last log entry 1"},
+		},
+		{
+			name: "CommandTerm that is not the entry's term",
+			setup: func(t *toy) {
+				t.appendEntry(1, "a")
+				t.onTick = func(t *toy) {
+					if t.me == 0 && t.ticks == 1 {
+						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1}) // CommandTerm left 0, as MIT's ApplyMsg has none
+					}
+				}
+			},
+			scenario: run2s, kind: sim.KindContract, rule: "ApplyMsg",
+			nodesIn: []int{0}, contains: []string{"applied index 1 with CommandTerm 0, but its log does not hold an entry of that term there"},
+		},
+		{
+			name: "snapshot index saved, snapshot dropped",
+			setup: func(t *toy) {
+				if st := t.env.Persister().ReadState(); st != nil {
+					t.st.SnapshotIndex, t.st.SnapshotTerm, t.st.Term = 5, 1, 1
+					t.st.LastIndex, t.st.LastTerm, t.st.CommitIndex, t.st.LastApplied = 5, 1, 5, 5
+				}
+				t.onTick = func(t *toy) {
+					if t.me == 0 && t.ticks == 1 {
+						t.st.SnapshotIndex, t.st.SnapshotTerm, t.st.Term = 5, 1, 1
+						t.st.LastIndex, t.st.LastTerm = 5, 1
+						t.env.Persister().Save([]byte{5}, nil) // the snapshot itself is not saved
+					}
+				}
+			},
+			scenario: func(c *sim.Cluster) {
+				c.RunFor(100 * time.Millisecond)
+				c.Crash(0)
+				c.Restart(0)
+				c.RunFor(time.Second)
+			},
+			kind: sim.KindSafety, rule: "Durability", paper: "§7",
+			nodesIn: []int{0}, contains: []string{"restarted with its snapshot through index 5, but the snapshot it saved, from which its service restored, goes through 0"},
+		},
+		{
 			name: "log not saved before a crash",
 			setup: func(t *toy) {
 				if st := t.env.Persister().ReadState(); st != nil {

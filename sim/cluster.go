@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -67,9 +68,15 @@ const (
 	turnRequestVoteReply
 	turnAppendEntriesReply
 	turnInstallSnapshotReply
+	turnInspect
+	turnInspectLog
 )
 
-var turnNames = [...]string{"Factory (boot)", "Tick", "Start", "Snapshot", "GetState", "RequestVote handler", "AppendEntries handler", "InstallSnapshot handler", "RequestVote reply callback", "AppendEntries reply callback", "InstallSnapshot reply callback"}
+// inspectOwner marks the owner of an Inspect call: the watchdog sees it
+// as a turn in progress, and no Env matches it, so the Env stays closed.
+const inspectOwner = 1 << 40
+
+var turnNames = [...]string{"Factory (boot)", "Tick", "Start", "Snapshot", "GetState", "RequestVote handler", "AppendEntries handler", "InstallSnapshot handler", "RequestVote reply callback", "AppendEntries reply callback", "InstallSnapshot reply callback", "Inspect", "InspectLog"}
 
 func (k turnKind) describe(peer int) string {
 	s := turnNames[k]
@@ -197,7 +204,13 @@ func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
 		if r := recover(); r != nil {
 			c.failPanic(sn, what, peer, r)
 		}
-		// Otherwise a failure is unwinding the scenario (runtime.Goexit).
+		// Otherwise runtime.Goexit is unwinding: a failure ending the
+		// scenario, or the node's own code calling it (t.FailNow from a
+		// helper, say), which must not pass for success.
+		if c.failed == nil {
+			c.failed = &Failure{Kind: KindContract, Rule: "turns return", At: c.now, Nodes: []int{sn.id},
+				Message: fmt.Sprintf("node %d's %s called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): a turn must return normally", sn.id, what.describe(peer))}
+		}
 	}()
 	body()
 	normal = true

@@ -101,7 +101,10 @@ func (e *nodeEnv) Apply(msg raftapi.ApplyMsg) {
 func (e *nodeEnv) Persister() raftapi.Persister { return e }
 
 // Rand returns the node's random stream.
-func (e *nodeEnv) Rand() *rand.Rand { return e.rand }
+func (e *nodeEnv) Rand() *rand.Rand {
+	e.allowed("Rand", true) // from a goroutine it would make the run nondeterministic
+	return e.rand
+}
 
 // Save replaces state and snapshot atomically, copying both.
 func (e *nodeEnv) Save(state, snapshot []byte) {
@@ -110,7 +113,7 @@ func (e *nodeEnv) Save(state, snapshot []byte) {
 	}
 	d := &e.sn.disk
 	d.state = append(d.state[:0:0], state...)
-	if snapshot == nil {
+	if len(snapshot) == 0 { // an empty snapshot is no snapshot, as ReadSnapshot reports it
 		d.snapshot = nil
 	} else {
 		d.snapshot = append(make([]byte, 0, len(snapshot)), snapshot...)

@@ -153,12 +153,12 @@ func (c *Cluster) nemesisStep(m Mix, r *rand.Rand) {
 }
 
 func (c *Cluster) randomPartition(r *rand.Rand, asym float64) {
+	if c.n == 1 {
+		return // nothing to cut
+	}
 	if r.Float64() < asym {
 		from := r.IntN(c.n)
-		to := (from + 1 + r.IntN(c.n-1)) % c.n
-		if c.n > 1 {
-			c.Cut(from, to)
-		}
+		c.Cut(from, (from+1+r.IntN(c.n-1))%c.n)
 		return
 	}
 	if l, ok := c.Leader(); ok && r.IntN(3) == 0 {

@@ -152,7 +152,7 @@ func (c *Cluster) SetNetwork(n Network) {
 }
 
 // Intercept makes f decide the fate of every message sent from now on
-// (after partitions, before the network's random faults): the tool for
+// (first: before partitions and the network's random faults): the tool for
 // targeted schedules, such as holding back one AppendEntries until a newer
 // one has been acknowledged. nil removes the interceptor. f must be a
 // pure function of its argument and the scenario's own state.
@@ -256,11 +256,11 @@ func (c *Cluster) Start(i int, cmd []byte) (index, term int, isLeader bool) {
 	return index, term, isLeader
 }
 
-// GetState calls GetState on node i as a turn. A crashed node answers
-// (0, false).
+// GetState calls GetState on node i as a turn. A crashed or paused node
+// answers (0, false).
 func (c *Cluster) GetState(i int) (term int, isLeader bool) {
 	sn := c.node(i)
-	if !sn.up {
+	if !sn.up || sn.paused {
 		return 0, false
 	}
 	c.turn(sn, turnGetState, -1, func() { term, isLeader = sn.node.GetState() })

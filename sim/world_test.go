@@ -81,6 +81,81 @@ func TestTurnThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 	assert.Less(t, time.Since(start), 5*time.Second, "the watchdog fires soon after the bound")
 }
 
+// hangingInspect is a toy whose Inspect deadlocks once asked to, as a
+// node guarding its state with a mutex it forgot to unlock would.
+type hangingInspect struct {
+	*toy
+	hang    *atomic.Bool
+	release *atomic.Bool
+}
+
+func (h hangingInspect) Inspect() raftapi.NodeState {
+	for h.hang.Load() && !h.release.Load() {
+	}
+	return h.toy.Inspect()
+}
+
+func TestInspectThatNeverReturnsIsReportedAsAHang(t *testing.T) {
+	if runtime.GOARCH == "wasm" {
+		t.Skip("hang detection needs a second thread, which js/wasm does not have")
+	}
+	var hang, release atomic.Bool
+	t.Cleanup(func() { release.Store(true) })
+	f := func(me, peers int, env raftapi.Env) raftapi.Node {
+		n := toyFactory(func(t *toy) {
+			t.onTick = func(t *toy) {
+				if t.me == 1 && t.ticks == 4 {
+					hang.Store(true)
+				}
+			}
+		})(me, peers, env).(*toy)
+		if me != 1 {
+			return n
+		}
+		return hangingInspect{toy: n, hang: &hang, release: &release}
+	}
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1, HangBound: 300 * time.Millisecond}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, sim.KindHang, res.Failure.Kind)
+	assert.Contains(t, res.Failure.Message, "node 1's Inspect did not return")
+}
+
+func TestGoexitInNodeCodeIsNotAPass(t *testing.T) {
+	f := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 2 && t.ticks == 3 {
+				runtime.Goexit() // what t.FailNow in a helper would do
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure)
+	assert.Contains(t, res.Failure.Message, "node 2's Tick called runtime.Goexit")
+}
+
+func TestEmptySnapshotIsNoSnapshot(t *testing.T) {
+	var restored [][]byte
+	f := toyFactory(func(t *toy) {
+		if t.me == 0 {
+			restored = append(restored, t.env.Persister().ReadSnapshot())
+		}
+		t.onTick = func(t *toy) {
+			if t.me == 0 && t.ticks == 1 {
+				t.env.Persister().Save([]byte("state"), []byte{})
+			}
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
+		c.RunFor(100 * time.Millisecond)
+		c.Crash(0)
+		c.Restart(0)
+		c.RunFor(100 * time.Millisecond)
+	})
+	require.Nil(t, res.Failure)
+	require.Len(t, restored, 2)
+	assert.Nil(t, restored[1])
+}
+
 func TestEnvUsedAfterCrashIsAContractViolation(t *testing.T) {
 	var stale raftapi.Env
 	f := toyFactory(func(t *toy) {

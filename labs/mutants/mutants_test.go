@@ -149,7 +149,7 @@ func mutants() []mutant {
 		return
 	}`,
 			new:  ``,
-			want: []string{"SCENARIO: A stale InstallSnapshot changes nothing", "SAFETY: State Machine Safety", "SAFETY: Snapshots never move a service backwards"},
+			want: []string{"SCENARIO: A stale InstallSnapshot changes nothing", "SAFETY: State Machine Safety", "SAFETY: Snapshots never move a service backwards", "SAFETY: Commit index within the log"},
 		},
 		{
 			name: "InstallSnapshot discards the whole log", stage: "TestSnapshots", schedule: "TargetedInstallSnapshotKeepsSuffix",
@@ -170,7 +170,7 @@ func mutants() []mutant {
 		n.dirty = true`,
 			new: `		n.log.compact(index)
 		n.env.Persister().Save(encodeState(nil, n.term, n.votedFor, &n.log), snapshot)`,
-			want: []string{"SCENARIO: Every Save keeps the snapshot", "SAFETY: State Machine Safety"},
+			want: []string{"SCENARIO: Every Save keeps the snapshot", "SAFETY: State Machine Safety", "SAFETY: Durability"},
 		},
 	}
 }
