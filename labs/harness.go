@@ -235,17 +235,27 @@ func packageDir() string {
 	if err != nil {
 		return "."
 	}
-	for dir := wd; ; {
+	root, err := ModuleRoot(wd)
+	if err != nil {
+		return "."
+	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil || rel == "." {
+		return "."
+	}
+	return "./" + filepath.ToSlash(rel)
+}
+
+// ModuleRoot returns the directory holding go.mod at or above dir: where
+// replay commands and go test subprocesses run from.
+func ModuleRoot(dir string) (string, error) {
+	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			rel, err := filepath.Rel(dir, wd)
-			if err != nil || rel == "." {
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "."
+			return "", fmt.Errorf("no go.mod at or above %s", dir)
 		}
 		dir = parent
 	}

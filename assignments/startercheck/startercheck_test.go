@@ -8,7 +8,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -62,20 +61,15 @@ var headline = regexp.MustCompile(`(?m)^\s*(?:\S+\.go:\d+: )?(LIVENESS|SAFETY|SC
 // stackDump matches the goroutine header of a Go stack dump.
 var stackDump = regexp.MustCompile(`goroutine \d+ \[`)
 
-// moduleRoot is the directory holding go.mod, found upward from the test's
-// working directory (the package directory, under go test).
+// moduleRoot is the directory holding go.mod, above the test's package
+// directory (where go test runs it).
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the test's directory")
-		dir = parent
-	}
+	root, err := labs.ModuleRoot(wd)
+	require.NoError(t, err)
+	return root
 }
 
 // runStarter runs the starter's whole suite under go test -json.

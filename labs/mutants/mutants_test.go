@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/labs"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -320,17 +322,13 @@ func build(ctx context.Context, goCmd, root, overlay, bin string) (string, error
 	return string(out), err
 }
 
-// moduleRoot is the directory of go.mod, above the test's directory.
+// moduleRoot is the directory holding go.mod, above the test's package
+// directory (where go test runs it).
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the test directory")
-		dir = parent
-	}
+	root, err := labs.ModuleRoot(wd)
+	require.NoError(t, err)
+	return root
 }
