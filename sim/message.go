@@ -8,30 +8,20 @@ import (
 	"github.com/raftlab/raftlab/wire"
 )
 
-// MsgKind is the type of a message on the simulated wire.
-type MsgKind uint8
+// MsgKind is the type of a message on the simulated wire: wire.Kind, next
+// to the codec, so that every driver names messages the same way.
+type MsgKind = wire.Kind
 
 // The six message types, in the order of Stats.RPCs.
 const (
-	MsgRequestVote MsgKind = iota
-	MsgRequestVoteReply
-	MsgAppendEntries
-	MsgAppendEntriesReply
-	MsgInstallSnapshot
-	MsgInstallSnapshotReply
-	numMsgKinds
+	MsgRequestVote          = wire.KindRequestVote
+	MsgRequestVoteReply     = wire.KindRequestVoteReply
+	MsgAppendEntries        = wire.KindAppendEntries
+	MsgAppendEntriesReply   = wire.KindAppendEntriesReply
+	MsgInstallSnapshot      = wire.KindInstallSnapshot
+	MsgInstallSnapshotReply = wire.KindInstallSnapshotReply
+	numMsgKinds             = wire.NumKinds
 )
-
-var msgNames = [numMsgKinds]string{"RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply"}
-
-func (k MsgKind) String() string {
-	if k < numMsgKinds {
-		return msgNames[k]
-	}
-	return "msg?"
-}
-
-func (k MsgKind) isReply() bool { return k%2 == 1 }
 
 // call is one RPC a node made: where its reply goes. Duplicated requests
 // and their replies share it, so onReply may run more than once.

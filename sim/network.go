@@ -105,7 +105,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "destination is down"})
 		return
 	}
-	if m.kind.isReply() && (m.call.inc != sn.inc) {
+	if m.kind.IsReply() && (m.call.inc != sn.inc) {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "reply to a crashed incarnation"})
 		return
 	}

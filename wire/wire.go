@@ -71,16 +71,18 @@ func (r *reader) bool() bool {
 
 // bytes returns a fresh copy, nil for an encoded nil.
 func (r *reader) bytes() []byte {
-	if r.err != nil {
+	p := r.bytesAlias()
+	if p == nil {
 		return nil
 	}
-	l, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = ErrShort
-		return nil
-	}
-	r.b = r.b[n:]
-	if l == 0 {
+	return append(make([]byte, 0, len(p)), p...)
+}
+
+// bytesAlias returns the next byte string as a slice of the buffer, nil
+// for an encoded nil.
+func (r *reader) bytesAlias() []byte {
+	l := r.uvarint()
+	if r.err != nil || l == 0 {
 		return nil
 	}
 	l--
@@ -88,10 +90,22 @@ func (r *reader) bytes() []byte {
 		r.err = ErrShort
 		return nil
 	}
-	p := make([]byte, l)
-	copy(p, r.b[:l])
+	p := r.b[:l:l]
 	r.b = r.b[l:]
 	return p
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = ErrShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
 }
 
 func (r *reader) done(what string) error {
