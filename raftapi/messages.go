@@ -69,8 +69,9 @@ type AppendEntriesArgs struct {
 //     follower's log has no entry there (too short).
 //   - XIndex: the first index of the follower's log holding XTerm, or -1
 //     when XTerm is -1.
-//   - XLen: the index one past the follower's last entry (its last log index
-//   - 1, counting entries covered by its snapshot).
+//   - XLen: the index one past the follower's last entry, counting the
+//     entries its snapshot covers: the follower's last log index plus one
+//     (LastIncludedIndex plus one if its log after the snapshot is empty).
 //
 // When PrevLogIndex lies strictly inside the follower's snapshot (below its
 // LastIncludedIndex), the follower cannot check the entry, which was
