@@ -76,7 +76,7 @@ func TestRequestVoteReceiver(t *testing.T) {
 // A follower campaigns after a random 20–39 ticks of silence (§5.2), and
 // a candidate with a majority of votes leads; duplicated and stale votes
 // count once or not at all.
-func TestElection(t *testing.T) {
+func TestCandidateCampaignsAndCountsVotes(t *testing.T) {
 	n, e := newTestNode(t, 5, Options{})
 	ticks := 0
 	for n.role == raftapi.Follower {
