@@ -3,6 +3,7 @@ package labs
 import (
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -31,7 +32,7 @@ func reachable(c *sim.Cluster, i int) []int {
 func checkNoLeader(c *sim.Cluster, nodes []int, why string) {
 	for _, i := range nodes {
 		if s := c.State(i); s.Role == raftapi.Leader {
-			c.Failf("No leader without a majority", "§5.2",
+			c.Failf(props.NoLeaderWithoutMajority,
 				"node %d is leader of term %d, but %s: a candidate needs votes from a majority of the whole cluster (%d of %d), not of the nodes it can reach",
 				i, s.Term, why, c.N()/2+1, c.N())
 		}
@@ -46,7 +47,7 @@ func CheckTermStable(c *sim.Cluster, leader int, d time.Duration) {
 	c.RunFor(d)
 	if l, ok := c.Leader(); !ok || l != leader || c.State(l).Term != term {
 		now := c.State(leader)
-		c.Failf("Heartbeats prevent elections", "§5.2",
+		c.Failf(props.HeartbeatsPreventElections,
 			"with no failures, node %d led term %d, but %s later it is %s of term %d: the leader must send heartbeats (empty AppendEntries) more often than the shortest election timeout, and a follower must reset its election timer whenever it hears from the current leader",
 			leader, term, d, now.Role, now.Term)
 	}

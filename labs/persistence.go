@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/sim"
 )
 
@@ -322,7 +323,7 @@ func (a *agreeClients) step() {
 				checkStartIndex(c, q.cmd, q.from, q.offers, "a leader")
 			}
 			n, _ := c.Applied(q.index)
-			c.FailLiveness("Agreement",
+			c.FailLiveness(props.Agreement,
 				"a client offered command %q at %s and kept offering it to the leader every %s, but by %s it was not applied by %d node(s) (last offer: index %d, applied by %d): a leader must replicate each new entry promptly and commit it once a majority stores it (§5.3), also when the network loses, duplicates and delays messages (retry from Tick)",
 				clipCmd(q.cmd), q.since, agreeRetry, c.Now(), q.want, q.index, n)
 		case q.index == 0 || c.Now()-q.offered >= agreeRetry:
@@ -505,7 +506,7 @@ func runChurn(c *sim.Cluster) {
 	for _, cl := range clients {
 		for _, k := range cl.committed {
 			if _, got := c.Applied(k.index); k.index > last || !bytes.Equal(got, k.cmd) {
-				c.Failf("State Machine Safety", "§5.4.3",
+				c.Failf(props.StateMachineSafety,
 					"client %d saw command %q applied at index %d, but at the end the cluster's log holds %q there (the last index is %d): once applied, an entry is never replaced",
 					cl.me, k.cmd, k.index, clipCmd(got), last)
 			}

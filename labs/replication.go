@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/sim"
 )
 
@@ -144,12 +145,12 @@ func randomCmd(c *sim.Cluster, n int) []byte {
 func startOnLeader(c *sim.Cluster, l int, cmd []byte, want int, why string) (index, term int) {
 	index, term, ok := c.Start(l, cmd)
 	if !ok {
-		c.Failf("Start on the leader", "§5.3",
+		c.Failf(props.StartOnLeader,
 			"node %d is leader of term %d (%s), but Start(%q) returned isLeader = false: a leader appends every command it is given to its log and returns true",
 			l, c.State(l).Term, why, clipCmd(cmd))
 	}
 	if want > 0 && index != want {
-		c.Failf("Start returns the entry's index", "§5.3",
+		c.Failf(props.StartIndex,
 			"Start(%q) on leader %d returned index %d, expected %d (%s): Start appends the command at the end of the leader's log and returns that index, counting from 1. Every log entry comes from Start (there is no no-op entry at the start of a term), so the index follows the last entry the leader holds",
 			clipCmd(cmd), l, index, want, why)
 	}
@@ -169,11 +170,11 @@ func waitApplied(c *sim.Cluster, index int, cmd []byte, want int, within time.Du
 	checkStartIndex(c, cmd, 0, []int{index}, "the leader")
 	n, got := c.Applied(index)
 	if n > 0 && !bytes.Equal(got, cmd) {
-		c.Failf("Agreement", "§5.3",
+		c.Failf(props.Agreement,
 			"index %d was applied as %q, but the leader accepted %q there (%s) and no failure has happened since: the leader's entry at that index is the one that must commit",
 			index, clipCmd(got), clipCmd(cmd), why)
 	}
-	c.FailLiveness("Agreement",
+	c.FailLiveness(props.Agreement,
 		"expected command %q at index %d to be applied by %d nodes within %s of simulated time (by %s), but %d node(s) applied it (%s). A leader must send new entries to its followers promptly, advance commitIndex once a majority store them (§5.3), and every node must apply committed entries in order",
 		clipCmd(cmd), index, want, within, deadline, n, why)
 }
@@ -222,7 +223,7 @@ func one(c *sim.Cluster, cmd []byte, want int) int {
 		checkStartIndex(c, cmd, from, []int{index}, fmt.Sprintf("leader %d of term %d", l, term))
 		return c.Submit(cmd, want, deadline-c.Now()) // goes on offering with the rest of the time
 	}
-	c.FailLiveness("Agreement",
+	c.FailLiveness(props.Agreement,
 		"command %q could not even be offered within %s of simulated time (from %s): no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere), so no leader was elected (§5.2)",
 		clipCmd(cmd), agreeBound, start)
 	return -1
@@ -234,7 +235,7 @@ func one(c *sim.Cluster, cmd []byte, want int) int {
 func checkStartIndex(c *sim.Cluster, cmd []byte, from int, returned []int, who string) {
 	for j := from + 1; j <= c.MaxApplied(); j++ {
 		if _, got := c.Applied(j); bytes.Equal(got, cmd) && !slices.Contains(returned, j) {
-			c.Failf("Start returns the entry's index", "§5.3",
+			c.Failf(props.StartIndex,
 				"Start(%q) on %s returned index %d, but the command was applied at index %d: Start appends the command at the end of the leader's log and returns that index, counting from 1. Every log entry comes from Start (there is no no-op entry at the start of a term), so the index follows the last entry the leader holds",
 				clipCmd(cmd), who, returned[len(returned)-1], j)
 		}
@@ -245,7 +246,7 @@ func checkStartIndex(c *sim.Cluster, cmd []byte, from int, returned []int, who s
 // the leader could not reach a majority when the entry was offered.
 func checkNotCommitted(c *sim.Cluster, index int, why string) {
 	if n, cmd := c.Applied(index); n > 0 {
-		c.Failf("Commit needs a majority", "§5.3",
+		c.Failf(props.CommitNeedsMajority,
 			"index %d (%q) was applied by %d node(s), but %s: a leader commits an entry only once a majority of the cluster (%d of %d) stores it, and nodes apply only committed entries",
 			index, clipCmd(cmd), n, why, c.N()/2+1, c.N())
 	}
@@ -267,7 +268,7 @@ func clipCmd(cmd []byte) []byte {
 func replBasicAgreement(c *sim.Cluster) {
 	for index := 1; index <= 3; index++ {
 		if n, cmd := c.Applied(index); n > 0 {
-			c.Failf("Every entry comes from Start", "§5.3",
+			c.Failf(props.EveryEntryFromStart,
 				"%d node(s) applied index %d (%q) before any client offered a command for it: log entries come only from Start — no no-op entry at the start of a term — and a node applies only committed entries",
 				n, index, clipCmd(cmd))
 		}
@@ -288,7 +289,7 @@ func replRPCBytes(c *sim.Cluster) {
 	}
 	got := c.Stats().TotalBytes() - bytes0
 	if budget := int64(c.N())*sent + 50000; got > budget {
-		c.Failf("Send each entry once", "§5.3",
+		c.Failf(props.SendEachEntryOnce,
 			"agreeing on 10 commands of 5000 bytes (%d bytes of commands) cost %d bytes of RPCs, requests and replies; the budget is %d × %d + 50000 = %d: a leader sends each follower the entries from its nextIndex on, once, and advances nextIndex when the follower acknowledges them — resending entries the follower already holds (for example the whole log with every heartbeat) blows the budget",
 			sent, got, c.N(), sent, budget)
 	}
@@ -385,12 +386,12 @@ func replFailNoAgree(c *sim.Cluster) {
 	l2 := c.WaitLeader(electionBound)
 	index2, _, ok := c.Start(l2, cmdf("30"))
 	if !ok {
-		c.Failf("Start on the leader", "§5.3",
+		c.Failf(props.StartOnLeader,
 			"node %d is leader of term %d, but Start(\"30\") returned isLeader = false: a leader appends every command it is given and returns true",
 			l2, c.State(l2).Term)
 	}
 	if index2 < 2 || index2 > 3 {
-		c.Failf("Start returns the entry's index", "§5.3",
+		c.Failf(props.StartIndex,
 			"after the partition healed, Start(\"30\") on leader %d returned index %d, expected 2 or 3: one command was committed at index 1 and the old leader accepted one more at index 2 that never committed, so the new leader's log ends at index 1 or 2, and Start returns the index after it (every entry comes from Start, no no-op entries)",
 			l2, index2)
 	}
@@ -423,7 +424,7 @@ func replConcurrentStarts(c *sim.Cluster) {
 				break
 			}
 			if slices.Contains(indexes, index) {
-				c.Failf("Start returns the entry's index", "§5.3",
+				c.Failf(props.StartIndex,
 					"five Starts in a row on leader %d, in term %d and at the same instant: Start(%q) returned index %d, already returned for an earlier command (indexes so far %v); each Start appends a new entry at the end of the log",
 					l, term, cmd, index, indexes)
 			}
@@ -447,7 +448,7 @@ func replConcurrentStarts(c *sim.Cluster) {
 		}
 		return
 	}
-	c.Failf("Heartbeats prevent elections", "§5.2",
+	c.Failf(props.HeartbeatsPreventElections,
 		"five attempts to agree on five commands started at once all saw the term change, with no failure injected: a healthy leader's heartbeats must keep followers from starting elections")
 }
 
@@ -536,7 +537,7 @@ func replBackup(c *sim.Cluster) {
 func replCount(c *sim.Cluster) {
 	c.WaitLeader(electionBound)
 	if got := c.Stats().Requests(); got > countElectionBudget {
-		c.Failf("Elections cost few RPCs", "§5.2",
+		c.Failf(props.ElectionsCostFewRPCs,
 			"the cluster sent %d RPC requests to elect the first leader of 3 nodes; the budget is %d: a candidate sends one RequestVote per peer per election (not one per tick), and followers wait out a randomized election timeout before campaigning so that elections rarely split",
 			got, countElectionBudget)
 	}
@@ -563,7 +564,7 @@ func replCount(c *sim.Cluster) {
 				break
 			}
 			if index != starti+i {
-				c.Failf("Start returns the entry's index", "§5.3",
+				c.Failf(props.StartIndex,
 					"Start(%q) on leader %d returned index %d, expected %d: leader %d accepted %q at %d and %d more commands since, in term %d, and every entry comes from Start",
 					cmd, l2, index, starti+i, l2, "count-0", starti, i-1, term)
 			}
@@ -584,7 +585,7 @@ func replCount(c *sim.Cluster) {
 				fmt.Sprintf("leader %d of term %d accepted it, and the term has not changed", l2, term))
 		}
 		if got := c.Stats().Requests() - before; got > countAgreeBudget {
-			c.Failf("Replication costs few RPCs", "§5.3",
+			c.Failf(props.ReplicationCostsFewRPCs,
 				"the cluster sent %d RPC requests to agree on %d commands offered back to back to leader %d of 3 nodes; the budget is (%d+1+3) × 3 = %d, about three per entry: a leader sends new entries in the AppendEntries that Start (or the next heartbeat) triggers, one per follower, carrying every entry from nextIndex on — not one request per entry per tick, nor retries of requests that are still in flight",
 				got, countIters, l2, countIters, countAgreeBudget)
 		}
@@ -593,7 +594,7 @@ func replCount(c *sim.Cluster) {
 		break
 	}
 	if !agreed {
-		c.Failf("Heartbeats prevent elections", "§5.2",
+		c.Failf(props.HeartbeatsPreventElections,
 			"five attempts to agree on %d commands all saw the term change, with no failure injected: a healthy leader's heartbeats must keep followers from starting elections", countIters)
 	}
 
@@ -612,7 +613,7 @@ func replCount(c *sim.Cluster) {
 	c.Intercept(nil)
 	for f, got := range received {
 		if f != l2 && got > countIdleBudget {
-			c.Failf("Heartbeat rate", "§5.2",
+			c.Failf(props.HeartbeatRate,
 				"idle leader %d of term %d sent follower %d %d RPC requests in %s with nothing to replicate; the budget is %d (at most 10 heartbeats per second, raftapi's heartbeat every 10 ticks): send a heartbeat only when a follower has heard nothing for a heartbeat interval, not on every tick",
 				l2, c.State(l2).Term, f, got, countIdleWindow, countIdleBudget)
 		}

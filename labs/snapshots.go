@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/sim"
 )
 
@@ -211,11 +212,11 @@ func snapCatchUp(c *sim.Cluster, round, victim int, next func() []byte) (behind 
 		holder, compacted = fmt.Sprintf("leader %d", l), c.State(l).SnapshotIndex
 	}
 	if compacted > st.LastIndex {
-		c.FailLiveness("InstallSnapshot",
+		c.FailLiveness(props.InstallSnapshotWhenBehind,
 			"node %d came back with its log ending at index %d. Expected it to apply index %d within %s of simulated time, but by %s its service has applied only through index %d and its log ends at %d, while %s has compacted its log through index %d: the entries it lacks exist only in snapshots, so only InstallSnapshot can bring it up to date (§7, Figure 13). %d InstallSnapshot RPCs were sent since it came back. A leader whose nextIndex for a follower is at or below its own snapshot's last included index must send InstallSnapshot; the follower must install it, save it with Persister().Save and hand it to the service (ApplyMsg with SnapshotValid)",
 			victim, back.LastIndex, index, agreeBound, c.Now(), c.LastApplied(victim), st.LastIndex, holder, compacted, sent)
 	}
-	c.FailLiveness("Agreement",
+	c.FailLiveness(props.Agreement,
 		"node %d came back with its log ending at index %d. Expected it to apply index %d within %s of simulated time, but by %s its service has applied only through index %d (its log ends at %d, commit %d), although %s still holds the entries after index %d (snapshot through %d). The leader must back nextIndex up until the logs match and resend what the follower lacks (§5.3), and send InstallSnapshot once nextIndex falls inside its snapshot (§7)",
 		victim, back.LastIndex, index, agreeBound, c.Now(), c.LastApplied(victim), st.LastIndex, st.CommitIndex, holder, st.LastIndex, compacted)
 	return nil
@@ -233,7 +234,7 @@ func snapCheckInstalls(c *sim.Cluster, behind []*snapBehind) {
 		return
 	}
 	b := behind[0]
-	c.Failf("InstallSnapshot", "§7, Figure 13",
+	c.Failf(props.InstallSnapshotWhenBehind,
 		"in %d of %d rounds a node came back with its log ending before every other node's snapshot (first in round %d: node %d's log ended at index %d, the others reported snapshots through %v), so the entries it lacked were gone from every log; it caught up each time, yet no InstallSnapshot was ever sent: the leader must send InstallSnapshot when a follower's nextIndex is at or below its snapshot, and Inspect's SnapshotIndex must be the last index actually discarded from the log",
 		len(behind), snapRounds, b.round, b.node, b.last, b.snaps)
 }
@@ -243,7 +244,7 @@ func snapCheckInstalls(c *sim.Cluster, behind []*snapBehind) {
 func snapCheckStateSize(c *sim.Cluster, bound int, when string) {
 	for i, ns := range c.Stats().Nodes {
 		if ns.State > bound {
-			c.Failf("Log compaction", "§7, Figure 13",
+			c.Failf(props.LogCompaction,
 				"node %d's saved Raft state is %s %s with a snapshot every %d; the bound is %s: after Snapshot(index, ...) discard log entries through index and save only what follows (Figure 13, §7)",
 				i, snapBytes(ns.State), when, c.Config().SnapshotEvery, snapBytes(bound))
 		}
@@ -277,7 +278,7 @@ func snapAllCrash(c *sim.Cluster) {
 		snapRestartAll(c)
 		after := c.Submit(next(), n, agreeBound)
 		if after <= before {
-			c.Failf("Log compaction and persistence", "§7, Figure 2 (persistent state)",
+			c.Failf(props.SnapshotPersistence,
 				"after every node crashed and restarted (round %d), a new command committed at index %d, but index %d had committed before the crash: indexes must move forward, so a restarted node must restore its snapshot's last included index and the log after it from Persister().ReadState",
 				round, after, before)
 		}
@@ -317,7 +318,7 @@ func snapRestartAll(c *sim.Cluster) {
 	c.RestartAll()
 	for i := range n {
 		if got := c.LastApplied(i); got < had[i] {
-			c.Failf("Snapshot persistence", "§7",
+			c.Failf(props.SnapshotPersistence,
 				"node %d had compacted its log through index %d before the crash, but the snapshot it saved brings its service back only to index %d: save the snapshot given to Snapshot (or received in InstallSnapshot) with Persister().Save(state, snapshot) in the same turn, and pass it again to every later Save (a nil snapshot erases it)",
 				i, had[i], got)
 		}
@@ -345,7 +346,7 @@ func snapSizeBound(c *sim.Cluster) {
 	}
 	// The largest state ever saved, which may have been between checks.
 	if s := c.Stats().MaxState; s > bound {
-		c.Failf("Log compaction", "§7, Figure 13",
+		c.Failf(props.LogCompaction,
 			"a node saved a Raft state of %s during %d commands of %d bytes with a snapshot every %d; the bound is %s: after Snapshot(index, ...) discard log entries through index and save only what follows (Figure 13, §7)",
 			snapBytes(s), commands, cmdBytes, c.Config().SnapshotEvery, snapBytes(bound))
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -71,7 +72,7 @@ const tgStepBound = 3 * time.Second
 
 // tgWait runs until cond holds; if it does not within the bound, the run
 // fails as a liveness failure that names the step the script waited for.
-func tgWait(c *sim.Cluster, within time.Duration, rule, what string, cond func() bool) {
+func tgWait(c *sim.Cluster, within time.Duration, rule props.ID, what string, cond func() bool) {
 	deadline := c.Now() + within
 	if !c.RunUntil(within, cond) {
 		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen", what, within, deadline)
@@ -95,10 +96,10 @@ func tgOthers(c *sim.Cluster, not ...int) []int {
 func tgStart(c *sim.Cluster, i int, cmd string, want int) int {
 	idx, term, ok := c.Start(i, []byte(cmd))
 	if !ok {
-		c.Failf("Start on the leader", "§5.3", "node %d leads term %d (it won the election and nothing has deposed it), but Start(%q) returned isLeader = false: a leader appends every command it is given", i, c.State(i).Term, cmd)
+		c.Failf(props.StartOnLeader, "node %d leads term %d (it won the election and nothing has deposed it), but Start(%q) returned isLeader = false: a leader appends every command it is given", i, c.State(i).Term, cmd)
 	}
 	if want > 0 && idx != want {
-		c.Failf("Start's index", "§5.3", "Start(%q) on leader %d (term %d) returned index %d, expected %d: the index of a new entry is one past the leader's last log index", cmd, i, term, idx, want)
+		c.Failf(props.StartIndex, "Start(%q) on leader %d (term %d) returned index %d, expected %d: the index of a new entry is one past the leader's last log index", cmd, i, term, idx, want)
 	}
 	return idx
 }
@@ -108,7 +109,7 @@ func tgStart(c *sim.Cluster, i int, cmd string, want int) int {
 // unacknowledged: what the script starts next goes out in requests of its
 // own.
 func tgSettle(c *sim.Cluster, l int) {
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to learn that every follower holds its log", l),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to learn that every follower holds its log", l),
 		func() bool {
 			s := c.State(l)
 			if s.Role != raftapi.Leader || len(s.MatchIndex) != c.N() {
@@ -140,14 +141,14 @@ func tgElect(c *sim.Cluster, x int, voters []int) {
 	for _, v := range voters {
 		top = max(top, c.State(v).Term)
 	}
-	tgWait(c, 10*time.Second, "Leader election", fmt.Sprintf("node %d, which hears from no leader, to time out and campaign (in a term above %d)", x, top),
+	tgWait(c, 10*time.Second, props.LeaderElection, fmt.Sprintf("node %d, which hears from no leader, to time out and campaign (in a term above %d)", x, top),
 		func() bool { s := c.State(x); return s.Role == raftapi.Candidate && s.Term > top })
 	for _, v := range voters {
 		c.Resume(v)
 	}
 	if !c.RunUntil(electionBound, func() bool { return c.State(x).Role == raftapi.Leader }) {
 		s := c.State(x)
-		c.FailLiveness("Leader election", "node %d campaigned in term %d with a log at least as up-to-date as those of nodes %v, which had not voted in that term, yet it did not become leader within %s of simulated time (it is %s of term %d): a voter grants its vote to such a candidate (§5.2, §5.4.1), and a candidate with votes from a majority becomes leader",
+		c.FailLiveness(props.LeaderElection, "node %d campaigned in term %d with a log at least as up-to-date as those of nodes %v, which had not voted in that term, yet it did not become leader within %s of simulated time (it is %s of term %d): a voter grants its vote to such a candidate (§5.2, §5.4.1), and a candidate with votes from a majority becomes leader",
 			x, top+1, voters, electionBound, s.Role, s.Term)
 	}
 }
@@ -196,11 +197,11 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 	i1 := tgStart(c, l, "stale-ae 1", base+1)
 	tgStart(c, l, "stale-ae 2", i1+1)
 	i3 := tgStart(c, l, "stale-ae 3", i1+2)
-	tgWait(c, hold/2, "Log replication", fmt.Sprintf("follower %d to append entries %d..%d", f, i1, i3),
+	tgWait(c, hold/2, props.LogReplication, fmt.Sprintf("follower %d to append entries %d..%d", f, i1, i3),
 		func() bool { return c.State(f).LastIndex >= i3 })
 	c.RunFor(dupAt + 20*time.Millisecond - c.Now())
 	if s := c.State(f); s.LastIndex < i3 {
-		c.Failf("A stale AppendEntries must not truncate", "§5.3, Figure 2 (AppendEntries receiver rules 3 and 4)",
+		c.Failf(props.StaleAppendEntriesNoTruncate,
 			"follower %d appended and acknowledged entries through %d, then received a late duplicate of an earlier AppendEntries (prevLogIndex %d, one entry, which matches its log); its log now ends at %d. Delete entries only from the first real conflict (same index, different term); a request whose entries are all already present changes nothing",
 			f, i3, base, s.LastIndex)
 	}
@@ -237,15 +238,15 @@ func tgOutOfOrderReplies(c *sim.Cluster) {
 	})
 	i1 := tgStart(c, l, "ooo 1", base+1)
 	i2 := tgStart(c, l, "ooo 2", base+2)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d", l, i1),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to commit entry %d", l, i1),
 		func() bool { return c.State(l).CommitIndex >= i1 })
 	c.RunFor(5 * time.Millisecond)
 	if s := c.State(l); s.CommitIndex >= i2 && c.State(f).LastIndex < i2 {
-		c.Failf("matchIndex comes from the acknowledged request", "§5.3, Figure 2 (Rules for Leaders)",
+		c.Failf(props.MatchIndexFromAcknowledgedRequest,
 			"leader %d committed entry %d when follower %d had acknowledged only the AppendEntries that carried entry %d (entry %d had not reached it): on a successful reply set matchIndex to prevLogIndex + len(entries) of the request that reply answers, not to the leader's last index or nextIndex-1",
 			l, i2, f, i1, i2)
 	}
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("entry %d to reach follower %d and commit", i2, f),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("entry %d to reach follower %d and commit", i2, f),
 		func() bool { return c.State(l).CommitIndex >= i2 })
 
 	// Old-term replies: f's replies are held 400 ms while the leader is
@@ -284,18 +285,18 @@ func tgCommitMinRule(c *sim.Cluster) {
 	c.Note("entry %d reaches nodes %d and %d only; node %d never learns that it commits", i1+1, f, w, w)
 	c.Partition([]int{z, f, w}, []int{g1, g2})
 	i2 := tgStart(c, z, "min 2", i1+1)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("nodes %d and %d to append entry %d", f, w, i2),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("nodes %d and %d to append entry %d", f, w, i2),
 		func() bool { return c.State(f).LastIndex >= i2 && c.State(w).LastIndex >= i2 })
 	c.Partition([]int{z, f}, []int{w, g1, g2})
 	c.Note("entry %d reaches node %d only: its stale tail", i2+1, f)
 	i3 := tgStart(c, z, "min 3 stale", i2+1)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", f, i3),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("node %d to append entry %d", f, i3),
 		func() bool { return c.State(f).LastIndex >= i3 })
 
 	c.Note("node %d leads nodes %d and %d; then node %d joins them", w, g1, g2, f)
 	tgElect(c, w, []int{g1, g2})
 	c.Partition([]int{z}, []int{w, g1, g2, f})
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to find where the logs of nodes %d, %d and %d match its own (index %d)", w, f, g1, g2, i2),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to find where the logs of nodes %d, %d and %d match its own (index %d)", w, f, g1, g2, i2),
 		func() bool {
 			s := c.State(w)
 			return s.Role == raftapi.Leader && len(s.MatchIndex) == c.N() &&
@@ -312,11 +313,11 @@ func tgCommitMinRule(c *sim.Cluster) {
 		return tgInOrder()
 	})
 	iw := tgStart(c, w, "min 3", i3)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d with nodes %d and %d", w, iw, g1, g2),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to commit entry %d with nodes %d and %d", w, iw, g1, g2),
 		func() bool { return c.State(w).CommitIndex >= iw })
 	c.RunFor(25 * time.Millisecond)
 	if s := c.State(f); s.CommitIndex > i2 && s.LastTerm != c.State(w).Term {
-		c.Failf("commitIndex = min(leaderCommit, index of last new entry)", "§5.3, Figure 2 (AppendEntries receiver rule 5)",
+		c.Failf(props.CommitIndexMinLeaderCommit,
 			"follower %d set commitIndex to %d although the leader's requests vouched for its log only through index %d; its entry %d (term %d) is a stale one the leader does not have. Take min(leaderCommit, prevLogIndex + len(entries)), not min(leaderCommit, your last index)",
 			f, s.CommitIndex, i2, i3, s.LastTerm)
 	}
@@ -339,7 +340,7 @@ func tgMismatchedHeartbeats(c *sim.Cluster) {
 	c.Note("old leader %d writes entries %d..%d that never commit; follower %d gets only the first", x, i1+1, i1+2, f)
 	c.Partition([]int{x, f}, []int{z, g1, g2})
 	i2 := tgStart(c, x, "mm 2 stale", i1+1)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", f, i2),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("node %d to append entry %d", f, i2),
 		func() bool { return c.State(f).LastIndex >= i2 })
 	c.Cut(x, f)
 	tgStart(c, x, "mm 3 stale", i2+1)
@@ -352,7 +353,7 @@ func tgMismatchedHeartbeats(c *sim.Cluster) {
 	c.Note("node %d takes over with nodes %d, %d and %d; its first heartbeat names entry %d of term %d", g1, x, f, g2, i3, c.State(g1).LastTerm)
 	c.Partition([]int{z}, []int{x, f, g1, g2})
 	tgElect(c, g1, []int{x, f, g2})
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("nodes %d and %d to take leader %d's entries through %d", x, f, g1, i3),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("nodes %d and %d to take leader %d's entries through %d", x, f, g1, i3),
 		func() bool {
 			t := c.State(g1).LastTerm
 			return c.State(x).LastIndex >= i3 && c.State(x).LastTerm == t && c.State(f).LastIndex >= i3 && c.State(f).LastTerm == t
@@ -382,7 +383,7 @@ func tgLongerLogOlderTerm(c *sim.Cluster) {
 	c.Cut(b, a)
 	won := c.RunUntil(1500*time.Millisecond, func() bool { s := c.State(a); return s.Role == raftapi.Leader && s.Term > aTerm })
 	if won {
-		c.Failf("Election restriction", "§5.4.1",
+		c.Failf(props.ElectionRestriction,
 			"node %d, whose last log entry is %d of term %d, became leader (term %d) with votes of nodes whose logs end with entry %d of term %d: a voter denies its vote unless the candidate's log is at least as up-to-date as its own — the later last term wins, and only with equal last terms does the longer log win",
 			a, i1+2, aTerm, c.State(a).Term, i1+1, bTerm)
 	}
@@ -410,12 +411,12 @@ func tgFigure8Exact(c *sim.Cluster) {
 	termA := c.State(s1).Term
 	c.Note("(b) node %d is elected by nodes %d and %d", s5, s3, s4)
 	tgElect(c, s5, []int{s3, s4})
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entry %d", s2, idx),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("node %d to append entry %d", s2, idx),
 		func() bool { return c.State(s2).LastIndex >= idx })
 	// s1 learns the new term from s5 (s5 has no entry at index 2 yet, so
 	// nothing of s1's log changes), so that it can campaign again in (c).
 	c.Partition([]int{s1, s5}, []int{s2}, []int{s3, s4})
-	tgWait(c, tgStepBound, "Rules for all servers", fmt.Sprintf("node %d to follow leader %d", s1, s5),
+	tgWait(c, tgStepBound, props.HigherTermConvertsToFollower, fmt.Sprintf("node %d to follow leader %d", s1, s5),
 		func() bool { return c.State(s1).Role == raftapi.Follower && c.State(s1).Term == c.State(s5).Term })
 	c.Partition([]int{s1}, []int{s2}, []int{s3, s4}, []int{s5})
 	tgStart(c, s5, "fig8 b", idx)
@@ -424,7 +425,7 @@ func tgFigure8Exact(c *sim.Cluster) {
 	c.Note("(c) node %d is elected by nodes %d, %d, %d and replicates its entry %d (term %d) to them", s1, s2, s3, s4, idx, termA)
 	c.Partition([]int{s1, s2, s3, s4}, []int{s5})
 	tgElect(c, s1, []int{s2, s3, s4})
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to replicate entry %d to nodes %d, %d, %d", s1, idx, s2, s3, s4),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to replicate entry %d to nodes %d, %d, %d", s1, idx, s2, s3, s4),
 		func() bool {
 			s := c.State(s1)
 			return s.Role == raftapi.Leader && len(s.MatchIndex) == c.N() &&
@@ -432,7 +433,7 @@ func tgFigure8Exact(c *sim.Cluster) {
 		})
 	c.RunFor(50 * time.Millisecond)
 	if s := c.State(s1); s.CommitIndex >= idx {
-		c.Failf("A leader commits only entries of its current term by counting replicas", "§5.4.2, Figure 8",
+		c.Failf(props.CommitOnlyCurrentTermByCounting,
 			"leader %d (term %d) committed index %d, whose entry is of term %d, because a majority (nodes %d, %d, %d, %d) stores it; but node %d holds a different entry at index %d of the later term %d and can still be elected and overwrite it (Figure 8 (d)). Commit N only if log[N].term == currentTerm; earlier entries commit with it",
 			s1, s.Term, idx, termA, s1, s2, s3, s4, s5, idx, termB)
 	}
@@ -443,13 +444,13 @@ func tgFigure8Exact(c *sim.Cluster) {
 	c.Cut(s5, s1)
 	if !c.RunUntil(electionBound, func() bool { s := c.State(s5); return s.Role == raftapi.Leader && s.Term > termB }) {
 		s := c.State(s5)
-		c.FailLiveness("Leader election", "node %d, whose last entry is of term %d (later than the term %d of the others' last entries), heard from no leader and should have been elected within %s of simulated time; it is %s of term %d: grant votes to a candidate whose log is at least as up-to-date (§5.4.1)",
+		c.FailLiveness(props.LeaderElection, "node %d, whose last entry is of term %d (later than the term %d of the others' last entries), heard from no leader and should have been elected within %s of simulated time; it is %s of term %d: grant votes to a candidate whose log is at least as up-to-date (§5.4.1)",
 			s5, termB, termA, electionBound, s.Role, s.Term)
 	}
 	c.Isolate(s1)
 	c.Submit([]byte("fig8 d"), 4, agreeBound)
 	if _, cmd := c.Applied(idx); !bytes.Equal(cmd, []byte("fig8 b")) {
-		c.Failf("A leader never overwrites its own log", "§5.3 (Leader Append-Only)",
+		c.Failf(props.LeaderAppendOnly,
 			"leader %d held entry %q at index %d and committed a later entry, yet index %d was applied as %q", s5, "fig8 b", idx, idx, cmd)
 	}
 	c.Heal()
@@ -471,7 +472,7 @@ func tgIsolatedLeaderMinority(c *sim.Cluster) {
 	tgStart(c, l, "minority 2", i1+2)
 	c.RunFor(time.Second)
 	if s := c.State(l); s.CommitIndex > i1 || c.MaxApplied() > i1 {
-		c.Failf("Commit needs a majority", "§5.3, Figure 2 (Rules for Leaders)",
+		c.Failf(props.CommitNeedsMajority,
 			"leader %d, cut off with node %d (2 of 5 nodes), advanced its commitIndex to %d (highest applied index anywhere: %d), beyond index %d: an entry commits only once a majority (3 of 5) stores it",
 			l, p, s.CommitIndex, c.MaxApplied(), i1)
 	}
@@ -483,7 +484,7 @@ func tgIsolatedLeaderMinority(c *sim.Cluster) {
 	c.Heal()
 	c.Cut(n, l)
 	if !c.RunUntil(time.Second, func() bool { return c.State(l).Role != raftapi.Leader }) {
-		c.Failf("A higher term in a reply deposes the leader", "§5.1, Figure 2 (Rules for All Servers)",
+		c.Failf(props.HigherTermConvertsToFollower,
 			"node %d still believes it leads term %d one second after it could reach the other nodes again, whose replies to its AppendEntries carry term %d: if an RPC request *or response* contains a term T > currentTerm, set currentTerm = T and convert to follower",
 			l, oldTerm, c.State(n).Term)
 	}
@@ -506,7 +507,7 @@ func tgElectionTimerDiscipline(c *sim.Cluster) {
 	c.Note("node %d is cut off and falls behind", s)
 	c.Isolate(s)
 	c.Submit([]byte("timer 2"), 2, agreeBound)
-	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d, alone, to campaign past leader %d's term", s, l),
+	tgWait(c, tgStepBound, props.LeaderElection, fmt.Sprintf("node %d, alone, to campaign past leader %d's term", s, l),
 		func() bool { return c.State(s).Term > c.State(l).Term })
 
 	// s's vote requests arrive after exactly 1 ms. Until the first is
@@ -525,7 +526,7 @@ func tgElectionTimerDiscipline(c *sim.Cluster) {
 	})
 	c.Note("node %d rejoins, campaigning", s)
 	c.Heal()
-	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to send a vote request", s), func() bool { return lastAsk >= 0 })
+	tgWait(c, tgStepBound, props.LeaderElection, fmt.Sprintf("node %d to send a vote request", s), func() bool { return lastAsk >= 0 })
 	deadline := c.Now() + electionBound
 	elected := func() bool { w, ok := c.Leader(); return ok && w != s }
 	for !elected() && c.Now() < deadline {
@@ -544,7 +545,7 @@ func tgElectionTimerDiscipline(c *sim.Cluster) {
 		}
 	}
 	if !elected() {
-		c.FailLiveness("Leader election",
+		c.FailLiveness(props.LeaderElection,
 			"no leader by %s: nodes %v, whose logs are up to date, elected none within %s of simulated time while node %d, whose log is stale and which cannot win, kept asking for votes (it is in term %d now). Reset the election timer only when you grant a vote, hear from the current leader, or start an election (Figure 2, Rules for Followers): a vote request you reject must not keep you from campaigning",
 			deadline, others, electionBound, s, c.State(s).Term)
 	}
@@ -587,17 +588,17 @@ func tgVoteSurvivesCrash(c *sim.Cluster) {
 		}
 		return sim.Verdict{}
 	})
-	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("node %d to grant its vote in term %d", v, term),
+	tgWait(c, tgStepBound, props.LeaderElection, fmt.Sprintf("node %d to grant its vote in term %d", v, term),
 		func() bool { s := c.State(v); return s.Term == term && s.VotedFor != raftapi.None && s.VotedFor != v })
 	granted := c.State(v).VotedFor
 	c.Note("node %d voted for node %d in term %d; it crashes and restarts", v, granted, term)
 	c.Crash(v)
 	c.Restart(v)
-	tgWait(c, tgStepBound, "Leader election", fmt.Sprintf("the other candidate to ask node %d for its vote in term %d", v, term),
+	tgWait(c, tgStepBound, props.LeaderElection, fmt.Sprintf("the other candidate to ask node %d for its vote in term %d", v, term),
 		func() bool { return second >= 0 })
 	c.RunFor(200 * time.Millisecond)
 	if s := c.State(v); s.Term == term && s.VotedFor != granted {
-		c.Failf("One vote per term", "§5.2, Figure 2 (persistent state)",
+		c.Failf(props.OneVotePerTerm,
 			"node %d voted for node %d in term %d, crashed and restarted, and now records a vote for %d in the same term: votedFor must be saved (Persister().Save) before the turn that grants the vote ends, and restored by the Factory",
 			v, granted, term, s.VotedFor)
 	}
@@ -617,15 +618,15 @@ func tgPersistBeforeReply(c *sim.Cluster) {
 	c.Note("node %d leaves: entry %d can commit only on follower %d's acknowledgement", g, i1+1, f)
 	c.Isolate(g)
 	idx := tgStart(c, l, "persist 2", i1+1)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("follower %d to append entry %d", f, idx),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("follower %d to append entry %d", f, idx),
 		func() bool { return c.State(f).LastIndex >= idx })
 	c.Note("follower %d crashes right after acknowledging entry %d", f, idx)
 	c.Crash(f)
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("leader %d to commit entry %d on follower %d's acknowledgement", l, idx, f),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to commit entry %d on follower %d's acknowledgement", l, idx, f),
 		func() bool { return c.State(l).CommitIndex >= idx })
 	c.Restart(f)
 	if s := c.State(f); s.LastIndex < idx {
-		c.Failf("Persist before replying", "Figure 2 (persistent state), §5.3",
+		c.Failf(props.PersistBeforeReplying,
 			"follower %d acknowledged entry %d, which then committed on that acknowledgement, but after a crash it restarted with its log ending at %d: save the log (Persister().Save) before the turn that appends entries ends — the reply leaves only after the turn",
 			f, idx, s.LastIndex)
 	}
@@ -647,7 +648,7 @@ func tgStaleInstallSnapshot(c *sim.Cluster) {
 	for k := range 10 {
 		c.Submit(fmt.Appendf(nil, "stale-is a%d", k), 2, agreeBound)
 	}
-	tgWait(c, tgStepBound, "Snapshots", fmt.Sprintf("leader %d to take a snapshot", l),
+	tgWait(c, tgStepBound, props.LogCompaction, fmt.Sprintf("leader %d to take a snapshot", l),
 		func() bool { return c.State(l).SnapshotIndex > 0 })
 	dupAt := time.Duration(-1)
 	c.Intercept(func(m sim.Msg) sim.Verdict {
@@ -660,13 +661,13 @@ func tgStaleInstallSnapshot(c *sim.Cluster) {
 		return sim.Verdict{}
 	})
 	c.Connect(f)
-	tgWait(c, tgStepBound, "InstallSnapshot", fmt.Sprintf("the leader to send node %d its snapshot and node %d to install it", f, f),
+	tgWait(c, tgStepBound, props.InstallSnapshotWhenBehind, fmt.Sprintf("the leader to send node %d its snapshot and node %d to install it", f, f),
 		func() bool { return dupAt >= 0 && c.State(f).SnapshotIndex > 0 })
 	first := c.State(f).SnapshotIndex
 	for k := range 10 {
 		c.Submit(fmt.Appendf(nil, "stale-is b%d", k), 3, agreeBound)
 	}
-	tgWait(c, dupAt-c.Now(), "Snapshots", fmt.Sprintf("node %d to take a snapshot past index %d", f, first),
+	tgWait(c, dupAt-c.Now(), props.LogCompaction, fmt.Sprintf("node %d to take a snapshot past index %d", f, first),
 		func() bool { return c.State(f).SnapshotIndex > first })
 	top, last := c.State(f).SnapshotIndex, c.State(f).LastIndex
 	var was raftapi.NodeState
@@ -680,7 +681,7 @@ func tgStaleInstallSnapshot(c *sim.Cluster) {
 		return false
 	})
 	if regressed {
-		c.Failf("A stale InstallSnapshot changes nothing", "§7, Figure 13 (InstallSnapshot receiver rules; rule 2 in raftapi)",
+		c.Failf(props.StaleInstallSnapshotChangesNothing,
 			"node %d held a snapshot through index %d and log entries through %d when a late copy of an InstallSnapshot through index %d arrived; afterwards its snapshot ends at %d and its log at %d. Ignore an InstallSnapshot whose LastIncludedIndex is not past your own snapshot",
 			f, top, last, first, was.SnapshotIndex, was.LastIndex)
 	}
@@ -701,7 +702,7 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	const snapAt = 10 // the configured snapshot interval
 	last := base + 15
 	if base >= snapAt {
-		c.Failf("Start's index", "§5.3", "the first command committed at index %d, expected 1", base)
+		c.Failf(props.StartIndex, "the first command committed at index %d, expected 1", base)
 	}
 
 	// Entries through snapAt reach both followers; g's acknowledgement of
@@ -743,17 +744,17 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	for i := base + 1; i <= snapAt; i++ {
 		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
 	}
-	tgWait(c, 15*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d", g, snapAt),
+	tgWait(c, 15*time.Millisecond, props.LogReplication, fmt.Sprintf("follower %d to append entries through %d", g, snapAt),
 		func() bool { return c.State(g).LastIndex >= snapAt })
 	for i := snapAt + 1; i <= last; i++ {
 		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
 	}
-	tgWait(c, 100*time.Millisecond, "Log replication", fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
+	tgWait(c, 100*time.Millisecond, props.LogReplication, fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
 		func() bool { return c.State(f).LastIndex >= last && c.State(l).SnapshotIndex >= snapAt })
-	tgWait(c, isAt-c.Now(), "InstallSnapshot", fmt.Sprintf("leader %d to send follower %d its snapshot", l, f), func() bool { return sentIS })
+	tgWait(c, isAt-c.Now(), props.InstallSnapshotWhenBehind, fmt.Sprintf("leader %d to send follower %d its snapshot", l, f), func() bool { return sentIS })
 	c.RunFor(isAt + 10*time.Millisecond - c.Now())
 	if s := c.State(f); s.LastIndex < last {
-		c.Failf("InstallSnapshot keeps the entries after a matching last included entry", "§7, Figure 13 (InstallSnapshot receiver rule 6; rule 3 in raftapi)",
+		c.Failf(props.InstallSnapshotKeepsFollowingEntries,
 			"follower %d held entries through %d, including the snapshot's last included entry %d with the same term, and received an InstallSnapshot through %d; its log now ends at %d: if an existing entry has the snapshot's last included index and term, retain the entries that follow it",
 			f, last, snapAt, snapAt, s.LastIndex)
 	}
@@ -771,21 +772,21 @@ func tgSnapshotDroppedBySave(c *sim.Cluster) {
 	for k := range 5 {
 		c.Submit(fmt.Appendf(nil, "keep %d", k), 3, agreeBound)
 	}
-	tgWait(c, tgStepBound, "Snapshots", fmt.Sprintf("node %d to take a snapshot", f),
+	tgWait(c, tgStepBound, props.LogCompaction, fmt.Sprintf("node %d to take a snapshot", f),
 		func() bool { return c.State(f).SnapshotIndex > 0 })
 	// New entries after the snapshot: the node saves its state again.
 	var last int
 	for k := range 2 {
 		last = c.Submit(fmt.Appendf(nil, "keep more %d", k), 3, agreeBound)
 	}
-	tgWait(c, tgStepBound, "Log replication", fmt.Sprintf("node %d to append entries through %d", f, last),
+	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("node %d to append entries through %d", f, last),
 		func() bool { return c.State(f).LastIndex >= last })
 	snap := c.State(f).SnapshotIndex
 	c.Note("node %d saved its state after its snapshot through %d; it crashes and restarts", f, snap)
 	c.Crash(f)
 	c.Restart(f)
 	if got := c.LastApplied(f); got < snap {
-		c.Failf("Every Save keeps the snapshot", "§7, raftapi.Persister.Save",
+		c.Failf(props.SaveKeepsSnapshot,
 			"node %d took a snapshot through index %d and saved its state again afterwards; after a restart its service found a snapshot only through %d (0: none): Save(state, snapshot) replaces both blobs, so pass the current snapshot to every Save after compaction",
 			f, snap, got)
 	}

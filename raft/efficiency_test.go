@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
@@ -120,7 +121,7 @@ func measureReplication(f raftapi.Factory, nodes int, seed uint64, cmds [][]byte
 			for _, cmd := range cmds {
 				idx, _, ok := c.Start(leader, cmd)
 				if !ok {
-					c.Failf("efficiency", "", "node %d stopped leading on a healthy network", leader)
+					c.Failf(props.HeartbeatsPreventElections, "node %d stopped leading on a healthy network", leader)
 				}
 				last = idx
 			}
@@ -131,7 +132,7 @@ func measureReplication(f raftapi.Factory, nodes int, seed uint64, cmds [][]byte
 			}
 		}
 		if l, ok := c.Leader(); !ok || l != leader || c.State(leader).Term != term {
-			c.Failf("efficiency", "", "the leader changed on a healthy network (node %d term %d before)", leader, term)
+			c.Failf(props.HeartbeatsPreventElections, "the leader changed on a healthy network (node %d term %d before)", leader, term)
 		}
 		cost.requests = st.Requests() - req0
 		cost.appends = st.Nodes[leader].RPCs[sim.MsgAppendEntries] - ae0
@@ -185,7 +186,7 @@ func measureIdle(f raftapi.Factory, nodes int, seed uint64, window time.Duration
 		c.RunFor(window)
 		to = c.Now().Microseconds()
 		if l, ok := c.Leader(); !ok || l != leader || c.State(leader).Term != term {
-			c.Failf("efficiency", "§5.2", "the leader changed while the cluster was idle on a healthy network (node %d term %d before)", leader, term)
+			c.Failf(props.HeartbeatsPreventElections, "the leader changed while the cluster was idle on a healthy network (node %d term %d before)", leader, term)
 		}
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
@@ -88,8 +89,10 @@ func (k *checker) init(c *Cluster) {
 	k.crashes = make([]*crashRecord, c.n)
 }
 
-func (k *checker) fail(kind, rule, paper string, nodes, terms, indexes []int, format string, args ...any) {
-	k.c.fail(&Failure{Kind: kind, Rule: rule, Paper: paper, Nodes: nodes, Terms: terms, Indexes: indexes,
+// fail ends the run for breaking property p; the report's rule name and
+// section are the catalogue's, so that one rule reads the same everywhere.
+func (k *checker) fail(kind string, p props.ID, nodes, terms, indexes []int, format string, args ...any) {
+	k.c.fail(&Failure{Kind: kind, Rule: p.Name(), Paper: p.Section(), Nodes: nodes, Terms: terms, Indexes: indexes,
 		Message: fmt.Sprintf(format, args...)})
 }
 
@@ -161,18 +164,18 @@ func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bo
 	c := k.c
 	prev, st := *prevp, *stp
 	if st.CommitIndex > st.LastIndex {
-		k.fail(KindSafety, "Commit index within the log", "Figure 2 (AppendEntries receiver rule 5), Figure 13", []int{sn.id}, nil, []int{st.CommitIndex, st.LastIndex},
+		k.fail(KindSafety, props.CommitWithinLog, []int{sn.id}, nil, []int{st.CommitIndex, st.LastIndex},
 			"node %d's commitIndex is %d, beyond its last log entry %d: a node holds every entry it knows to be committed. A follower sets commitIndex = min(leaderCommit, index of the last new entry), and no node discards committed entries (a truncation only removes conflicting entries, which are never committed; a stale InstallSnapshot, not past the node's own snapshot, is ignored)",
 			sn.id, st.CommitIndex, st.LastIndex)
 	}
 	if st.Term < prev.Term {
-		k.fail(KindSafety, "Terms never decrease", "§5.1, Figure 2", []int{sn.id}, []int{prev.Term, st.Term}, nil,
+		k.fail(KindSafety, props.TermsNeverDecrease, []int{sn.id}, []int{prev.Term, st.Term}, nil,
 			"node %d's currentTerm went down from %d to %d; a server only ever raises its term (\"if RPC request or response contains term T > currentTerm: set currentTerm = T\")",
 			sn.id, prev.Term, st.Term)
 	}
 	if st.Role == raftapi.Leader && (prev.Role != raftapi.Leader || prev.Term != st.Term) {
 		if other, ok := k.leaders[st.Term]; ok && other != sn.id {
-			k.fail(KindSafety, "Election Safety", "§5.2", []int{other, sn.id}, []int{st.Term}, nil,
+			k.fail(KindSafety, props.ElectionSafety, []int{other, sn.id}, []int{st.Term}, nil,
 				"nodes %d and %d are both leader of term %d: at most one leader can be elected in a term (a candidate needs votes from a majority, and each server votes at most once per term)",
 				other, sn.id, st.Term)
 		}
@@ -209,7 +212,7 @@ func (k *checker) observe(sn *simNode, prevp, stp *raftapi.NodeState, logTurn bo
 	}
 	for _, a := range k.applies {
 		if !k.shadows[sn.id].holds(a.index, a.term) {
-			k.fail(KindContract, "ApplyMsg", "Figure 2 (Rules for All Servers)", []int{sn.id}, []int{a.term}, []int{a.index},
+			k.fail(KindContract, props.ApplyMsg, []int{sn.id}, []int{a.term}, []int{a.index},
 				"node %d applied index %d with CommandTerm %d, but its log does not hold an entry of that term there: CommandIndex and CommandTerm must be the index and term of the log entry whose command is applied",
 				sn.id, a.index, a.term)
 		}
@@ -257,19 +260,19 @@ func (k *checker) diffLog(sn *simNode, st *raftapi.NodeState) {
 			prevTerm = v.Terms[p-1]
 		}
 		if t < prevTerm || t > st.Term || t <= 0 {
-			k.fail(KindSafety, "Log terms", "§5.3, §5.4", []int{sn.id}, []int{prevTerm, t, st.Term}, []int{idx},
+			k.fail(KindSafety, props.LogTerms, []int{sn.id}, []int{prevTerm, t, st.Term}, []int{idx},
 				"node %d's log holds an entry of term %d at index %d after an entry of term %d, in currentTerm %d: log terms never decrease along the log, are at least 1, and never exceed currentTerm",
 				sn.id, t, idx, prevTerm, st.Term)
 		}
 		key := idxTerm{idx, t}
 		if f, ok := k.entries[key]; ok {
 			if !bytes.Equal(f.cmd, cmd) {
-				k.fail(KindSafety, "Log Matching", "§5.3", []int{f.node, sn.id}, []int{t}, []int{idx},
+				k.fail(KindSafety, props.LogMatching, []int{f.node, sn.id}, []int{t}, []int{idx},
 					"nodes %d and %d both hold an entry with index %d and term %d, but with different commands (%q and %q): a leader creates at most one entry with a given index in a given term",
 					f.node, sn.id, idx, t, clip(f.cmd), clip(cmd))
 			}
 			if f.prevTerm != prevTerm {
-				k.fail(KindSafety, "Log Matching", "§5.3", []int{f.node, sn.id}, []int{t, f.prevTerm, prevTerm}, []int{idx - 1, idx},
+				k.fail(KindSafety, props.LogMatching, []int{f.node, sn.id}, []int{t, f.prevTerm, prevTerm}, []int{idx - 1, idx},
 					"nodes %d and %d both hold entry (index %d, term %d), but the entries before it differ (term %d on node %d, term %d on node %d): if two logs contain an entry with the same index and term, the logs are identical in all preceding entries (the AppendEntries consistency check on PrevLogIndex/PrevLogTerm guarantees it)",
 					f.node, sn.id, idx, t, f.prevTerm, f.node, prevTerm, sn.id)
 			}
@@ -284,13 +287,13 @@ func (k *checker) diffLog(sn *simNode, st *raftapi.NodeState) {
 // checkShape fails the run if a LogView does not match the node's Inspect.
 func (k *checker) checkShape(sn *simNode, st *raftapi.NodeState, v *raftapi.LogView) {
 	if v.FirstIndex != st.SnapshotIndex+1 || len(v.Terms) != st.LastIndex-st.SnapshotIndex || len(v.Commands) != len(v.Terms) {
-		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+		k.fail(KindContract, props.Inspect, []int{sn.id}, nil, nil,
 			"node %d's Inspect and InspectLog disagree: Inspect says snapshot through %d and last index %d, InspectLog has FirstIndex %d with %d terms and %d commands (want FirstIndex = SnapshotIndex+1 and one term and command per entry after the snapshot)",
 			sn.id, st.SnapshotIndex, st.LastIndex, v.FirstIndex, len(v.Terms), len(v.Commands))
 	}
 	if st.LastIndex > st.SnapshotIndex && st.LastTerm != v.Terms[len(v.Terms)-1] ||
 		st.LastIndex == st.SnapshotIndex && st.LastTerm != st.SnapshotTerm {
-		k.fail(KindContract, "Inspect", "", []int{sn.id}, nil, nil,
+		k.fail(KindContract, props.Inspect, []int{sn.id}, nil, nil,
 			"node %d's Inspect says its last entry %d has term %d, but its log says otherwise", sn.id, st.LastIndex, st.LastTerm)
 	}
 }
@@ -315,7 +318,7 @@ func (k *checker) leaderCompleteness(sn *simNode, st *raftapi.NodeState, from in
 		if !ok || sh.holds(i, term) {
 			continue
 		}
-		k.fail(KindSafety, "Leader Completeness", "§5.4", []int{sn.id}, []int{st.Term, term, k.commitTerm[i]}, []int{i},
+		k.fail(KindSafety, props.LeaderCompleteness, []int{sn.id}, []int{st.Term, term, k.commitTerm[i]}, []int{i},
 			"node %d leads term %d but its log lacks entry %d (term %d), which a leader of term %d had committed. Either the election let it win with a stale log (the election restriction, §5.4.1: grant a vote only if the candidate's last log term is higher, or equal with a last index at least as high), or the entry was committed too early (§5.4.2: count replicas only for entries of the leader's current term, and only once a majority's matchIndex covers them)",
 			sn.id, st.Term, i, term, k.commitTerm[i])
 	}
@@ -346,7 +349,7 @@ func (k *checker) majority(idx int) {
 		}
 	}
 	if len(holders) <= k.c.n/2 {
-		k.fail(KindSafety, "Commit needs a majority", "§5.3, §5.4.2, Figure 2 (Rules for Leaders)", append([]int{e.node}, holders...), []int{e.term}, []int{idx},
+		k.fail(KindSafety, props.CommitNeedsMajority, append([]int{e.node}, holders...), []int{e.term}, []int{idx},
 			"node %d applied entry %d (term %d), but only nodes %v hold it, not a majority of %d: a leader may mark an entry committed only once it is stored on a majority of servers (matchIndex[i] ≥ N for a majority, and log[N].term == currentTerm)",
 			e.node, idx, e.term, holders, k.c.n/2+1)
 	}
@@ -363,22 +366,22 @@ func (k *checker) applyCommand(sn *simNode, msg raftapi.ApplyMsg) {
 	k.applies = append(k.applies, idxTerm{i, msg.CommandTerm})
 	switch {
 	case i <= 0:
-		k.fail(KindContract, "ApplyMsg", "", []int{sn.id}, nil, []int{i},
+		k.fail(KindContract, props.ApplyMsg, []int{sn.id}, nil, []int{i},
 			"node %d applied CommandIndex %d: log indexes start at 1", sn.id, i)
 	case i == s.lastApplied:
-		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{i},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{i},
 			"node %d applied index %d twice: the service received each index once, in order (lastApplied must advance past an applied entry, also after a restart or a snapshot)", sn.id, i)
 	case i < s.lastApplied:
-		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{i, s.lastApplied},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{i, s.lastApplied},
 			"node %d applied index %d after index %d: applies go in index order, without repeats (after installing a snapshot through k, the next command applied is k+1)", sn.id, i, s.lastApplied)
 	case i > s.lastApplied+1:
-		k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{sn.id}, nil, []int{s.lastApplied, i},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{s.lastApplied, i},
 			"node %d applied index %d right after index %d, skipping %d: apply every committed entry, in order, without gaps", sn.id, i, s.lastApplied, s.lastApplied+1)
 	}
 	if i < k.c.firstNew {
 		e := &k.c.applied[i]
 		if e.term != msg.CommandTerm || !bytes.Equal(e.cmd, msg.Command) {
-			k.fail(KindSafety, "State Machine Safety", "§5.4.3", []int{e.node, sn.id}, []int{e.term, msg.CommandTerm}, []int{i},
+			k.fail(KindSafety, props.StateMachineSafety, []int{e.node, sn.id}, []int{e.term, msg.CommandTerm}, []int{i},
 				"node %d applied %q (term %d) at index %d, but node %d applied %q (term %d) there at %s: if a server has applied a log entry at a given index, no other server ever applies a different entry for that index",
 				sn.id, clip(msg.Command), msg.CommandTerm, i, e.node, clip(e.cmd), e.term, fmtTime(e.at))
 		}
@@ -395,22 +398,22 @@ func (k *checker) applySnapshot(sn *simNode, msg raftapi.ApplyMsg, idx int, h ui
 	s := &sn.svc
 	switch {
 	case !ok:
-		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{msg.SnapshotIndex},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{msg.SnapshotIndex},
 			"node %d handed its service a snapshot that no service made (%d bytes): pass the snapshot data from Snapshot or InstallSnapshot through unchanged", sn.id, len(msg.Snapshot))
 	case idx != msg.SnapshotIndex:
-		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{msg.SnapshotIndex, idx},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{msg.SnapshotIndex, idx},
 			"node %d applied a snapshot with SnapshotIndex %d, but the snapshot holds the service's state through index %d: SnapshotIndex must be the snapshot's LastIncludedIndex", sn.id, msg.SnapshotIndex, idx)
 	case idx <= s.lastApplied:
-		k.fail(KindSafety, "Snapshots never move a service backwards", "§7", []int{sn.id}, nil, []int{idx, s.lastApplied},
+		k.fail(KindSafety, props.SnapshotsNeverMoveBackwards, []int{sn.id}, nil, []int{idx, s.lastApplied},
 			"node %d handed its service a snapshot through index %d after the service had applied through %d: a snapshot at or below the last applied index must never be applied (it would undo applied commands)", sn.id, idx, s.lastApplied)
 	case idx >= len(k.c.applied):
-		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{idx},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{idx},
 			"node %d applied a snapshot through index %d, but no service has applied that far", sn.id, idx)
 	case k.c.applied[idx].prefix != h:
-		k.fail(KindSafety, "State Machine Safety", "§5.4.3, §7", []int{sn.id}, nil, []int{idx},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{idx},
 			"node %d applied a snapshot through index %d whose contents differ from the commands the other services applied up to that index", sn.id, idx)
 	case k.c.applied[idx].term != msg.SnapshotTerm:
-		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, []int{msg.SnapshotTerm, k.c.applied[idx].term}, []int{idx},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, []int{msg.SnapshotTerm, k.c.applied[idx].term}, []int{idx},
 			"node %d applied a snapshot through index %d with SnapshotTerm %d, but the entry at %d has term %d", sn.id, idx, msg.SnapshotTerm, idx, k.c.applied[idx].term)
 	}
 }
@@ -421,7 +424,7 @@ func (k *checker) serviceRestored(sn *simNode, idx int, h uint64) {
 		return
 	}
 	if idx >= len(k.c.applied) || k.c.applied[idx].prefix != h {
-		k.fail(KindSafety, "State Machine Safety", "§7", []int{sn.id}, nil, []int{idx},
+		k.fail(KindSafety, props.StateMachineSafety, []int{sn.id}, nil, []int{idx},
 			"node %d's saved snapshot (through index %d) does not match the commands the services applied", sn.id, idx)
 	}
 }
@@ -433,7 +436,7 @@ func (k *checker) leaderOnWire(from, term int, what string) {
 		return
 	}
 	if other, ok := k.aeSenders[term]; ok && other != from {
-		k.fail(KindSafety, "Election Safety", "§5.2", []int{other, from}, []int{term}, nil,
+		k.fail(KindSafety, props.ElectionSafety, []int{other, from}, []int{term}, nil,
 			"nodes %d and %d both sent %s as leader of term %d (seen on the wire): at most one leader per term. Did a node become leader without votes from a majority, or grant two votes in one term?",
 			other, from, what, term)
 	}
@@ -452,7 +455,7 @@ func (k *checker) voteOnWire(voter, candidate int, args *raftapi.RequestVoteArgs
 		if cr := k.crashes[voter]; cr != nil {
 			hint = "the voter crashed and restarted in between: votedFor (and currentTerm) must be saved with Persister().Save before the turn that grants the vote ends (Figure 2: persistent state)"
 		}
-		k.fail(KindSafety, "One vote per term", "§5.2, Figure 2", []int{voter, other, candidate}, []int{args.Term}, nil,
+		k.fail(KindSafety, props.OneVotePerTerm, []int{voter, other, candidate}, []int{args.Term}, nil,
 			"node %d granted its vote in term %d to node %d and then to node %d: each server votes for at most one candidate in a term; %s",
 			voter, args.Term, other, candidate, hint)
 	}
@@ -485,20 +488,20 @@ func (k *checker) restarted(sn *simNode) {
 	if cr != nil {
 		want := &cr.state
 		if st.Term < want.Term {
-			k.fail(KindSafety, "Terms never decrease", "Figure 2 (persistent state)", []int{sn.id}, []int{want.Term, st.Term}, nil,
+			k.fail(KindSafety, props.TermsNeverDecrease, []int{sn.id}, []int{want.Term, st.Term}, nil,
 				"node %d restarted with currentTerm %d, below the %d it had before the crash: save currentTerm with Persister().Save before any turn that changes it ends, and restore it in the Factory",
 				sn.id, st.Term, want.Term)
 		}
 		got := c.inspectLog(sn)
 		k.checkShape(sn, &st, &got)
 		if what := durabilityDiff(want, &st, &cr.log, got); what != "" {
-			k.fail(KindSafety, "Durability", "Figure 2 (persistent state), §5.2, §7", []int{sn.id}, []int{want.Term}, nil,
+			k.fail(KindSafety, props.Durability, []int{sn.id}, []int{want.Term}, nil,
 				"node %d restarted with %s (%s), but at the end of its last turn before the crash it had %s: currentTerm, votedFor, log[] (and the snapshot's last included index and term) must be saved by the end of every turn that changes them, and restored by the Factory",
 				sn.id, describePersistent(&st), what, describePersistent(want))
 		}
 	}
 	if st.SnapshotIndex != sn.svc.lastApplied {
-		k.fail(KindSafety, "Durability", "§7, Figure 13", []int{sn.id}, nil, []int{st.SnapshotIndex, sn.svc.lastApplied},
+		k.fail(KindSafety, props.Durability, []int{sn.id}, nil, []int{st.SnapshotIndex, sn.svc.lastApplied},
 			"node %d restarted with its snapshot through index %d, but the snapshot it saved, from which its service restored, goes through %d: after compaction, pass the current snapshot to every Persister().Save, and save the snapshot's last included index and term with it",
 			sn.id, st.SnapshotIndex, sn.svc.lastApplied)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -52,19 +53,21 @@ func (c *Cluster) Note(format string, args ...any) {
 }
 
 // Failf fails the run with a scenario's own finding (a wrong index from
-// Start, an RPC budget exceeded, ...), citing rule and paper section.
-func (c *Cluster) Failf(rule, paper string, format string, args ...any) {
-	c.fail(&Failure{Kind: KindScenario, Rule: rule, Paper: paper, Message: fmt.Sprintf(format, args...)})
+// Start, an RPC budget exceeded, ...) against property p, which gives the
+// report its rule name and section.
+func (c *Cluster) Failf(p props.ID, format string, args ...any) {
+	c.fail(&Failure{Kind: KindScenario, Rule: p.Name(), Paper: p.Section(), Message: fmt.Sprintf(format, args...)})
 }
 
-// FailLiveness fails the run because something did not happen in time.
-func (c *Cluster) FailLiveness(rule string, format string, args ...any) {
-	c.fail(&Failure{Kind: KindLiveness, Rule: rule, Message: fmt.Sprintf(format, args...)})
+// FailLiveness fails the run because something property p promises did
+// not happen in time.
+func (c *Cluster) FailLiveness(p props.ID, format string, args ...any) {
+	c.fail(&Failure{Kind: KindLiveness, Rule: p.Name(), Paper: p.Section(), Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *Cluster) node(i int) *simNode {
 	if i < 0 || i >= c.n {
-		c.fail(&Failure{Kind: KindInternal, Rule: "scenario", Message: fmt.Sprintf("the scenario named node %d of a %d-node cluster", i, c.n)})
+		c.fail(&Failure{Kind: KindInternal, Rule: props.ScenarioError.Name(), Message: fmt.Sprintf("the scenario named node %d of a %d-node cluster", i, c.n)})
 	}
 	return c.nodes[i]
 }
@@ -348,7 +351,7 @@ func (c *Cluster) WaitLeader(within time.Duration) int {
 	if c.RunUntil(within, func() bool { var ok bool; l, ok = c.Leader(); return ok }) {
 		return l
 	}
-	c.FailLiveness("Leader election", "expected a leader within %s of simulated time (by %s), but none was elected. Meanwhile %s. A leader is a live node that believes it leads, in a term no lower than any node it can reach, with a majority of nodes reachable. Check that followers time out (randomized, §5.2), that candidates win with a majority of votes, and that a new leader sends heartbeats at once",
+	c.FailLiveness(props.LeaderElection, "expected a leader within %s of simulated time (by %s), but none was elected. Meanwhile %s. A leader is a live node that believes it leads, in a term no lower than any node it can reach, with a majority of nodes reachable. Check that followers time out (randomized, §5.2), that candidates win with a majority of votes, and that a new leader sends heartbeats at once",
 		within, fmtTime(deadline), c.activity().since(before))
 	return -1
 }
@@ -419,7 +422,7 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 	if offered == 0 {
 		how = "no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere)"
 	}
-	c.FailLiveness("Agreement", "command %q was not applied by %d nodes within %s of simulated time (by %s): %s. Meanwhile %s. A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",
+	c.FailLiveness(props.Agreement, "command %q was not applied by %d nodes within %s of simulated time (by %s): %s. Meanwhile %s. A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",
 		clip(cmd), want, within, fmtTime(deadline), how, c.activity().since(before))
 	return -1
 }
@@ -431,7 +434,7 @@ func (c *Cluster) WaitApplied(index, want int, within time.Duration) {
 		return
 	}
 	n, _ := c.Applied(index)
-	c.FailLiveness("Agreement", "index %d was applied by %d nodes, expected at least %d within %s of simulated time", index, n, want, within)
+	c.FailLiveness(props.Agreement, "index %d was applied by %d nodes, expected at least %d within %s of simulated time", index, n, want, within)
 }
 
 // describeNodes renders every node's state for a failure report.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -56,7 +57,7 @@ func (c *Cluster) restoreService(sn *simNode) {
 	}
 	idx, h, ok := decodeServiceSnapshot(sn.disk.snapshot)
 	if !ok {
-		c.fail(&Failure{Kind: KindSafety, Rule: "State Machine Safety", Paper: "§7", Nodes: []int{sn.id},
+		c.fail(&Failure{Kind: KindSafety, Rule: props.StateMachineSafety.Name(), Paper: props.StateMachineSafety.Section(), Nodes: []int{sn.id},
 			Message: "the snapshot the node saved is not one its service made: Persister().Save must store the snapshot bytes given to Snapshot (or InstallSnapshot) unchanged"})
 	}
 	c.check.serviceRestored(sn, idx, h)
@@ -70,7 +71,7 @@ func (c *Cluster) restoreService(sn *simNode) {
 func (c *Cluster) apply(sn *simNode, msg raftapi.ApplyMsg) {
 	switch {
 	case msg.CommandValid && msg.SnapshotValid:
-		c.fail(&Failure{Kind: KindContract, Rule: "ApplyMsg", Nodes: []int{sn.id},
+		c.fail(&Failure{Kind: KindContract, Rule: props.ApplyMsg.Name(), Paper: props.ApplyMsg.Section(), Nodes: []int{sn.id},
 			Message: "an ApplyMsg must carry a command (CommandValid) or a snapshot (SnapshotValid), not both"})
 	case msg.CommandValid:
 		c.firstNew = len(c.applied)
@@ -94,7 +95,7 @@ func (c *Cluster) apply(sn *simNode, msg raftapi.ApplyMsg) {
 		sn.svc = service{lastApplied: idx, hash: h, lastTerm: msg.SnapshotTerm}
 		c.rec.add(record{at: c.now, kind: trace.KindApply, node: sn.id, peer: -1, n: msg.SnapshotIndex, m: msg.SnapshotTerm, text: "snapshot"})
 	default:
-		c.fail(&Failure{Kind: KindContract, Rule: "ApplyMsg", Nodes: []int{sn.id},
+		c.fail(&Failure{Kind: KindContract, Rule: props.ApplyMsg.Name(), Paper: props.ApplyMsg.Section(), Nodes: []int{sn.id},
 			Message: "an ApplyMsg with neither CommandValid nor SnapshotValid set"})
 	}
 }

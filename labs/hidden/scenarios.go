@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -134,7 +135,7 @@ func checkMinorityNeverElects(c *sim.Cluster, minority []int, d time.Duration) {
 		return false
 	}) {
 		s := c.State(bad)
-		c.Failf("No leader without a majority", "§5.2",
+		c.Failf(props.NoLeaderWithoutMajority,
 			"node %d became leader of term %d while it could reach only nodes %v of %d: a candidate needs votes from a majority of the whole cluster (%d), not of the nodes it can reach",
 			bad, s.Term, minority, c.N(), c.N()/2+1)
 	}
@@ -151,7 +152,7 @@ func replicationScenarios() []labs.Scenario {
 				c.WaitLeader(electionBound)
 				for want := 1; want <= 10; want++ {
 					if got := c.Submit(next(), 7, agreeBound); got != want {
-						c.Failf("Start returns the entry's index", "§5.3",
+						c.Failf(props.StartIndex,
 							"with no failures, command %d was committed at index %d: Start must return the index the new entry has in the leader's log (the log starts at index 1, with no no-op entries)", want, got)
 					}
 				}

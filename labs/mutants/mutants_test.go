@@ -111,7 +111,7 @@ func mutants() []mutant {
 		return
 	}`,
 			new:  `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {`,
-			want: []string{"SCENARIO: A higher term in a reply deposes the leader"},
+			want: []string{"SCENARIO: A higher term converts to follower"},
 		},
 		{
 			name: "a rejected vote request resets the election timer", stage: "TestReplication", schedule: "TargetedElectionTimerDiscipline",
