@@ -15,7 +15,7 @@ func electionSuite() []Scenario {
 			Run: func(c *sim.Cluster) {
 				l := c.WaitLeader(electionBound)
 				if c.State(l).Term < 1 {
-					c.Failf(props.CandidateIncrementsTerm, "node %d leads term %d: a candidate increments its term before asking for votes, so the first leader's term is at least 1", l, c.State(l).Term)
+					c.Failf(props.StartElection, "node %d leads term %d: a candidate increments its term before asking for votes, so the first leader's term is at least 1", l, c.State(l).Term)
 				}
 				CheckTermStable(c, l, 2*time.Second)
 			},

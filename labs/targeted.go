@@ -201,7 +201,7 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 		func() bool { return c.State(f).LastIndex >= i3 })
 	c.RunFor(dupAt + 20*time.Millisecond - c.Now())
 	if s := c.State(f); s.LastIndex < i3 {
-		c.Failf(props.StaleAppendEntriesNoTruncate,
+		c.Failf(props.TruncateOnlyOnConflict,
 			"follower %d appended and acknowledged entries through %d, then received a late duplicate of an earlier AppendEntries (prevLogIndex %d, one entry, which matches its log); its log now ends at %d. Delete entries only from the first real conflict (same index, different term); a request whose entries are all already present changes nothing",
 			f, i3, base, s.LastIndex)
 	}

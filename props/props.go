@@ -69,12 +69,29 @@ const (
 	SnapshotsNeverMoveBackwards
 
 	// Protocol (Figure 2, Figure 13 and what the paper derives from them).
-	CandidateIncrementsTerm
-	NoLeaderWithoutMajority
+	RejectStaleTerm
 	HigherTermConvertsToFollower
+	StaleRepliesIgnored
+	FollowersRespond
+	ElectionTimeout
+	StartElection
+	RequestVoteCarriesLastEntry
+	MajorityElects
+	NoLeaderWithoutMajority
+	CandidateYieldsToLeader
+	LeaderHeartbeats
+	AppendEntriesConsistencyCheck
+	TruncateOnlyOnConflict
+	AppendNewEntries
+	ApplyCommittedInOrder
+	SendFromNextIndex
+	BackUpNextIndex
+	LeaderCommitRule
+	VolatileStateStartsOver
+	StaleSnapshotCallIsNoOp
+	InstallSnapshotDiscardsLog
 	ElectionRestriction
 	CommitOnlyCurrentTermByCounting
-	StaleAppendEntriesNoTruncate
 	MatchIndexFromAcknowledgedRequest
 	CommitIndexMinLeaderCommit
 	PersistBeforeReplying
@@ -96,6 +113,7 @@ const (
 
 	// Contract.
 	StartOnLeader
+	StartOnNonLeader
 	StartIndex
 	EveryEntryFromStart
 	SaveKeepsSnapshot
@@ -142,18 +160,53 @@ var catalogue = [numIDs]Property{
 	SnapshotsNeverMoveBackwards: {"Snapshots never move a service backwards", "§7",
 		"A snapshot at or below the service's last applied index is never handed to the service.", Safety},
 
-	CandidateIncrementsTerm: {"A candidate increments its term", "§5.2", "On conversion to candidate a server increments currentTerm before asking for votes, so every leader's term is at least 1.", Protocol},
-	NoLeaderWithoutMajority: {"No leader without a majority", "§5.2", "A candidate becomes leader only with votes from a majority of the whole cluster.", Protocol},
+	RejectStaleTerm: {"Reject a stale term", "§5.1",
+		"A request whose term is below currentTerm is refused (RequestVote, AppendEntries) or ignored (InstallSnapshot) and changes nothing; the reply carries currentTerm.", Protocol},
 	HigherTermConvertsToFollower: {"A higher term converts to follower", "§5.1",
 		"If an RPC request or response contains term T > currentTerm, set currentTerm = T and convert to follower.", Protocol},
+	StaleRepliesIgnored: {"Stale replies are ignored", "§5.1",
+		"A reply to a request of an older term changes nothing: a stale vote does not count, a stale AppendEntries reply does not move nextIndex or matchIndex.", Protocol},
+	FollowersRespond: {"Followers respond to RPCs", "§5.2",
+		"Every RPC from a candidate or a leader gets a reply, and every reply carries currentTerm.", Protocol},
+	ElectionTimeout: {"Election timeout starts an election", "§5.2",
+		"A follower or candidate that neither hears from the current leader nor grants a vote for an election timeout starts a new election.", Protocol},
+	StartElection: {"Start an election", "§5.2",
+		"On conversion to candidate: increment currentTerm, vote for self, reset the election timer and send RequestVote to every other server; so every leader's term is at least 1.", Protocol},
+	RequestVoteCarriesLastEntry: {"RequestVote carries the last log entry", "Figure 2 (RequestVote arguments, §5.4)",
+		"A candidate's RequestVote carries its term, its id, and the index and term of its last log entry (0/0 for an empty log).", Protocol},
+	MajorityElects: {"A majority of votes elects a leader", "§5.2",
+		"A candidate that receives votes from a majority of the servers in its current term becomes leader.", Protocol},
+	NoLeaderWithoutMajority: {"No leader without a majority", "§5.2", "A candidate becomes leader only with votes from a majority of the whole cluster.", Protocol},
+	CandidateYieldsToLeader: {"A candidate yields to a new leader", "§5.2",
+		"A candidate that receives AppendEntries from a leader of its own term (or a later one) converts to follower.", Protocol},
+	LeaderHeartbeats: {"Leaders send heartbeats", "§5.2",
+		"Upon election a leader sends empty AppendEntries to every server at once, and repeats them during idle periods.", Protocol},
+	AppendEntriesConsistencyCheck: {"AppendEntries consistency check", "Figure 2 (AppendEntries receiver rule 2)",
+		"Reply false if the log has no entry at PrevLogIndex whose term is PrevLogTerm, with the hints XTerm, XIndex and XLen as raftapi.AppendEntriesReply defines them (also when PrevLogIndex lies inside the snapshot).", Protocol},
+	TruncateOnlyOnConflict: {"Truncate only on a real conflict", "Figure 2 (AppendEntries receiver rule 3)",
+		"If an existing entry conflicts with a new one (same index, different terms), delete it and all that follow it; a stale or duplicated AppendEntries never removes entries the follower holds.", Protocol},
+	AppendNewEntries: {"Append new entries", "Figure 2 (AppendEntries receiver rule 4)",
+		"A follower appends every entry of the request that its log does not already hold.", Protocol},
+	ApplyCommittedInOrder: {"Apply committed entries in order", "Figure 2 (Rules for All Servers)",
+		"If commitIndex > lastApplied: increment lastApplied and apply log[lastApplied], in index order, each once.", Protocol},
+	SendFromNextIndex: {"Send entries from nextIndex", "Figure 2 (Rules for Servers, Leaders)",
+		"If last log index ≥ nextIndex for a follower, send AppendEntries with the entries from nextIndex on; after an election nextIndex is the leader's last log index plus one.", Protocol},
+	BackUpNextIndex: {"Back up nextIndex on a rejection", "Figure 2 (Rules for Servers, Leaders)",
+		"If AppendEntries fails because of log inconsistency, move nextIndex back by the XTerm/XIndex/XLen rule of raftapi.AppendEntriesReply and retry.", Protocol},
+	LeaderCommitRule: {"Leader commit rule", "Figure 2 (Rules for Servers, Leaders)",
+		"If there is an N > commitIndex with matchIndex ≥ N on a majority and log[N].term == currentTerm, set commitIndex = N.", Protocol},
+	VolatileStateStartsOver: {"Volatile state starts over", "Figure 2 (volatile state)",
+		"A restarted server starts as a follower with commitIndex and lastApplied at its snapshot's last included index (0 without one).", Protocol},
+	StaleSnapshotCallIsNoOp: {"A stale Snapshot call is a no-op", "raftapi.Node.Snapshot",
+		"Snapshot for an index at or below the node's current snapshot changes nothing.", Protocol},
+	InstallSnapshotDiscardsLog: {"InstallSnapshot discards a conflicting log", "Figure 13 (InstallSnapshot receiver rule 4)",
+		"Unless an existing entry has the snapshot's last included index and term, the receiver discards its entire log.", Protocol},
 	ElectionRestriction: {"Election restriction", "§5.4.1",
 		"A vote goes only to a candidate whose log is at least as up-to-date as the voter's (later last term, or the same last term and at least as long).", Protocol},
 	CommitOnlyCurrentTermByCounting: {"A leader commits only entries of its current term by counting replicas", "§5.4.2",
 		"A leader never commits an entry of an older term by counting replicas (Figure 8); older entries commit with the first entry of its own term.", Protocol},
-	StaleAppendEntriesNoTruncate: {"A stale AppendEntries must not truncate", "Figure 2 (AppendEntries receiver rule 3)",
-		"Only a real conflict (same index, different term) deletes entries: a stale or duplicated AppendEntries never removes entries the follower holds.", Protocol},
 	MatchIndexFromAcknowledgedRequest: {"matchIndex comes from the acknowledged request", "Figure 2 (Rules for Servers, Leaders)",
-		"On success a leader sets matchIndex to the last index the acknowledged AppendEntries carried, whatever order replies arrive in.", Protocol},
+		"On success a leader sets matchIndex to the last index the acknowledged AppendEntries carried, whatever order replies arrive in, and nextIndex just past it.", Protocol},
 	CommitIndexMinLeaderCommit: {"commitIndex = min(leaderCommit, index of last new entry)", "Figure 2 (AppendEntries receiver rule 5)",
 		"If leaderCommit > commitIndex, a follower sets commitIndex = min(leaderCommit, index of the last new entry).", Protocol},
 	PersistBeforeReplying: {"Persist before replying", "Figure 2 (persistent state)",
@@ -170,7 +223,7 @@ var catalogue = [numIDs]Property{
 		"A snapshot is saved with the Raft state in the turn that takes or installs it, and a restarted server comes back from it.", Protocol},
 
 	LeaderElection:             {"Leader election", "§5.2", "With a majority up and connected, a leader is elected within a few election timeouts.", Progress},
-	HeartbeatsPreventElections: {"Heartbeats prevent elections", "§5.2", "While a leader is up and connected, its heartbeats keep every follower from campaigning.", Progress},
+	HeartbeatsPreventElections: {"Heartbeats prevent elections", "§5.2", "A follower's election timer restarts when it hears from the current leader or grants a vote, so a connected leader's heartbeats keep every follower from campaigning.", Progress},
 	LogReplication:             {"Log replication", "§5.3", "A leader brings each follower's log up to its own and commits entries of its term once a majority stores them.", Progress},
 	Agreement:                  {"Agreement", "§5.3", "A command the leader accepts is committed and applied by every connected server, at the index Start returned.", Progress},
 	SendEachEntryOnce:          {"Send each entry once", "§5.3", "A leader sends each follower the entries from its nextIndex on, once, and advances nextIndex when they are acknowledged.", Progress},
@@ -179,6 +232,7 @@ var catalogue = [numIDs]Property{
 	HeartbeatRate:              {"Heartbeat rate", "§5.2", "An idle leader sends at most ten heartbeats per second to each follower.", Progress},
 
 	StartOnLeader:       {"Start on the leader", "raftapi.Node.Start", "A leader appends every command it is given by Start and returns isLeader = true.", Contract},
+	StartOnNonLeader:    {"Start on a non-leader", "raftapi.Node.Start", "A node that is not the leader appends nothing and returns isLeader = false.", Contract},
 	StartIndex:          {"Start returns the entry's index", "raftapi.Node.Start", "Start returns the index the new entry has in the leader's log: one past its last entry, counting from 1.", Contract},
 	EveryEntryFromStart: {"Every entry comes from Start", "raftapi (The service)", "Every log entry comes from Start: there is no no-op entry at the start of a term.", Contract},
 	SaveKeepsSnapshot:   {"Every Save keeps the snapshot", "raftapi.Persister.Save", "After compaction every Save passes the current snapshot: a nil snapshot erases it.", Contract},

@@ -56,7 +56,7 @@ func mutants() []mutant {
 			_ = e // the terms are not compared (the bug)
 			n.log.truncateFrom(idx)
 		}`,
-			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: A stale AppendEntries must not truncate"},
+			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: Truncate only on a real conflict"},
 		},
 		{
 			name: "matchIndex from the leader's log", stage: "TestReplication", schedule: "TargetedOutOfOrderReplies",

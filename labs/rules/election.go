@@ -4,35 +4,24 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
 func electionRules() []Rule {
 	return []Rule{
-		rule("RequestVote_Rule1_RejectsStaleTerm", Election,
-			"Figure 2, RequestVote receiver rule 1 (§5.1)", testRVRule1),
-		rule("RequestVote_Rule2_OneVotePerTerm", Election,
-			"Figure 2, RequestVote receiver rule 2 (§5.2)", testRVRule2OneVote),
-		rule("AllServers_HigherTermConvertsToFollower", Election,
-			"Figure 2, Rules for Servers, All Servers: if an RPC request or response contains term T > currentTerm, set currentTerm = T and convert to follower (§5.1)", testHigherTerm),
-		rule("Followers_RespondToRPCs", Election,
-			"Figure 2, Rules for Servers, Followers: respond to RPCs from candidates and leaders (§5.2); every reply carries currentTerm", testFollowersRespond),
-		rule("Followers_ElectionTimeoutStartsElection", Election,
-			"Figure 2, Rules for Servers, Followers: if election timeout elapses without receiving AppendEntries from the current leader or granting a vote to a candidate, convert to candidate (§5.2)", testFollowerTimeout),
-		rule("Followers_NoElectionWhileHearingFromLeaderOrGrantingVotes", Election,
-			"Figure 2, Rules for Servers, Followers: the election timeout restarts on AppendEntries from the current leader and on granting a vote (§5.2)", testFollowerNoTimeout),
-		rule("Candidates_OnConversionIncrementTermVoteSelfSendRequestVote", Election,
-			"Figure 2, Rules for Servers, Candidates: on conversion to candidate, start election: increment currentTerm, vote for self, reset election timer, send RequestVote RPCs to all other servers (§5.2)", testCandidateConversion),
-		rule("Candidates_MajorityOfVotesBecomesLeader", Election,
-			"Figure 2, Rules for Servers, Candidates: if votes received from a majority of servers, become leader (§5.2)", testCandidateMajority),
-		rule("Candidates_AppendEntriesFromNewLeaderConvertsToFollower", Election,
-			"Figure 2, Rules for Servers, Candidates: if AppendEntries RPC received from new leader, convert to follower (§5.2)", testCandidateAE),
-		rule("Candidates_ElectionTimeoutStartsNewElection", Election,
-			"Figure 2, Rules for Servers, Candidates: if election timeout elapses, start new election (§5.2)", testCandidateNewElection),
-		rule("Candidates_StaleVoteRepliesIgnored", Election,
-			"§5.1 (terms identify obsolete information) and Figure 2, Candidates (§5.2): a vote granted for an older term does not count in the current election", testStaleVotes),
-		rule("Leaders_HeartbeatsOnElectionAndWhenIdle", Election,
-			"Figure 2, Rules for Servers, Leaders: upon election, send initial empty AppendEntries RPCs (heartbeat) to each server; repeat during idle periods to prevent election timeouts (§5.2)", testLeaderHeartbeats),
+		rule("RequestVote_Rule1_RejectsStaleTerm", Election, props.RejectStaleTerm, testRVRule1),
+		rule("RequestVote_Rule2_OneVotePerTerm", Election, props.OneVotePerTerm, testRVRule2OneVote),
+		rule("AllServers_HigherTermConvertsToFollower", Election, props.HigherTermConvertsToFollower, testHigherTerm),
+		rule("Followers_RespondToRPCs", Election, props.FollowersRespond, testFollowersRespond),
+		rule("Followers_ElectionTimeoutStartsElection", Election, props.ElectionTimeout, testFollowerTimeout),
+		rule("Followers_NoElectionWhileHearingFromLeaderOrGrantingVotes", Election, props.HeartbeatsPreventElections, testFollowerNoTimeout),
+		rule("Candidates_OnConversionIncrementTermVoteSelfSendRequestVote", Election, props.StartElection, testCandidateConversion),
+		rule("Candidates_MajorityOfVotesBecomesLeader", Election, props.MajorityElects, testCandidateMajority),
+		rule("Candidates_AppendEntriesFromNewLeaderConvertsToFollower", Election, props.CandidateYieldsToLeader, testCandidateAE),
+		rule("Candidates_ElectionTimeoutStartsNewElection", Election, props.ElectionTimeout, testCandidateNewElection),
+		rule("Candidates_StaleVoteRepliesIgnored", Election, props.StaleRepliesIgnored, testStaleVotes),
+		rule("Leaders_HeartbeatsOnElectionAndWhenIdle", Election, props.LeaderHeartbeats, testLeaderHeartbeats),
 	}
 }
 

@@ -3,23 +3,18 @@ package rules
 import (
 	"fmt"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
 func persistenceRules() []Rule {
 	return []Rule{
-		rule("Persistence_SavedByEndOfEveryTurn", Persistence,
-			"Figure 2, Persistent state on all servers (updated on stable storage before responding to RPCs); raftapi: persistence point = end of turn", testEveryTurn),
-		rule("Persistence_GrantedVoteSurvivesCrash", Persistence,
-			"Figure 2, Persistent state: votedFor (§5.2: each server votes for at most one candidate in a given term)", testVoteSurvives),
-		rule("Persistence_AdoptedTermSurvivesCrash", Persistence,
-			"Figure 2, Persistent state: currentTerm (§5.1)", testTermSurvives),
-		rule("Persistence_AcknowledgedEntriesSurviveCrash", Persistence,
-			"Figure 2, Persistent state: log[] (§5.3: an entry acknowledged to the leader may count toward a commit)", testEntriesSurvive),
-		rule("Persistence_CandidateAndLeaderStateSurvivesCrash", Persistence,
-			"Figure 2, Persistent state: currentTerm, votedFor (the candidate's own vote) and log[] (entries from Start); §5.2: servers start up as followers", testCandidateLeaderSurvive),
-		rule("Restart_CommitAndAppliedStartOver", Persistence,
-			"Figure 2, Volatile state on all servers: commitIndex and lastApplied start at 0 (raftapi, 'The service': at the snapshot's index, 0 without one)", testRestartVolatile),
+		rule("Persistence_SavedByEndOfEveryTurn", Persistence, props.PersistBeforeReplying, testEveryTurn),
+		rule("Persistence_GrantedVoteSurvivesCrash", Persistence, props.Durability, testVoteSurvives),
+		rule("Persistence_AdoptedTermSurvivesCrash", Persistence, props.Durability, testTermSurvives),
+		rule("Persistence_AcknowledgedEntriesSurviveCrash", Persistence, props.Durability, testEntriesSurvive),
+		rule("Persistence_CandidateAndLeaderStateSurvivesCrash", Persistence, props.Durability, testCandidateLeaderSurvive),
+		rule("Restart_CommitAndAppliedStartOver", Persistence, props.VolatileStateStartsOver, testRestartVolatile),
 	}
 }
 

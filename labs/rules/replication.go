@@ -5,45 +5,29 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
 func replicationRules() []Rule {
 	return []Rule{
-		rule("RequestVote_Rule2_ElectionRestriction", Replication,
-			"Figure 2, RequestVote receiver rule 2 (§5.2, §5.4.1): grant only if the candidate's log is at least as up-to-date (later last term, or same last term and at least as long)", testElectionRestriction),
-		rule("Candidates_RequestVoteCarriesLastLogIndexAndTerm", Replication,
-			"Figure 2, RequestVote arguments lastLogIndex and lastLogTerm (§5.4)", testCandidateLastLog),
-		rule("AppendEntries_Rule1_RejectsStaleTerm", Replication,
-			"Figure 2, AppendEntries receiver rule 1 (§5.1)", testAERule1),
-		rule("AppendEntries_Rule2_RejectsMissingOrMismatchedPrevEntryWithHints", Replication,
-			"Figure 2, AppendEntries receiver rule 2 (§5.3), with the fast-backup hints XTerm/XIndex/XLen of raftapi.AppendEntriesReply", testAERule2),
-		rule("AppendEntries_Rule3_ConflictTruncatesOnlyOnRealConflict", Replication,
-			"Figure 2, AppendEntries receiver rule 3 (§5.3)", testAERule3),
-		rule("AppendEntries_Rule4_AppendsNewEntries", Replication,
-			"Figure 2, AppendEntries receiver rule 4 (§5.3)", testAERule4),
-		rule("AppendEntries_Rule5_CommitIndexIsMinOfLeaderCommitAndLastNewEntry", Replication,
-			"Figure 2, AppendEntries receiver rule 5 (§5.3)", testAERule5),
-		rule("AllServers_AppliesCommittedEntriesInOrder", Replication,
-			"Figure 2, Rules for Servers, All Servers: if commitIndex > lastApplied, increment lastApplied and apply log[lastApplied] to the state machine (§5.3)", testApply),
-		rule("Start_NonLeaderAppendsNothing", Replication,
-			"raftapi.Node.Start: a node that is not the leader appends nothing and returns isLeader = false (§5.1: only the leader handles client requests)", testStartNonLeader),
-		rule("Leaders_StartAppendsWithoutNoOp", Replication,
-			"Figure 2, Rules for Servers, Leaders: if command received from client, append entry to local log (§5.3); raftapi: every log entry comes from Start, no no-op entry on election", testStartLeader),
-		rule("Leaders_SendEntriesFromNextIndex", Replication,
-			"Figure 2, Rules for Servers, Leaders: if last log index ≥ nextIndex for a follower, send AppendEntries RPC with log entries starting at nextIndex (§5.3)", testSendFromNextIndex),
-		rule("Leaders_SuccessUpdatesNextIndexAndMatchIndex", Replication,
-			"Figure 2, Rules for Servers, Leaders: if successful, update nextIndex and matchIndex for the follower (§5.3); state on leaders reinitialized after election", testSuccessUpdates),
-		rule("Leaders_MatchIndexFromAcknowledgedRequest", Replication,
-			"Figure 2, Rules for Servers, Leaders: matchIndex is the highest index known to be replicated, i.e. what the acknowledged AppendEntries carried (§5.3), whatever order replies arrive in", testMatchFromAck),
-		rule("Leaders_FailureBacksUpNextIndexWithHints", Replication,
-			"Figure 2, Rules for Servers, Leaders: if AppendEntries fails because of log inconsistency, decrement nextIndex and retry (§5.3), using the XTerm/XIndex/XLen rule of raftapi.AppendEntriesReply", testBackup),
-		rule("Leaders_CommitRuleNeedsMajority", Replication,
-			"Figure 2, Rules for Servers, Leaders: if there exists an N such that N > commitIndex, a majority of matchIndex[i] ≥ N, and log[N].term == currentTerm, set commitIndex = N (§5.3, §5.4)", testCommitMajority),
-		rule("Leaders_Figure8_NoCommitOfOlderTermByCounting", Replication,
-			"§5.4.2 and Figure 8: a leader never commits an entry of an older term by counting replicas; only when an entry of its current term reaches a majority", testFigure8),
-		rule("Leaders_StaleAppendEntriesRepliesIgnored", Replication,
-			"§5.1 (terms identify obsolete information): a reply to an AppendEntries of an older term must not update the leader's matchIndex", testStaleAEReplies),
+		rule("RequestVote_Rule2_ElectionRestriction", Replication, props.ElectionRestriction, testElectionRestriction),
+		rule("Candidates_RequestVoteCarriesLastLogIndexAndTerm", Replication, props.RequestVoteCarriesLastEntry, testCandidateLastLog),
+		rule("AppendEntries_Rule1_RejectsStaleTerm", Replication, props.RejectStaleTerm, testAERule1),
+		rule("AppendEntries_Rule2_RejectsMissingOrMismatchedPrevEntryWithHints", Replication, props.AppendEntriesConsistencyCheck, testAERule2),
+		rule("AppendEntries_Rule3_ConflictTruncatesOnlyOnRealConflict", Replication, props.TruncateOnlyOnConflict, testAERule3),
+		rule("AppendEntries_Rule4_AppendsNewEntries", Replication, props.AppendNewEntries, testAERule4),
+		rule("AppendEntries_Rule5_CommitIndexIsMinOfLeaderCommitAndLastNewEntry", Replication, props.CommitIndexMinLeaderCommit, testAERule5),
+		rule("AllServers_AppliesCommittedEntriesInOrder", Replication, props.ApplyCommittedInOrder, testApply),
+		rule("Start_NonLeaderAppendsNothing", Replication, props.StartOnNonLeader, testStartNonLeader),
+		rule("Leaders_StartAppendsWithoutNoOp", Replication, props.EveryEntryFromStart, testStartLeader),
+		rule("Leaders_SendEntriesFromNextIndex", Replication, props.SendFromNextIndex, testSendFromNextIndex),
+		rule("Leaders_SuccessUpdatesNextIndexAndMatchIndex", Replication, props.MatchIndexFromAcknowledgedRequest, testSuccessUpdates),
+		rule("Leaders_MatchIndexFromAcknowledgedRequest", Replication, props.MatchIndexFromAcknowledgedRequest, testMatchFromAck),
+		rule("Leaders_FailureBacksUpNextIndexWithHints", Replication, props.BackUpNextIndex, testBackup),
+		rule("Leaders_CommitRuleNeedsMajority", Replication, props.LeaderCommitRule, testCommitMajority),
+		rule("Leaders_Figure8_NoCommitOfOlderTermByCounting", Replication, props.CommitOnlyCurrentTermByCounting, testFigure8),
+		rule("Leaders_StaleAppendEntriesRepliesIgnored", Replication, props.StaleRepliesIgnored, testStaleAEReplies),
 	}
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"testing"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
@@ -36,9 +37,12 @@ type TB interface {
 type Rule struct {
 	Name  string // test name, e.g. "AppendEntries_Rule3_ConflictTruncatesOnlyOnRealConflict"
 	Stage Stage  // first lab stage where the rule applies
-	// Paper is where the rule is written, e.g.
-	// "Figure 2, RequestVote receiver rule 2 (§5.2, §5.4.1)". Every
-	// failure message of the rule starts with it.
+	// Prop is the property of the catalogue the test checks: the same
+	// name and section the simulator's reports use for it.
+	Prop props.ID
+	// Paper is the property's citation, Prop.Cite(), e.g.
+	// "Truncate only on a real conflict (Figure 2 (AppendEntries receiver
+	// rule 3))". Every failure message of the rule starts with it.
 	Paper string
 	// Run runs the test against the implementation f.
 	Run func(t TB, f raftapi.Factory)
@@ -53,10 +57,12 @@ type ruleT struct {
 	stage Stage
 }
 
-func rule(name string, stage Stage, paper string, fn ruleFunc) Rule {
+func rule(name string, stage Stage, p props.ID, fn ruleFunc) Rule {
+	paper := p.Cite()
 	return Rule{
 		Name:  name,
 		Stage: stage,
+		Prop:  p,
 		Paper: paper,
 		Run: func(t TB, f raftapi.Factory) {
 			t.Helper()

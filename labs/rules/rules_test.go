@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs/rules"
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 )
@@ -80,7 +81,11 @@ func TestAllIsWellFormed(t *testing.T) {
 	for _, r := range rules.All() {
 		assert.False(t, seen[r.Name], "duplicate rule name %s", r.Name)
 		seen[r.Name] = true
-		assert.NotEmpty(t, r.Paper, r.Name)
+		// The rule cites the catalogue's property, as the simulator does.
+		assert.Contains(t, props.All(), r.Prop, "rule %s checks no property of the catalogue", r.Name)
+		if r.Prop != 0 {
+			assert.Equal(t, r.Prop.Cite(), r.Paper, r.Name)
+		}
 		assert.NotNil(t, r.Run, r.Name)
 		i := -1
 		for j, s := range stages {

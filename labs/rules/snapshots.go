@@ -4,31 +4,22 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
 func snapshotRules() []Rule {
 	return []Rule{
-		rule("Snapshot_TrimsLogPersistsAndIsNotReappliedAfterRestart", Snapshots,
-			"§7 and raftapi.Node.Snapshot: the service's snapshot replaces the log through index, is saved with the Raft state, and after a restart lastApplied = commitIndex = its index without applying it again", testServiceSnapshot),
-		rule("Snapshot_AtOrBelowCurrentSnapshotIsNoOp", Snapshots,
-			"raftapi.Node.Snapshot: a call for an index at or below the node's current snapshot is a no-op (§7)", testSnapshotNoOp),
-		rule("InstallSnapshot_Rule1_RejectsStaleTerm", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 1 (reply immediately if term < currentTerm), and Figure 2, All Servers: a higher term converts to follower", testISRule1),
-		rule("InstallSnapshot_Rule2_IgnoresStaleSnapshot", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 2 as written in raftapi: a snapshot not past the receiver's own is ignored", testISRule2),
-		rule("InstallSnapshot_Rule3_MatchingEntryKeepsFollowingEntries", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 3 (§7): if an existing entry has the snapshot's last included index and term, retain the entries following it", testISRule3),
-		rule("InstallSnapshot_Rule4_OtherwiseDiscardsLog", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 4 (§7): otherwise discard the entire log", testISRule4),
-		rule("InstallSnapshot_Rule5_AppliedOnlyWhenItMovesServiceForward", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 5 as written in raftapi: hand the snapshot to the service unless it already applied past it", testISRule5Apply),
-		rule("InstallSnapshot_Rule5_SavedWithStateAndNotReappliedAfterRestart", Snapshots,
-			"Figure 13, InstallSnapshot receiver rule 5: save the snapshot with the Raft state; raftapi: after a restart lastApplied = commitIndex = its index", testISRule5Saved),
-		rule("AppendEntries_Rule2_PrevLogIndexInsideSnapshot", Snapshots,
-			"Figure 2, AppendEntries receiver rule 2 with a compacted log: raftapi.AppendEntriesReply (PrevLogIndex inside the snapshot: XTerm = XIndex = -1, XLen = LastIncludedIndex + 1)", testAEInsideSnapshot),
-		rule("Leaders_SendInstallSnapshotWhenNextIndexInSnapshot", Snapshots,
-			"§7 and Figure 13: a leader sends InstallSnapshot to a follower whose next entry it has compacted away (nextIndex ≤ its snapshot's last included index)", testLeaderSendsIS),
+		rule("Snapshot_TrimsLogPersistsAndIsNotReappliedAfterRestart", Snapshots, props.SnapshotPersistence, testServiceSnapshot),
+		rule("Snapshot_AtOrBelowCurrentSnapshotIsNoOp", Snapshots, props.StaleSnapshotCallIsNoOp, testSnapshotNoOp),
+		rule("InstallSnapshot_Rule1_RejectsStaleTerm", Snapshots, props.RejectStaleTerm, testISRule1),
+		rule("InstallSnapshot_Rule2_IgnoresStaleSnapshot", Snapshots, props.StaleInstallSnapshotChangesNothing, testISRule2),
+		rule("InstallSnapshot_Rule3_MatchingEntryKeepsFollowingEntries", Snapshots, props.InstallSnapshotKeepsFollowingEntries, testISRule3),
+		rule("InstallSnapshot_Rule4_OtherwiseDiscardsLog", Snapshots, props.InstallSnapshotDiscardsLog, testISRule4),
+		rule("InstallSnapshot_Rule5_AppliedOnlyWhenItMovesServiceForward", Snapshots, props.SnapshotsNeverMoveBackwards, testISRule5Apply),
+		rule("InstallSnapshot_Rule5_SavedWithStateAndNotReappliedAfterRestart", Snapshots, props.SnapshotPersistence, testISRule5Saved),
+		rule("AppendEntries_Rule2_PrevLogIndexInsideSnapshot", Snapshots, props.AppendEntriesConsistencyCheck, testAEInsideSnapshot),
+		rule("Leaders_SendInstallSnapshotWhenNextIndexInSnapshot", Snapshots, props.InstallSnapshotWhenBehind, testLeaderSendsIS),
 	}
 }
 
