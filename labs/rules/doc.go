@@ -18,8 +18,13 @@
 //
 //	func TestRules(t *testing.T) { rules.Run(t, raft.New, rules.Election) }
 //
-// Every rule belongs to the first lab [Stage] where it applies, and every
-// failure message starts with the rule's place in the paper.
+// Every rule belongs to the first lab [Stage] where it applies and checks
+// one property of the catalogue (package props); every failure message
+// starts with that property's name and section, as the simulator's reports
+// do. A failure in a setup step (winning an election, following a
+// leader's log) says which behaviour the step relies on, which rule tests
+// check it and, when they belong to an earlier stage, that this test needs
+// that stage first.
 //
 // Timing assumptions are loose: a node's election timeout may be anything
 // up to 1000 ticks, and a leader must send heartbeats more often than its

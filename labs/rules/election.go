@@ -29,7 +29,8 @@ func testRVRule1(t TB, f raftapi.Factory) {
 	h := newHarness(t, f, 0, 3)
 	hb := raftapi.AppendEntriesArgs{Term: 3, LeaderID: 1}
 	r0 := h.appendEntries(1, hb)
-	h.must(r0.Success && r0.Term == 3, "setup: heartbeat (%s) to a fresh node: reply %s, want success in term 3", fmtAE(hb), fmtAEReply(r0))
+	h.setupMust("a heartbeat from the leader of term 3", []props.ID{props.FollowersRespond, props.HigherTermConvertsToFollower}, r0.Success && r0.Term == 3,
+		"heartbeat (%s) to a fresh node: reply %s, want success in term 3", fmtAE(hb), fmtAEReply(r0))
 
 	rv := raftapi.RequestVoteArgs{Term: 2, CandidateID: 2}
 	r := h.requestVote(2, rv)
@@ -78,7 +79,7 @@ func testHigherTerm(t TB, f raftapi.Factory) {
 	}{
 		{"follower receives AppendEntries", func(h *harness) (int, int, string) {
 			r := h.requestVote(2, raftapi.RequestVoteArgs{Term: 1, CandidateID: 2})
-			h.must(r.VoteGranted, "setup: a fresh node refused the first RequestVote of term 1")
+			h.setupMust("a first vote", []props.ID{props.OneVotePerTerm}, r.VoteGranted, "a fresh node refused the first RequestVote of term 1")
 			h.appendEntries(1, raftapi.AppendEntriesArgs{Term: 4, LeaderID: 1})
 			return 4, raftapi.None, "AppendEntries of term 4 to a follower of term 1 that voted for 2"
 		}},
@@ -167,7 +168,7 @@ func testFollowerTimeout(t TB, f raftapi.Factory) {
 		{"only RequestVotes it refuses (it already voted for 1 in term 1)",
 			func(h *harness) {
 				r := h.requestVote(1, raftapi.RequestVoteArgs{Term: 1, CandidateID: 1})
-				h.must(r.VoteGranted, "setup: a fresh node refused RequestVote(term 1, candidate 1, last log 0/0) (Figure 2, RequestVote receiver rule 2)")
+				h.setupMust("a first vote", []props.ID{props.OneVotePerTerm}, r.VoteGranted, "a fresh node refused RequestVote(term 1, candidate 1, last log 0/0) (Figure 2, RequestVote receiver rule 2)")
 			},
 			func(h *harness) {
 				r := h.requestVote(2, raftapi.RequestVoteArgs{Term: 1, CandidateID: 2})
@@ -252,7 +253,7 @@ func testCandidateMajority(t TB, f raftapi.Factory) {
 		by[rv.to] = rv
 	}
 	for _, p := range []int{1, 2, 3} {
-		h.must(by[p] != nil, "setup: the candidate did not send RequestVote to %d in its election", p)
+		h.setupMust("an election", []props.ID{props.StartElection}, by[p] != nil, "the candidate did not send RequestVote to %d in its election", p)
 	}
 	notYet := func(after string) {
 		t.Helper()

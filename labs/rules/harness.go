@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/wire"
 )
@@ -642,6 +643,7 @@ func (h *harness) waitElection(what string) []*sentRV {
 // votes of a majority, and returns the leader's term.
 func (h *harness) becomeLeader() int {
 	h.t.Helper()
+	defer h.inSetup("winning an election", props.ElectionTimeout, props.StartElection, props.MajorityElects)()
 	return h.winElection(h.waitElection("setup: the node starting an election (sending RequestVote) on its election timeout (Figure 2, Followers)"))
 }
 
@@ -649,6 +651,7 @@ func (h *harness) becomeLeader() int {
 // and checks that the node became leader; it returns the term.
 func (h *harness) winElection(rvs []*sentRV) int {
 	h.t.Helper()
+	defer h.inSetup("winning an election", props.StartElection, props.MajorityElects)()
 	term := 0
 	for _, rv := range rvs {
 		term = max(term, rv.args.Term)
@@ -672,6 +675,7 @@ func (h *harness) winElection(rvs []*sentRV) int {
 // (entries 1..len(terms)) and leader commit index.
 func (h *harness) follow(leader, term int, terms []int, commit int) {
 	h.t.Helper()
+	defer h.inSetup("following a leader's log", props.AppendEntriesConsistencyCheck, props.AppendNewEntries)()
 	a := raftapi.AppendEntriesArgs{Term: term, LeaderID: leader, Entries: ents(0, terms...), LeaderCommit: commit}
 	r := h.appendEntries(leader, a)
 	h.must(r.Success, "setup: %s to a fresh node was refused (reply %s); a node with an empty log must accept entries after PrevLogIndex 0 (Figure 2, AppendEntries receiver rules 2-4)", fmtAE(a), fmtAEReply(r))

@@ -37,7 +37,7 @@ func testEveryTurn(t TB, f raftapi.Factory) {
 func testVoteSurvives(t TB, f raftapi.Factory) {
 	h := newHarness(t, f, 0, 3)
 	r := h.requestVote(1, raftapi.RequestVoteArgs{Term: 1, CandidateID: 1})
-	h.must(r.VoteGranted, "setup: a fresh node refused RequestVote(term 1, candidate 1, last log 0/0)")
+	h.setupMust("a first vote", []props.ID{props.OneVotePerTerm}, r.VoteGranted, "a fresh node refused RequestVote(term 1, candidate 1, last log 0/0)")
 	h.crashAndRestart()
 	rv := raftapi.RequestVoteArgs{Term: 1, CandidateID: 2}
 	r = h.requestVote(2, rv)

@@ -462,7 +462,8 @@ func testStaleAEReplies(t TB, f raftapi.Factory) {
 	ae1 := h.waitAE(m, 1, "the leader sending entry 1 to 1", func(a *sentAE) bool { return a.lastIndex() >= 1 })
 	rv := raftapi.RequestVoteArgs{Term: T1 + 1, CandidateID: 2, LastLogIndex: 1, LastLogTerm: T1}
 	r := h.requestVote(2, rv)
-	h.must(r.VoteGranted, "setup: RequestVote(%s) to the leader of term %d with log [%d] was refused", fmtRV(rv), T1, T1)
+	h.setupMust("a vote for a candidate with an up-to-date log", []props.ID{props.HigherTermConvertsToFollower, props.OneVotePerTerm, props.ElectionRestriction}, r.VoteGranted,
+		"RequestVote(%s) to the leader of term %d with log [%d] was refused", fmtRV(rv), T1, T1)
 	T2 := h.becomeLeader()
 	h.must(h.matchIndex(1) == 0, "right after winning term %d, matchIndex[1] = %d, want 0 (reinitialized after election)", T2, h.matchIndex(1))
 	h.replyAE(ae1, raftapi.AppendEntriesReply{Term: T1, Success: true})

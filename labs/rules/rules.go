@@ -50,11 +50,15 @@ type Rule struct {
 
 type ruleFunc func(t TB, f raftapi.Factory)
 
-// ruleT carries the rule's citation to the harness.
+// ruleT carries the rule's citation to the harness, and the setup step in
+// progress (see setup.go).
 type ruleT struct {
 	TB
+	name  string
+	prop  props.ID
 	paper string
 	stage Stage
+	setup *setupStep
 }
 
 func rule(name string, stage Stage, p props.ID, fn ruleFunc) Rule {
@@ -66,7 +70,7 @@ func rule(name string, stage Stage, p props.ID, fn ruleFunc) Rule {
 		Paper: paper,
 		Run: func(t TB, f raftapi.Factory) {
 			t.Helper()
-			fn(&ruleT{TB: t, paper: paper, stage: stage}, f)
+			fn(&ruleT{TB: t, name: name, prop: p, paper: paper, stage: stage}, f)
 		},
 	}
 }

@@ -366,3 +366,103 @@ func TestBrokenImplementationsFail(t *testing.T) {
 		})
 	}
 }
+
+// electionOnly is a node that has done the election stage and nothing
+// after it, as a student's node is between the two stages: it answers
+// heartbeats, adopts terms and resets its timer, but stores no entries.
+func electionOnly() raftapi.Factory {
+	return withNode(func(w *nodeWrap) {
+		w.ae = func(n raftapi.Node, from int, a *raftapi.AppendEntriesArgs, r *raftapi.AppendEntriesReply) {
+			hb := *a
+			hb.Entries, hb.LeaderCommit = nil, 0
+			n.AppendEntries(from, &hb, r)
+			if len(a.Entries) > 0 {
+				r.Success = false
+			}
+		}
+	})
+}
+
+// When a rule test of a later stage fails in a setup step because an
+// earlier stage's behaviour is missing, the message says so and names the
+// rule tests to make pass first; a failure of the rule itself does not.
+func TestSetupFailuresNameTheStageTheyNeed(t *testing.T) {
+	cases := []struct {
+		name    string
+		rule    string
+		f       raftapi.Factory
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "snapshot rule against a node with elections only",
+			rule: "InstallSnapshot_Rule3_MatchingEntryKeepsFollowingEntries",
+			f:    electionOnly(),
+			want: []string{
+				"this test's setup needs the replication stage first: following a leader's log relies on",
+				props.AppendNewEntries.Cite(),
+				"AppendEntries_Rule4_AppendsNewEntries",
+				"The step that failed: ",
+			},
+		},
+		{
+			name: "replication rule against a node that never becomes leader",
+			rule: "Leaders_SendEntriesFromNextIndex",
+			f: withNode(func(w *nodeWrap) {
+				w.get = func(w *nodeWrap) (int, bool) { term, _ := w.Node.GetState(); return term, false }
+			}),
+			want: []string{
+				"this test's setup needs the election stage first: winning an election relies on",
+				"Candidates_MajorityOfVotesBecomesLeader",
+			},
+		},
+		{
+			name: "election rule whose heartbeat setup step fails, in its own stage",
+			rule: "RequestVote_Rule1_RejectsStaleTerm",
+			f: withNode(func(w *nodeWrap) {
+				w.ae = func(raftapi.Node, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {}
+			}),
+			want: []string{
+				"this test's setup (a heartbeat from the leader of term 3) relies on " + props.FollowersRespond.Cite(),
+				"Followers_RespondToRPCs",
+			},
+			notWant: []string{"stage first"},
+		},
+		{
+			name:    "a setup step that does what the rule checks fails as the rule",
+			rule:    "AppendEntries_Rule4_AppendsNewEntries",
+			f:       electionOnly(),
+			want:    []string{"setup: "},
+			notWant: []string{"this test's setup"},
+		},
+		{
+			name: "a failure after the setup is the rule's own",
+			rule: "RequestVote_Rule1_RejectsStaleTerm",
+			f: withNode(func(w *nodeWrap) {
+				w.rv = func(n raftapi.Node, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+					n.RequestVote(from, a, r)
+					r.VoteGranted = true
+				}
+			}),
+			want:    []string{"a node in term 3 granted RequestVote"},
+			notWant: []string{"setup"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rl := ruleByName(t, tc.rule)
+			rec := runRule(rl, tc.f)
+			require.True(t, rec.failed, "%s passed against a node that lacks what it needs", tc.rule)
+			require.NotEmpty(t, rec.msgs)
+			msg := rec.msgs[0]
+			t.Log(msg)
+			assert.True(t, strings.HasPrefix(msg, rl.Paper+": "), "the message starts with the rule's citation: %s", msg)
+			for _, w := range tc.want {
+				assert.Contains(t, msg, w)
+			}
+			for _, w := range tc.notWant {
+				assert.NotContains(t, msg, w)
+			}
+		})
+	}
+}
