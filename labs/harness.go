@@ -46,7 +46,8 @@ type Scenario struct {
 	// random choices all come from it.
 	Seeds int
 	// Configure adjusts the world for a seed (network, snapshots, clock
-	// skew); nil keeps the defaults (a reliable network).
+	// skew); nil keeps the defaults (a reliable network). It must depend
+	// on the seed alone: a failing run is replayed by calling it again.
 	Configure func(cfg *sim.Config, seed uint64)
 	Run       sim.Scenario
 }
