@@ -21,8 +21,20 @@
 //	-tracedir   where traces go (default: the artifact directory under
 //	            go test -artifacts, else $TMPDIR/raftlab-traces)
 //
-// Every test records its stage, scenario and seeds with t.Attr, so a
-// grader reading go test -json knows exactly what ran. Hidden scenarios
-// and a seed salt, which only the grader has, come in through
-// WithScenarios and WithSeedSalt.
+// Every test records its stage, scenario and seeds with t.Attr, and a
+// failing scenario its failure's fields (kind, rule, paper section, nodes,
+// seed, replay command, trace path, and the whole failure as JSON), under
+// the keys of the Attr* constants, so a grader reading go test -json
+// knows exactly what ran and what broke without parsing the report.
+// Hidden scenarios and a seed salt, which only the grader has, come in
+// through WithScenarios and WithSeedSalt.
+//
+// RunStage is a thin adapter to go test over entry points that need no
+// *testing.T, for the grader and the browser sandbox: Scenarios and
+// FindScenario list a stage's scenarios, SeedPlan chooses the seeds, and
+// Run.Execute runs one scenario for one seed and returns a Result whose
+// Failure is a value (JSON-taggable); a failing run is replayed with the
+// trace on, a replay that differs is reported as nondeterminism, and
+// Result.WriteTrace and ReplayCommand write the trace and name the
+// command that replays it.
 package labs

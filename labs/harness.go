@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftlab/raftlab/labs/rules"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
-	"github.com/raftlab/raftlab/trace"
 )
 
 // Stage is a lab stage: election, replication, persistence, snapshots.
@@ -50,7 +46,8 @@ type Scenario struct {
 	// random choices all come from it.
 	Seeds int
 	// Configure adjusts the world for a seed (network, snapshots, clock
-	// skew); nil keeps the defaults (a reliable network).
+	// skew); nil keeps the defaults (a reliable network). It must depend
+	// on the seed alone: a failing run is replayed by calling it again.
 	Configure func(cfg *sim.Config, seed uint64)
 	Run       sim.Scenario
 }
@@ -75,20 +72,22 @@ type runner struct {
 }
 
 // RunStage runs one stage's suite against impl: the rule-level tests of
-// the stage, then each scenario as a subtest, in parallel.
+// the stage, then each scenario as a subtest, in parallel. It is a thin
+// adapter of the pure entry points (Scenarios, SeedPlan, Run) to go test:
+// it reads the flags, names runs after the tests, writes traces and turns
+// results into t.Attr records (the Attr* keys) and the report a student
+// reads.
 func RunStage(t *testing.T, stage Stage, impl Impl, opts ...Option) {
 	t.Helper()
 	r := &runner{impl: impl}
 	for _, o := range opts {
 		o(r)
 	}
-	t.Attr("stage", string(stage))
-	t.Attr("implementation", impl.Name)
+	t.Attr(AttrStage, string(stage))
+	t.Attr(AttrImplementation, impl.Name)
+	// rules.Run sets AttrRule on each rule-level test.
 	t.Run("Rules", func(t *testing.T) { rules.Run(t, impl.Factory, stage) })
-	for _, sc := range append(Suite(stage), r.extra...) {
-		if sc.Stage != stage {
-			continue
-		}
+	for _, sc := range Scenarios(stage, r.extra...) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Helper() // reports carry their own context; no harness.go:NN prefix
 			t.Parallel()
@@ -97,43 +96,38 @@ func RunStage(t *testing.T, stage Stage, impl Impl, opts ...Option) {
 	}
 }
 
-// seeds returns the seeds a scenario runs.
-func (r *runner) seeds(sc Scenario) []uint64 {
-	if *seedFlag != 0 {
-		return []uint64{*seedFlag}
-	}
-	n := sc.Seeds
-	if *seedsFlag > 0 {
-		n = *seedsFlag
-	}
-	n = max(n, 1)
-	out := make([]uint64, n)
-	for i := range out {
-		out[i] = uint64(i+1) + r.salt
-	}
-	return out
+// seedPlan is the plan the flags and options give.
+func (r *runner) seedPlan() SeedPlan {
+	return SeedPlan{Seed: *seedFlag, Count: *seedsFlag, Salt: r.salt}
 }
 
 func (r *runner) run(t *testing.T, sc Scenario) {
 	t.Helper()
-	seeds := r.seeds(sc)
-	t.Attr("scenario", sc.Name)
-	t.Attr("seeds", seedRange(seeds))
+	seeds := r.seedPlan().Seeds(sc)
+	t.Attr(AttrScenario, sc.Name)
+	t.Attr(AttrSeeds, SeedRange(seeds))
 	if sc.Hidden {
-		t.Attr("hidden", "true")
+		t.Attr(AttrHidden, "true")
 	}
 	start := time.Now()
+	pkg := packageDir()
 	for _, seed := range seeds {
-		cfg := r.config(t, sc, seed)
-		cfg.RecordTrace = *traceFlag
-		res := sim.Run(cfg, sc.Run)
-		if res.Failure != nil {
-			t.Attr("failed_seed", strconv.FormatUint(seed, 10))
-			t.Fatal(r.report(t, sc, cfg, res) + fmt.Sprintf(
-				"\n  seeds:    %s ran; -seed=N replays one seed, -seeds=N runs N of them", seedRange(seeds)))
+		run := Run{Impl: r.impl, Scenario: sc, Seed: seed, Name: t.Name(),
+			Replay: ReplayCommand(pkg, t.Name(), seed), Trace: *traceFlag}
+		res := run.Execute()
+		if f := res.Failure; f != nil {
+			if res.Trace != nil {
+				// A failure to write is recorded in the report.
+				_, _ = res.WriteTrace(traceDirFor(t))
+			}
+			for _, a := range f.Attrs() {
+				t.Attr(a.Key, a.Value)
+			}
+			t.Fatal(f.Error() + fmt.Sprintf(
+				"\n  seeds:    %s ran; -seed=N replays one seed, -seeds=N runs N of them", SeedRange(seeds)))
 		}
 		if *traceFlag {
-			path, err := writeTrace(t, cfg, res.Trace)
+			path, err := res.WriteTrace(traceDirFor(t))
 			if err != nil {
 				t.Errorf("writing the trace of seed %d: %v", seed, err)
 			} else {
@@ -144,88 +138,18 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 	t.Logf("%d seed(s) passed in %s", len(seeds), time.Since(start).Round(time.Millisecond))
 }
 
-func (r *runner) config(t *testing.T, sc Scenario, seed uint64) sim.Config {
-	cfg := sim.Config{
-		Nodes:          sc.Nodes,
-		Factory:        r.impl.Factory,
-		Seed:           seed,
-		Implementation: r.impl.Name,
-		Scenario:       t.Name(),
-		Replay:         replayCommand(t, seed),
+// traceDirFor is where a test's traces go, so the student can find them:
+// the test's artifact directory under go test -artifacts, else -tracedir,
+// else $TMPDIR/raftlab-traces. It is asked only when a trace is written
+// (ArtifactDir creates the directory).
+func traceDirFor(t *testing.T) string {
+	if *traceDir != "" {
+		return *traceDir
 	}
-	if sc.Configure != nil {
-		sc.Configure(&cfg, seed)
+	if lookupFlag("test.artifacts") == "true" {
+		return t.ArtifactDir()
 	}
-	return cfg
-}
-
-// report turns a failing run into the message a student reads. The run is
-// replayed with the trace on; a replay that differs is itself the failure
-// (the implementation is nondeterministic).
-func (r *runner) report(t *testing.T, sc Scenario, cfg sim.Config, first *sim.Result) string {
-	f := first.Failure
-	if f.Kind == sim.KindHang {
-		return f.Error() + "\n  (no trace: a run that hangs cannot be replayed safely)"
-	}
-	cfg.RecordTrace = true
-	again := sim.Run(cfg, sc.Run)
-	if again.Failure != nil && again.Failure.Kind == sim.KindHang {
-		return f.Error() + "\n\nand besides, replaying this seed to write its trace hung:\n" + again.Failure.Error()
-	}
-	if again.Hash != first.Hash {
-		// The first run kept no trace; a third run names the first event
-		// where two traced runs differ.
-		nd := sim.Compare(again, sim.Run(cfg, sc.Run))
-		if nd == nil {
-			nd = &sim.Failure{Kind: sim.KindNondeterminism, Rule: "Determinism",
-				Message: "a replay of this seed with the trace on behaved differently: your implementation is nondeterministic (map iteration order, goroutines, the wall clock, or randomness other than Env.Rand())"}
-		}
-		return f.Error() + "\n\nand besides:\n" + nd.Error()
-	}
-	path, err := writeTrace(t, cfg, again.Trace)
-	if err != nil {
-		return f.Error() + fmt.Sprintf("\n  (the trace could not be written: %v)", err)
-	}
-	f.TracePath = path
-	return f.Error() + fmt.Sprintf("\n  read it:  go run github.com/raftlab/raftlab/cmd/raftview --last 40 %s", path)
-}
-
-// writeTrace writes a run's trace where the student can find it: the
-// test's artifact directory under go test -artifacts, else -tracedir, else
-// $TMPDIR/raftlab-traces.
-func writeTrace(t *testing.T, cfg sim.Config, tr *trace.Trace) (string, error) {
-	dir := *traceDir
-	if dir == "" {
-		if f := lookupFlag("test.artifacts"); f == "true" {
-			dir = t.ArtifactDir()
-		} else {
-			dir = filepath.Join(os.TempDir(), "raftlab-traces")
-		}
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs // go test runs in the package directory: a relative path would mislead
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create trace directory: %w", err)
-	}
-	name := fmt.Sprintf("%s-seed%d.json", fileSafe.ReplaceAllString(t.Name(), "_"), cfg.Seed)
-	path := filepath.Join(dir, name)
-	if err := trace.WriteFile(path, tr); err != nil {
-		return "", err
-	}
-	return path, nil
-}
-
-var fileSafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// replayCommand is the go test command that replays exactly this seed of
-// this test, from the module root.
-func replayCommand(t *testing.T, seed uint64) string {
-	parts := strings.Split(t.Name(), "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return fmt.Sprintf("go test %s -run '%s' -seed=%d", packageDir(), strings.Join(parts, "/"), seed)
+	return filepath.Join(os.TempDir(), "raftlab-traces")
 }
 
 // packageDir is the test's package directory relative to the module root
@@ -259,11 +183,4 @@ func ModuleRoot(dir string) (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func seedRange(seeds []uint64) string {
-	if len(seeds) == 1 {
-		return strconv.FormatUint(seeds[0], 10)
-	}
-	return fmt.Sprintf("%d-%d", seeds[0], seeds[len(seeds)-1])
 }

@@ -1,6 +1,7 @@
 package labs
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
 )
 
 // silent is a node that never does anything: every election scenario must
@@ -62,11 +64,36 @@ func TestFailureReportAndTrace(t *testing.T) {
 		"replay:   go test ./labs -run '^TestHelperSilentElection$/^InitialElection$' -seed=1",
 		"nodes at the failure:",
 		"trace:    " + filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"),
-		"=== ATTR  TestHelperSilentElection/InitialElection failed_seed 1",
-		"=== ATTR  TestHelperSilentElection/InitialElection scenario InitialElection",
 	} {
 		assert.Contains(t, report, want)
 	}
+	// The same failure as t.Attr records, which go test -json turns into
+	// attr events and -v prints as "=== ATTR  test key value".
+	const test = "TestHelperSilentElection/InitialElection"
+	tracePath := filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json")
+	for _, a := range []Attr{
+		{AttrScenario, "InitialElection"},
+		{AttrSeeds, "1-3"},
+		{AttrFailedSeed, "1"},
+		{AttrFailureKind, sim.KindLiveness},
+		{AttrFailureRule, "Leader election"},
+		{AttrReplay, "go test ./labs -run '^TestHelperSilentElection$/^InitialElection$' -seed=1"},
+		{AttrTracePath, tracePath},
+	} {
+		assert.Contains(t, report, "=== ATTR  "+test+" "+a.Key+" "+a.Value+"\n")
+	}
+	assert.Contains(t, report, "=== ATTR  TestHelperSilentElection "+AttrStage+" election\n")
+	assert.Contains(t, report, "=== ATTR  TestHelperSilentElection "+AttrImplementation+" silent\n")
+	m := regexp.MustCompile(`(?m)^=== ATTR  ` + regexp.QuoteMeta(test) + ` ` + AttrFailure + ` (.*)$`).FindStringSubmatch(report)
+	if assert.NotNil(t, m, "the failure as JSON") {
+		var f Failure
+		require.NoError(t, json.Unmarshal([]byte(m[1]), &f))
+		assert.Equal(t, sim.KindLiveness, f.Kind)
+		assert.Equal(t, uint64(1), f.Seed)
+		assert.Equal(t, Election, f.Stage)
+		assert.Equal(t, tracePath, f.TracePath)
+	}
+	assert.Contains(t, report, AttrFailurePaper+" §5.2", "the liveness failure cites its section")
 	assert.FileExists(t, filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"))
 	assert.NotRegexp(t, regexp.MustCompile(`goroutine \d+ \[`), report, "no Go stack dumps")
 }

@@ -20,26 +20,29 @@ const (
 )
 
 // Failure is what ends a run: which rule broke, where in the paper, who
-// and what was involved, and how to replay it.
+// and what was involved, and how to replay it. Its JSON form (the field
+// tags) is what a grader serializes; the keys are part of that interface.
 type Failure struct {
-	Kind    string
-	Rule    string // e.g. "Election Safety"
-	Paper   string // e.g. "§5.2"
-	Message string // what happened, in a sentence a student can act on
-	Nodes   []int
-	Terms   []int
-	Indexes []int
-	At      time.Duration // simulated time
+	Kind    string `json:"kind"`
+	Rule    string `json:"rule"`            // e.g. "Election Safety"
+	Paper   string `json:"paper,omitempty"` // e.g. "§5.2"
+	Message string `json:"message"`         // what happened, in a sentence a student can act on
+	Nodes   []int  `json:"nodes,omitempty"`
+	Terms   []int  `json:"terms,omitempty"`
+	Indexes []int  `json:"indexes,omitempty"`
+	// At is the simulated time of the failure; in JSON, in nanoseconds
+	// (time.Duration's own encoding), as the key says.
+	At time.Duration `json:"at_ns"`
 
 	// Filled in by Run.
-	Seed           uint64
-	Scenario       string
-	Implementation string
-	Replay         string   // the command that replays the run
-	Timeline       []string // the last events before the failure
-	States         []string // each node's state at the failure
-	TracePath      string   // where the trace was written, if it was
-	Stack          string   // for panics: the implementation's stack
+	Seed           uint64   `json:"seed"`
+	Scenario       string   `json:"scenario,omitempty"`
+	Implementation string   `json:"implementation,omitempty"`
+	Replay         string   `json:"replay,omitempty"`     // the command that replays the run
+	Timeline       []string `json:"timeline,omitempty"`   // the last events before the failure
+	States         []string `json:"states,omitempty"`     // each node's state at the failure
+	TracePath      string   `json:"trace_path,omitempty"` // where the trace was written, if it was
+	Stack          string   `json:"stack,omitempty"`      // for panics: the implementation's stack
 }
 
 // Error renders the full report.

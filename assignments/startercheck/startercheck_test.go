@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/sim"
 )
 
 // wallBudget is how long the whole four-stage run of the unchanged
@@ -32,16 +33,20 @@ const killAfter = 3 * wallBudget
 // starterPkg is the starter kit's package, relative to the module root.
 const starterPkg = "./assignments/raft"
 
-// testEvent is one event of go test -json (cmd/test2json).
+// testEvent is one event of go test -json (cmd/test2json). An "attr"
+// event carries one t.Attr record of the test in Key and Value.
 type testEvent struct {
 	Action string
 	Test   string
 	Output string
+	Key    string
+	Value  string
 }
 
 // testRecord gathers what go test -json said about one test.
 type testRecord struct {
-	action string // the final action: pass, fail or skip ("" if it never ended)
+	action string            // the final action: pass, fail or skip ("" if it never ended)
+	attrs  map[string]string // its t.Attr records, by key (labs.Attr*)
 	output strings.Builder
 }
 
@@ -52,11 +57,10 @@ type run struct {
 	wall  time.Duration
 }
 
-// headline is the first line of a simulator failure report, e.g.
-// "LIVENESS: Leader election at simulated time 5.000s". Only these kinds
-// are acceptable from the starter: the others (PANIC, HANG, CONTRACT,
-// NONDETERMINISM, INTERNAL) would mean the starter or raftlab is broken.
-var headline = regexp.MustCompile(`(?m)^\s*(?:\S+\.go:\d+: )?(LIVENESS|SAFETY|SCENARIO): (.+) at simulated time `)
+// starterKinds are the failure kinds (the failure_kind attribute)
+// acceptable from the starter: the others (panic, hang, contract,
+// nondeterminism, internal) would mean the starter or raftlab is broken.
+var starterKinds = []string{sim.KindLiveness, sim.KindSafety, sim.KindScenario}
 
 // stackDump matches the goroutine header of a Go stack dump.
 var stackDump = regexp.MustCompile(`goroutine \d+ \[`)
@@ -104,12 +108,14 @@ func runStarter(t *testing.T) *run {
 		}
 		rec := r.tests[ev.Test]
 		if rec == nil {
-			rec = &testRecord{}
+			rec = &testRecord{attrs: map[string]string{}}
 			r.tests[ev.Test] = rec
 		}
 		switch ev.Action {
 		case "output":
 			rec.output.WriteString(ev.Output)
+		case "attr":
+			rec.attrs[ev.Key] = ev.Value
 		case "pass", "fail", "skip":
 			rec.action = ev.Action
 		}
@@ -171,11 +177,13 @@ func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
 					continue
 				}
 				failed++
-				m := headline.FindStringSubmatch(out)
-				if assert.NotNil(t, m, "scenario %s must fail with a LIVENESS, SAFETY or SCENARIO report naming the rule:\n%s", name, out) {
-					assert.NotEmpty(t, strings.TrimSpace(m[2]), "scenario %s: the report's headline names no rule", name)
-				}
-				assert.Contains(t, out, "replay:", "scenario %s: the report must say how to replay the failing seed", name)
+				attrs := rec.attrs
+				assert.Contains(t, starterKinds, attrs[labs.AttrFailureKind],
+					"scenario %s must fail with a liveness, safety or scenario failure (attribute %s):\n%s", name, labs.AttrFailureKind, out)
+				assert.NotEmpty(t, attrs[labs.AttrFailureRule], "scenario %s: the failure names no rule (attribute %s)", name, labs.AttrFailureRule)
+				assert.NotEmpty(t, attrs[labs.AttrFailedSeed], "scenario %s: the failure names no seed (attribute %s)", name, labs.AttrFailedSeed)
+				assert.Contains(t, attrs[labs.AttrReplay], "go test ", "scenario %s: the failure must say how to replay the failing seed (attribute %s)", name, labs.AttrReplay)
+				assert.Contains(t, out, attrs[labs.AttrReplay], "scenario %s: the report a student reads must show the replay command", name)
 			}
 
 			rulesFailed := 0
@@ -185,9 +193,12 @@ func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
 					continue
 				}
 				rulesFailed++
-				out := rec.output.String()
-				assert.True(t, strings.Contains(out, "§") || strings.Contains(out, "Figure"),
-					"rule test %s must cite the paper when it fails:\n%s", test, out)
+				cite := rec.attrs[labs.AttrRule]
+				// Rules of the paper cite a section or a figure; rules the contract
+				// adds (Start on a non-leader, no no-op entries) cite raftapi.
+				assert.True(t, strings.Contains(cite, "§") || strings.Contains(cite, "Figure") || strings.Contains(cite, "raftapi"),
+					"rule test %s must cite the paper or the contract (attribute %s = %q):\n%s", test, labs.AttrRule, cite, rec.output.String())
+				assert.Contains(t, rec.output.String(), cite, "rule test %s: the failure a student reads must cite its rule", test)
 			}
 			t.Logf("%s: %d of %d scenarios failed; %d rule-level tests failed", top, failed, len(labs.Suite(stage)), rulesFailed)
 		})

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/sim"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -36,9 +37,16 @@ type mutant struct {
 	schedule string // the targeted schedule that must catch it
 	file     string // path under raft/
 	old, new string // the exact snippet of the reference, and what replaces it
-	// want lists the failure titles ("KIND: Rule") of which the report
-	// must contain at least one.
-	want []string
+	// want lists the failures (kind and rule, as the failure_kind and
+	// failure_rule attributes of the schedule's test say) of which the
+	// schedule must fail with one.
+	want []failure
+}
+
+// failure is what a failing scenario's t.Attr records say broke.
+type failure struct {
+	kind string // labs.AttrFailureKind: sim.KindSafety, ...
+	rule string // labs.AttrFailureRule
 }
 
 func mutants() []mutant {
@@ -56,7 +64,7 @@ func mutants() []mutant {
 			_ = e // the terms are not compared (the bug)
 			n.log.truncateFrom(idx)
 		}`,
-			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: Truncate only on a real conflict"},
+			want: []failure{{sim.KindSafety, "Commit needs a majority"}, {sim.KindScenario, "Truncate only on a real conflict"}},
 		},
 		{
 			name: "matchIndex from the leader's log", stage: "TestReplication", schedule: "TargetedOutOfOrderReplies",
@@ -65,14 +73,14 @@ func mutants() []mutant {
 			n.matchIndex[i] = last`,
 			new: `		if last := n.log.lastIndex(); last > n.matchIndex[i] {
 			n.matchIndex[i] = last`,
-			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: matchIndex comes from the acknowledged request"},
+			want: []failure{{sim.KindSafety, "Commit needs a majority"}, {sim.KindScenario, "matchIndex comes from the acknowledged request"}},
 		},
 		{
 			name: "commitIndex = min(leaderCommit, last index)", stage: "TestReplication", schedule: "TargetedCommitMinRule",
 			file: "replication.go",
 			old:  `if lastNew := prev + len(args.Entries); args.LeaderCommit > n.commitIndex {`,
 			new:  `if lastNew := n.log.lastIndex(); args.LeaderCommit > n.commitIndex {`,
-			want: []string{"SAFETY: State Machine Safety", "SCENARIO: commitIndex = min(leaderCommit, index of last new entry)"},
+			want: []failure{{sim.KindSafety, "State Machine Safety"}, {sim.KindScenario, "commitIndex = min(leaderCommit, index of last new entry)"}},
 		},
 		{
 			name: "heartbeats skip the consistency check", stage: "TestReplication", schedule: "TargetedMismatchedHeartbeats",
@@ -83,7 +91,7 @@ func mutants() []mutant {
 		// a heartbeat: nothing to check (the bug)
 	case prev > n.log.lastIndex():
 		return // too short: XTerm = -1, XLen = lastIndex+1`,
-			want: []string{"SAFETY: State Machine Safety", "PANIC: panic"},
+			want: []failure{{sim.KindSafety, "State Machine Safety"}, {sim.KindPanic, "panic"}},
 		},
 		{
 			name: "election restriction compares only lengths", stage: "TestReplication", schedule: "TargetedLongerLogOlderTerm",
@@ -93,14 +101,14 @@ func mutants() []mutant {
 	}
 	return lastIndex >= n.log.lastIndex()`,
 			new:  `	return lastIndex >= n.log.lastIndex()`,
-			want: []string{"SAFETY: Leader Completeness", "SCENARIO: Election restriction"},
+			want: []failure{{sim.KindSafety, "Leader Completeness"}, {sim.KindScenario, "Election restriction"}},
 		},
 		{
 			name: "commit old-term entries by counting replicas", stage: "TestReplication", schedule: "TargetedFigure8Exact",
 			file: "replication.go",
 			old:  `if N > n.commitIndex && n.log.term(N) == n.term {`,
 			new:  `if N > n.commitIndex {`,
-			want: []string{"SCENARIO: A leader commits only entries of its current term by counting replicas", "SAFETY: Leader Completeness"},
+			want: []failure{{sim.KindScenario, "A leader commits only entries of its current term by counting replicas"}, {sim.KindSafety, "Leader Completeness"}},
 		},
 		{
 			name: "a higher term in a reply is ignored", stage: "TestReplication", schedule: "TargetedIsolatedLeaderMinority",
@@ -111,7 +119,7 @@ func mutants() []mutant {
 		return
 	}`,
 			new:  `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {`,
-			want: []string{"SCENARIO: A higher term converts to follower"},
+			want: []failure{{sim.KindScenario, "A higher term converts to follower"}},
 		},
 		{
 			name: "a rejected vote request resets the election timer", stage: "TestReplication", schedule: "TargetedElectionTimerDiscipline",
@@ -125,7 +133,7 @@ func mutants() []mutant {
 		return
 	}
 	n.electionElapsed = 0`,
-			want: []string{"LIVENESS: Leader election"},
+			want: []failure{{sim.KindLiveness, "Leader election"}},
 		},
 		{
 			name: "votedFor not saved", stage: "TestPersistence", schedule: "TargetedVoteSurvivesCrash",
@@ -134,7 +142,7 @@ func mutants() []mutant {
 			new:  `b = binary.AppendVarint(b, int64(-1)) // votedFor is not saved (the bug)`,
 			// The durability checker sees the lost vote at the restart,
 			// before the second vote can be granted.
-			want: []string{"SAFETY: Durability", "SAFETY: One vote per term"},
+			want: []failure{{sim.KindSafety, "Durability"}, {sim.KindSafety, "One vote per term"}},
 		},
 		{
 			name: "appended entries not saved before the reply", stage: "TestPersistence", schedule: "TargetedPersistBeforeReply",
@@ -142,7 +150,7 @@ func mutants() []mutant {
 			old: `		n.log.appendEntries(args.Entries[k:])
 		n.dirty = true`,
 			new:  `		n.log.appendEntries(args.Entries[k:])`,
-			want: []string{"SAFETY: Durability", "SCENARIO: Persist before replying"},
+			want: []failure{{sim.KindSafety, "Durability"}, {sim.KindScenario, "Persist before replying"}},
 		},
 		{
 			name: "stale InstallSnapshot installed", stage: "TestSnapshots", schedule: "TargetedStaleInstallSnapshot",
@@ -151,7 +159,7 @@ func mutants() []mutant {
 		return
 	}`,
 			new:  ``,
-			want: []string{"SCENARIO: A stale InstallSnapshot changes nothing", "SAFETY: State Machine Safety", "SAFETY: Snapshots never move a service backwards", "SAFETY: Commit index within the log"},
+			want: []failure{{sim.KindScenario, "A stale InstallSnapshot changes nothing"}, {sim.KindSafety, "State Machine Safety"}, {sim.KindSafety, "Snapshots never move a service backwards"}, {sim.KindSafety, "Commit index within the log"}},
 		},
 		{
 			name: "InstallSnapshot discards the whole log", stage: "TestSnapshots", schedule: "TargetedInstallSnapshotKeepsSuffix",
@@ -162,7 +170,7 @@ func mutants() []mutant {
 		n.log.reset(index, term)
 	}`,
 			new:  `	n.log.reset(index, term)`,
-			want: []string{"SAFETY: Commit needs a majority", "SCENARIO: InstallSnapshot keeps the entries after a matching last included entry"},
+			want: []failure{{sim.KindSafety, "Commit needs a majority"}, {sim.KindScenario, "InstallSnapshot keeps the entries after a matching last included entry"}},
 		},
 		{
 			name: "only Snapshot saves the snapshot", stage: "TestSnapshots", schedule: "TargetedSnapshotDroppedBySave",
@@ -172,7 +180,7 @@ func mutants() []mutant {
 		n.dirty = true`,
 			new: `		n.log.compact(index)
 		n.env.Persister().Save(encodeState(nil, n.term, n.votedFor, &n.log), snapshot)`,
-			want: []string{"SCENARIO: Every Save keeps the snapshot", "SAFETY: State Machine Safety", "SAFETY: Durability"},
+			want: []failure{{sim.KindScenario, "Every Save keeps the snapshot"}, {sim.KindSafety, "State Machine Safety"}, {sim.KindSafety, "Durability"}},
 		},
 	}
 }
@@ -206,7 +214,8 @@ func TestMutants(t *testing.T) {
 	}
 
 	type result struct {
-		out  []string // per seed (one entry for the control)
+		runs []map[string]*testRecord // per seed (one entry for the control): the tests' events
+		out  []string                 // per seed: what the run printed, for messages
 		errs []error
 	}
 	results := make([]result, len(ms)+1)
@@ -218,19 +227,24 @@ func TestMutants(t *testing.T) {
 		g.Go(func() error {
 			bin := filepath.Join(dir, fmt.Sprintf("raft%02d.test", k))
 			if out, err := build(ctx, goCmd, root, overlay, bin); err != nil {
-				results[k] = result{out: []string{out}, errs: []error{err}}
+				results[k] = result{runs: []map[string]*testRecord{{}}, out: []string{out}, errs: []error{err}}
 				return nil
 			}
 			var r result
 			for seed := range seeds {
-				args := []string{"-test.v", "-test.count=1", "-test.run", pattern, "-tracedir", dir}
+				// go tool test2json turns the binary's output into go test
+				// -json events, whose attr events carry the failure's fields.
+				args := []string{"tool", "test2json", bin, "-test.v=test2json", "-test.count=1", "-test.run", pattern, "-tracedir", dir}
 				if seeds > 1 {
 					args = append(args, fmt.Sprintf("-seed=%d", seed+1))
 				}
-				cmd := exec.CommandContext(ctx, bin, args...)
+				cmd := exec.CommandContext(ctx, goCmd, args...)
 				cmd.Dir = filepath.Join(root, "raft")
-				out, err := cmd.CombinedOutput()
-				r.out, r.errs = append(r.out, string(out)), append(r.errs, err)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				tests, text := parseEvents(out)
+				r.runs, r.out, r.errs = append(r.runs, tests), append(r.out, text+stderr.String()), append(r.errs, err)
 			}
 			results[k] = r
 			return nil
@@ -245,23 +259,70 @@ func TestMutants(t *testing.T) {
 	control := results[len(ms)]
 	require.NoError(t, control.errs[0], "the unchanged reference must pass every targeted schedule:\n%s", control.out[0])
 	for k, m := range ms {
+		test := m.stage + "/" + m.schedule
 		t.Run(m.schedule, func(t *testing.T) {
-			require.Contains(t, control.out[0], "--- PASS: "+m.stage+"/"+m.schedule,
-				"the control run did not run schedule %s of %s: was it renamed or moved to another stage?", m.schedule, m.stage)
+			ctl := control.runs[0][test]
+			require.True(t, ctl != nil && ctl.action == "pass",
+				"the control run did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", m.schedule, m.stage, control.out[0])
 			r := results[k]
 			for i, out := range r.out {
 				seed := i + 1
 				require.Error(t, r.errs[i], "mutant %q (raft/%s) passed schedule %s with seed %d: the schedule no longer catches its bug on every seed\n%s", m.name, m.file, m.schedule, seed, out)
-				require.Contains(t, out, "--- FAIL: "+m.stage+"/"+m.schedule,
+				rec := r.runs[i][test]
+				require.True(t, rec != nil && rec.action == "fail",
 					"mutant %q did not fail inside schedule %s with seed %d (a build error?):\n%s", m.name, m.schedule, seed, out)
-				found := false
-				for _, w := range m.want {
-					found = found || strings.Contains(out, w)
-				}
-				require.True(t, found, "mutant %q failed schedule %s with seed %d, but not with any of %q:\n%s", m.name, m.schedule, seed, m.want, out)
+				got := failure{kind: rec.attrs[labs.AttrFailureKind], rule: rec.attrs[labs.AttrFailureRule]}
+				require.Contains(t, m.want, got, "mutant %q failed schedule %s with seed %d, but not with any of the expected failures (%s, %s attributes):\n%s",
+					m.name, m.schedule, seed, labs.AttrFailureKind, labs.AttrFailureRule, out)
 			}
 		})
 	}
+}
+
+// testEvent is one event of go test -json (cmd/test2json). An "attr"
+// event carries one t.Attr record of the test in Key and Value.
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+	Key    string
+	Value  string
+}
+
+// testRecord gathers what the events said about one test.
+type testRecord struct {
+	action string            // the final action: pass, fail or skip ("" if it never ended)
+	attrs  map[string]string // its t.Attr records, by key (labs.Attr*)
+}
+
+// parseEvents reads go test -json output: each test's record, by name,
+// and the whole output as text (lines that are not events included).
+func parseEvents(out []byte) (map[string]*testRecord, string) {
+	tests := map[string]*testRecord{}
+	var text strings.Builder
+	for line := range bytes.Lines(out) {
+		var ev testEvent
+		if json.Unmarshal(line, &ev) != nil {
+			text.Write(line)
+			continue
+		}
+		text.WriteString(ev.Output)
+		if ev.Test == "" {
+			continue
+		}
+		rec := tests[ev.Test]
+		if rec == nil {
+			rec = &testRecord{attrs: map[string]string{}}
+			tests[ev.Test] = rec
+		}
+		switch ev.Action {
+		case "attr":
+			rec.attrs[ev.Key] = ev.Value
+		case "pass", "fail", "skip":
+			rec.action = ev.Action
+		}
+	}
+	return tests, text.String()
 }
 
 // writeOverlay writes mutant m's patched copy of its file and the overlay
