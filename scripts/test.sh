@@ -46,6 +46,9 @@ GOOS=js GOARCH=wasm "$LINT" run ./...
 step "go test (native)"
 go test -count=1 ./...
 
+step "the handout boundary (scripts/handout-check.sh)"
+bash scripts/handout-check.sh
+
 step "go test under GOOS=js GOARCH=wasm on Node ($(node --version))"
 GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" \
   ./raftapi/... ./wire/... ./trace/... ./sim/... ./raft/... ./labs/...
