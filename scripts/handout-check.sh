@@ -2,8 +2,9 @@
 # The handout boundary holds: the student handout (this repository without
 # what .handoutignore lists, with the starter's "//go:build starter" line
 # removed, as the grader's handout export will make it) builds, vets clean,
-# and its unfilled starter fails every stage readably; and no library
-# package of the full tree imports the reference in production code.
+# passes its own tests, and its unfilled starter fails every stage
+# readably; and no library package of the full tree imports the reference
+# in production code.
 #
 # Run from anywhere in a git checkout: bash scripts/handout-check.sh
 # With -keep, the handout copy is left in place and its path printed.
@@ -95,6 +96,14 @@ echo "  ok: $(wc -l <<<"$kept") packages, all imports inside the handout"
 
 step "go vet ./... in the handout"
 (cd "$handout" && go vet ./...) || fail "go vet failed in the handout copy (above)"
+
+# A kept test can still need the reference at run time (one that runs a
+# test helper of a file the handout leaves out), so the handout's own
+# tests run too: all but the starter's, which fail until a student fills
+# it in (the next step checks how).
+step "go test in the handout: every package but the unfilled starter"
+(cd "$handout" && go test -count=1 $(go list ./... | grep -vxF "$mod/assignments/raft")) ||
+  fail "a test the handout keeps failed without what it leaves out (above): move it to a *_reference_test.go file"
 
 step "the handout's unfilled starter fails every stage, fast and readably"
 RAFTLAB_STARTER_ROOT="$handout" go test -count=1 ./assignments/startercheck ||
