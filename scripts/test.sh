@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's whole test run: formatting, vet, lint, the native test
-# suite and the js/wasm tests on Node. It installs what it needs (Go
+# suite, the handout boundary check and the js/wasm tests on Node. It installs what it needs (Go
 # modules, golangci-lint) on first use, so it works on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
