@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -96,24 +95,4 @@ func TestFailureReportAndTrace(t *testing.T) {
 	assert.Contains(t, report, AttrFailurePaper+" §5.2", "the liveness failure cites its section")
 	assert.FileExists(t, filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"))
 	assert.NotRegexp(t, regexp.MustCompile(`goroutine \d+ \[`), report, "no Go stack dumps")
-}
-
-func TestPassingRunsWriteTracesWithTheTraceFlag(t *testing.T) {
-	skipWithoutSubprocesses(t)
-	if os.Getenv("RAFTLAB_HELPER") != "" {
-		t.Skip("a child process of another test")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReference$/^InitialElection$", "-seed=4", "-traces", "-tracedir="+dir)
-	cmd.Env = append(os.Environ(), "RAFTLAB_HELPER=reference")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.FileExists(t, filepath.Join(dir, "TestHelperReference_InitialElection-seed4.json"))
-}
-
-func TestHelperReference(t *testing.T) {
-	if os.Getenv("RAFTLAB_HELPER") != "reference" {
-		t.Skip("run by TestPassingRunsWriteTracesWithTheTraceFlag")
-	}
-	RunStage(t, Election, Impl{Name: "reference", Factory: raft.New})
 }

@@ -1,3 +1,5 @@
+//go:build starter
+
 package raft
 
 import (

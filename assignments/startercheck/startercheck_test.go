@@ -33,6 +33,17 @@ const killAfter = 3 * wallBudget
 // starterPkg is the starter kit's package, relative to the module root.
 const starterPkg = "./assignments/raft"
 
+// starterTag is the build tag without which the course repository leaves
+// out the starter's stage tests (assignments/raft/raft_test.go), so that
+// go test ./... at its root passes; the student handout is exported
+// without the constraint, and there the tag changes nothing.
+const starterTag = "starter"
+
+// rootEnv names the environment variable that points the check at the
+// module root of another tree, such as the handout copy that
+// scripts/handout-check.sh makes; by default it checks this tree.
+const rootEnv = "RAFTLAB_STARTER_ROOT"
+
 // testEvent is one event of go test -json (cmd/test2json). An "attr"
 // event carries one t.Attr record of the test in Key and Value.
 type testEvent struct {
@@ -66,9 +77,13 @@ var starterKinds = []string{sim.KindLiveness, sim.KindSafety, sim.KindScenario}
 var stackDump = regexp.MustCompile(`goroutine \d+ \[`)
 
 // moduleRoot is the directory holding go.mod, above the test's package
-// directory (where go test runs it).
+// directory (where go test runs it), unless $RAFTLAB_STARTER_ROOT names
+// another.
 func moduleRoot(t *testing.T) string {
 	t.Helper()
+	if root := os.Getenv(rootEnv); root != "" {
+		return root
+	}
 	wd, err := os.Getwd()
 	require.NoError(t, err)
 	root, err := labs.ModuleRoot(wd)
@@ -83,7 +98,7 @@ func runStarter(t *testing.T) *run {
 	defer cancel()
 	// Traces of the failing runs go to a directory of this test's own,
 	// rather than piling up in $TMPDIR.
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-json", starterPkg, "-tracedir="+t.TempDir())
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-json", "-tags="+starterTag, starterPkg, "-tracedir="+t.TempDir())
 	cmd.Dir = moduleRoot(t)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
