@@ -277,3 +277,46 @@ func FuzzView(f *testing.F) {
 		_ = View(&bytes.Buffer{}, tr, Options{Width: width % 300, Last: last % 50})
 	})
 }
+
+// TestViewReadsTheTypedFields: tags, groups and the build come from the
+// fields, not from text.
+func TestViewReadsTheTypedFields(t *testing.T) {
+	ae := &trace.Message{Kind: trace.MsgAppendEntries, Term: 2, PrevLogIndex: 3, PrevLogTerm: 1, Entries: 2, LeaderCommit: 3}
+	tr := &trace.Trace{Format: trace.Format, Version: trace.Version,
+		Header: trace.Header{Nodes: 4, Build: trace.Build{Module: "github.com/raftlab/raftlab", Version: "(devel)", Revision: "abc123", Modified: true, Go: "go1.26.0", OS: "linux", Arch: "amd64"}},
+		Events: []trace.Event{
+			{T: 1, Kind: trace.KindSend, Node: 0, Peer: 1, Msg: ae, Reason: trace.ReasonCut},
+			{T: 2, Kind: trace.KindSend, Node: 0, Peer: 2, Msg: ae, Reason: trace.ReasonScenario},
+			{T: 3, Kind: trace.KindSend, Node: 0, Peer: 3, Msg: ae, Fault: trace.FaultLongDelay},
+			{T: 4, Kind: trace.KindDiscard, Node: 1, Peer: 0, Msg: ae, Reason: trace.ReasonStale},
+			{T: 5, Kind: trace.KindDiscard, Node: 2, Peer: 0, Msg: ae, Reason: trace.ReasonCut},
+			{T: 6, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgRequestVote, Term: 3, Candidate: 2, PreVote: true}},
+			{T: 7, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgAppendEntriesReply, Term: 3, XTerm: -1, XIndex: -1, XLen: 4}},
+			{T: 8, Kind: trace.KindApply, Node: 3, Peer: -1, Index: 9, Term: 2, Snapshot: true},
+			{T: 9, Kind: trace.KindPartition, Node: -1, Peer: -1, Groups: [][]int{{3, 0}, {1, 2}}},
+			{T: 9, Kind: trace.KindPartition, Node: 1, Peer: 2},
+			{T: 9, Kind: trace.KindHeal, Node: 1, Peer: -1},
+			{T: 9, Kind: trace.KindNetwork, Node: -1, Peer: -1, Net: &trace.Network{DropRate: 0.3, DelayMinMicros: 1000, DelayMaxMicros: 5000}},
+		},
+		Result: trace.Result{OK: true}}
+	out := view(t, tr, Options{Width: 200})
+	for _, w := range []string{
+		"build:   github.com/raftlab/raftlab (devel) · rev abc123 (modified) · go1.26.0 linux/amd64",
+		"→n1 AE t=2 prev=3/1 n=2 c=3 [cut]",
+		"→n2 AE t=2 prev=3/1 n=2 c=3 [scripted drop]",
+		"→n3 AE t=2 prev=3/1 n=2 c=3 [long-delay]",
+		"✗←n0 AE t=2 prev=3/1 n=2 c=3 [stale]",
+		"✗←n0 AE t=2 prev=3/1 n=2 c=3 [cut]",
+		"→n0 RV pre t=3 cand=2 last=0/0",
+		"→n0 AER t=3 fail xt=-1 xi=-1 xl=4",
+		"apply snapshot 9/2",
+		"═══ partition: n3 n0 | n1 n2",
+		"═══ partition: n1→n2 link cut",
+		"═══ heal: n1 reconnected",
+		"═══ network: drop=0.30 dup=0.00 delay=1ms..5ms long=0.00/0s",
+	} {
+		assert.Contains(t, out, w)
+	}
+	raw := view(t, tr, Options{Width: 200, Raw: true})
+	assert.Contains(t, raw, "→n0 RequestVote pre-vote t=3 cand=2 last=0/0")
+}
