@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -194,7 +193,7 @@ func measureIdle(f raftapi.Factory, nodes int, seed uint64, window time.Duration
 	}
 	perFollower = make([]int, nodes)
 	for _, e := range res.Trace.Events {
-		if e.T >= from && e.T < to && e.Kind == trace.KindSend && e.Node == leader && strings.HasPrefix(e.Msg, "AppendEntries ") {
+		if e.T >= from && e.T < to && e.Kind == trace.KindSend && e.Node == leader && e.Msg != nil && e.Msg.Kind == trace.MsgAppendEntries {
 			perFollower[e.Peer]++
 		}
 	}

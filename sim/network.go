@@ -19,8 +19,6 @@ const (
 	faultHeld
 )
 
-var faultNames = [...]string{"", "drop", "cut", "dup", "long-delay", "scripted"}
-
 // send puts m on the wire: it is counted, then cut, dropped, delayed or
 // duplicated as the network says. Called during the sender's turn; the
 // message cannot arrive before the turn ends because every delay is

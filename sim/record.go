@@ -2,14 +2,15 @@ package sim
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/raftlab/raftlab/trace"
 )
 
 // record is one event as the recorder keeps it: numbers, not text, so that
-// recording costs almost nothing; text is made only for reports and traces.
+// recording costs almost nothing. The trace's typed event (and from it any
+// text) is made from it only for reports and traces.
 type record struct {
 	at    time.Duration
 	kind  string // a trace.Kind* constant
@@ -18,37 +19,117 @@ type record struct {
 	fault uint8
 	sum   summary // messages
 	n, m  int     // apply/snapshot/start: index, term
-	text  string
+	text  string  // a note, a failure's rule, a discard's reason in words, a scripted fault's description, "snapshot" for an applied snapshot
+	data  any     // partition: the groups ([][]int); network: the new Network
 }
 
-func (r *record) msg() string {
-	switch r.kind {
-	case trace.KindSend, trace.KindDeliver, trace.KindDiscard:
-		return r.sum.String()
-	case trace.KindApply:
-		if r.text == "snapshot" {
-			return fmt.Sprintf("snapshot through %d/%d", r.n, r.m)
-		}
-		return fmt.Sprintf("index %d term %d", r.n, r.m)
-	case trace.KindStart:
-		return fmt.Sprintf("index %d term %d", r.n, r.m)
-	case trace.KindSnapshot:
-		return fmt.Sprintf("through index %d", r.n)
+// message is the trace's form of a message summary.
+func (s *summary) message() *trace.Message {
+	m := &trace.Message{Kind: s.kind.String(), Term: s.a}
+	switch s.kind {
+	case MsgRequestVote:
+		m.Candidate, m.LastLogIndex, m.LastLogTerm, m.PreVote = s.b, s.c, s.d, s.e != 0
+	case MsgRequestVoteReply:
+		m.Granted, m.PreVote = s.b != 0, s.e != 0
+	case MsgAppendEntries:
+		m.PrevLogIndex, m.PrevLogTerm, m.Entries, m.LeaderCommit = s.b, s.c, s.d, s.e
+	case MsgAppendEntriesReply:
+		m.Success, m.XTerm, m.XIndex, m.XLen = s.b != 0, s.c, s.d, s.e
+	case MsgInstallSnapshot:
+		m.LastIncludedIndex, m.LastIncludedTerm, m.Bytes = s.b, s.c, s.d
 	}
-	return ""
+	return m
 }
 
-func (r *record) detail() string {
-	switch r.kind {
-	case trace.KindApply, trace.KindSnapshot:
-		return ""
-	}
-	return r.text
+// Why a message was discarded on arrival, as network.go's deliver words it.
+var discardReasons = map[string]string{
+	"destination is down":            trace.ReasonCrashed,
+	"reply to a crashed incarnation": trace.ReasonStale,
+	"link cut in flight":             trace.ReasonCut,
 }
+
+// scenarioDrop is how network.go's send words a message the scenario's
+// interceptor dropped.
+const scenarioDrop = "dropped by the scenario"
 
 func (r *record) event() trace.Event {
-	return trace.Event{T: r.at.Microseconds(), Kind: r.kind, Node: r.node, Peer: r.peer,
-		Msg: r.msg(), Fault: faultNames[r.fault], Detail: r.detail()}
+	e := trace.Event{T: r.at.Microseconds(), Kind: r.kind, Node: r.node, Peer: r.peer}
+	switch r.kind {
+	case trace.KindSend:
+		e.Msg = r.sum.message()
+		switch r.fault {
+		case faultDrop:
+			e.Reason = trace.ReasonLoss
+		case faultCut:
+			e.Reason = trace.ReasonCut
+		case faultDup:
+			e.Fault = trace.FaultDup
+		case faultLong:
+			e.Fault = trace.FaultLongDelay
+		case faultHeld:
+			if r.text == scenarioDrop {
+				e.Reason = trace.ReasonScenario
+			} else {
+				e.Fault, e.Text = trace.FaultScripted, r.text
+			}
+		}
+	case trace.KindDeliver:
+		e.Msg = r.sum.message()
+	case trace.KindDiscard:
+		e.Msg = r.sum.message()
+		if reason, ok := discardReasons[r.text]; ok {
+			e.Reason = reason
+		} else {
+			e.Reason, e.Text = "other", r.text // a new kind of discard: the schema refuses it, so a test names it
+		}
+	case trace.KindStart:
+		e.Index, e.Term = r.n, r.m
+	case trace.KindApply:
+		e.Index, e.Term, e.Snapshot = r.n, r.m, r.text == "snapshot"
+	case trace.KindSnapshot:
+		e.Index = r.n
+	case trace.KindPartition:
+		if g, ok := r.data.([][]int); ok {
+			e.Groups = g
+		}
+	case trace.KindNetwork:
+		if n, ok := r.data.(Network); ok {
+			e.Net = &trace.Network{DropRate: n.DropRate, DupRate: n.DupRate,
+				DelayMinMicros: n.DelayMin.Microseconds(), DelayMaxMicros: n.DelayMax.Microseconds(),
+				LongDelayRate: n.LongDelayRate, LongDelayMicros: n.LongDelayMax.Microseconds()}
+		}
+	case trace.KindFailure:
+		e.Rule = r.text
+	case trace.KindNote:
+		e.Text = r.text
+	}
+	return e
+}
+
+// partitionGroups completes the groups of a Partition call: the nodes
+// named in no group form one more group, so that the trace lists every
+// node once and its readers need not know that rule.
+func partitionGroups(n int, groups [][]int) [][]int {
+	out := make([][]int, 0, len(groups)+1)
+	named := make([]bool, n)
+	for _, g := range groups {
+		out = append(out, slices.Clone(g))
+		for _, i := range g {
+			if i >= 0 && i < n {
+				named[i] = true
+			}
+		}
+	}
+	var rest []int
+	for i, ok := range named {
+		if !ok {
+			rest = append(rest, i)
+		}
+	}
+	if rest != nil {
+		out = append(out, rest)
+	}
+	return out
 }
 
 // recorder keeps the last events in a ring for failure reports, every event
@@ -139,31 +220,8 @@ func timeline(recs []record) []string {
 }
 
 func formatRecord(r *record) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%9s  ", fmtTime(r.at))
-	switch {
-	case r.kind == trace.KindSend:
-		fmt.Fprintf(&b, "n%d → n%d  %s", r.node, r.peer, r.sum)
-	case r.kind == trace.KindDeliver:
-		fmt.Fprintf(&b, "n%d ← n%d  %s", r.node, r.peer, r.sum)
-	case r.node >= 0:
-		fmt.Fprintf(&b, "n%d %s", r.node, r.kind)
-	default:
-		b.WriteString(r.kind)
-	}
-	if m := r.msg(); m != "" && r.kind != trace.KindSend && r.kind != trace.KindDeliver {
-		b.WriteString(" " + m)
-	}
-	if r.peer >= 0 && r.kind != trace.KindSend && r.kind != trace.KindDeliver {
-		fmt.Fprintf(&b, " (peer n%d)", r.peer)
-	}
-	if f := faultNames[r.fault]; f != "" {
-		fmt.Fprintf(&b, "  [%s]", f)
-	}
-	if d := r.detail(); d != "" {
-		fmt.Fprintf(&b, "  (%s)", d)
-	}
-	return b.String()
+	e := r.event()
+	return fmtTime(r.at) + "  " + e.String()
 }
 
 // fmtTime prints simulated time as seconds with millisecond precision.

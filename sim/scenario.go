@@ -92,7 +92,7 @@ func (c *Cluster) Partition(groups ...[]int) {
 			c.links[i][j] = group[i] == group[j]
 		}
 	}
-	c.rec.add(record{at: c.now, kind: trace.KindPartition, node: -1, peer: -1, text: fmt.Sprint(groups)})
+	c.rec.add(record{at: c.now, kind: trace.KindPartition, node: -1, peer: -1, data: partitionGroups(c.n, groups)})
 }
 
 // Isolate cuts node i off from every other node, both ways.
@@ -150,8 +150,7 @@ func (c *Cluster) SetNetwork(n Network) {
 		n.DelayMin, n.DelayMax = Reliable().DelayMin, Reliable().DelayMax
 	}
 	c.net = n
-	c.rec.add(record{at: c.now, kind: trace.KindNetwork, node: -1, peer: -1,
-		text: fmt.Sprintf("drop=%.2f dup=%.2f delay=%s..%s long=%.2f/%s", n.DropRate, n.DupRate, n.DelayMin, n.DelayMax, n.LongDelayRate, n.LongDelayMax)})
+	c.rec.add(record{at: c.now, kind: trace.KindNetwork, node: -1, peer: -1, data: n})
 }
 
 // Intercept makes f decide the fate of every message sent from now on

@@ -383,7 +383,7 @@ func TestRepliesToACrashedIncarnationAreNeverDelivered(t *testing.T) {
 		}
 	}
 	require.Len(t, discarded, 1)
-	assert.Equal(t, "reply to a crashed incarnation", discarded[0].Detail)
+	assert.Equal(t, trace.ReasonStale, discarded[0].Reason)
 }
 
 func TestQueuedSnapshotTurnDiesWithACrash(t *testing.T) {
@@ -536,11 +536,15 @@ func TestInterceptorScriptsExactSchedules(t *testing.T) {
 	})
 	require.Nil(t, res.Failure)
 	assert.Equal(t, []int{1, 3, 1}, terms, "the first request, the third, then the held-back duplicate of the first; the second was dropped")
-	scripted := 0
+	scripted, dropped := 0, 0
 	for _, e := range res.Trace.Events {
-		if e.Fault == "scripted" {
+		if e.Fault == trace.FaultScripted {
 			scripted++
 		}
+		if e.Reason == trace.ReasonScenario {
+			dropped++
+		}
 	}
-	assert.Equal(t, 2, scripted)
+	assert.Equal(t, 1, scripted, "the delayed and duplicated request")
+	assert.Equal(t, 1, dropped, "the dropped request")
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/raftlab/raftlab/trace"
+	"github.com/raftlab/raftlab/traceview"
 )
 
 func main() {
@@ -73,10 +74,10 @@ func runWith(args []string, stdout, stderr io.Writer, tty terminal) int {
 		fs.PrintDefaults()
 	}
 	var (
-		o          trace.ViewOptions
+		o          traceview.Options
 		color      = fs.String("color", "auto", "colours: auto (on a terminal, unless $NO_COLOR is set), always or never")
 		nodes      = fs.String("node", "", "only events involving these nodes, as actor or peer, e.g. 0,2 (world events always show)")
-		kinds      = fs.String("kind", "", "only these kinds, e.g. send,deliver,apply; kinds: "+strings.Join(trace.ViewKinds, ","))
+		kinds      = fs.String("kind", "", "only these kinds, e.g. send,deliver,apply; kinds: "+strings.Join(traceview.Kinds, ","))
 		hide       = fs.String("hide", "", "leave out these kinds, e.g. apply,state")
 		from, to   durationFlag
 		widthFlag  = fs.Int("width", 0, "line width in columns (default: the terminal's width, else 160)")
@@ -141,7 +142,7 @@ func runWith(args []string, stdout, stderr io.Writer, tty terminal) int {
 	case isTTY && width > 0:
 		o.Width = width
 	default:
-		o.Width = trace.DefaultViewWidth
+		o.Width = traceview.DefaultWidth
 	}
 
 	t, err := trace.ReadFile(files[0])
@@ -149,8 +150,8 @@ func runWith(args []string, stdout, stderr io.Writer, tty terminal) int {
 		say(stderr, "raftview: %v\n", err)
 		return 1
 	}
-	if err := trace.View(stdout, t, o); err != nil {
-		if errors.Is(err, trace.ErrViewOption) {
+	if err := traceview.View(stdout, t, o); err != nil {
+		if errors.Is(err, traceview.ErrOption) {
 			return bad("%v", err)
 		}
 		say(stderr, "raftview: %v\n", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/sim"
 	"github.com/raftlab/raftlab/trace"
+	"github.com/raftlab/raftlab/traceview"
 )
 
 // realTrace runs the reference implementation through an election, some
@@ -62,7 +63,7 @@ func TestRunRealTrace(t *testing.T) {
 	assert.Contains(t, out, "ok: no checker fired")
 	assert.Contains(t, out, "hash "+tr.Result.Hash)
 	for l := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
-		require.LessOrEqual(t, len([]rune(l)), trace.DefaultViewWidth, "%q", l)
+		require.LessOrEqual(t, len([]rune(l)), traceview.DefaultWidth, "%q", l)
 	}
 
 	// Flags after the file name, and the filters.

@@ -26,7 +26,8 @@ func TestRunBadInput(t *testing.T) {
 	}
 	garbage := write("garbage.json", "this is not json\n")
 	other := write("other.json", `{"name": "package.json, not a trace"}`)
-	v2 := write("v2.json", `{"format": "raftlab-trace", "version": 2}`)
+	v1 := write("v1.json", `{"format": "raftlab-trace", "version": 1, "header": {"replay": "go test ./labs/3a -seed 4"}, "events": [{"t": 0, "kind": "send", "node": 0, "peer": 1, "msg": "RequestVote t=1 cand=0 last=0/0"}]}`)
+	v3 := write("v3.json", `{"format": "raftlab-trace", "version": 3}`)
 	empty := write("empty.json", "")
 
 	tests := []struct {
@@ -37,11 +38,13 @@ func TestRunBadInput(t *testing.T) {
 	}{
 		{"missing file", []string{filepath.Join(dir, "nope.json")}, 1, []string{"raftview: open ", "no such file"}},
 		{"garbage", []string{garbage}, 1, []string{"raftview: ", "garbage.json: trace is not valid JSON (at byte 2)"}},
-		{"not a trace", []string{other}, 1, []string{"raftview: ", "other.json: read trace: json: unknown field \"name\""}},
-		{"wrong version", []string{v2}, 1, []string{"raftview: ", "trace format version 2 is not supported by this build (it reads version 1)"}},
-		{"empty", []string{empty}, 1, []string{"raftview: ", "empty.json: read trace: EOF"}},
+		{"not a trace", []string{other}, 1, []string{"raftview: ", "other.json: not a raftlab trace: its \"format\" field is \"\""}},
+		{"version 1", []string{v1}, 1, []string{"raftview: ", "v1.json: unsupported trace format version: this trace has format version 1, and this build of raftlab reads only version 2: re-run",
+			"(its replay command: go test ./labs/3a -seed 4)"}},
+		{"version 3", []string{v3}, 1, []string{"raftview: ", "this trace has format version 3, and this build of raftlab reads only version 2"}},
+		{"empty", []string{empty}, 1, []string{"raftview: ", "empty.json: the trace is empty"}},
 		{"no file", nil, 2, []string{"raftview: no trace file given", "usage: raftview"}},
-		{"two files", []string{garbage, v2}, 2, []string{"one trace file at a time"}},
+		{"two files", []string{garbage, v3}, 2, []string{"one trace file at a time"}},
 		{"unknown flag", []string{"--frobnicate", garbage}, 2, []string{"flag provided but not defined: -frobnicate", "usage: raftview"}},
 		{"bad colour", []string{"--color", "sometimes", garbage}, 2, []string{"-color must be auto, always or never"}},
 		{"bad node", []string{"--node", "x", garbage}, 2, []string{"-node: \"x\" is not a node number"}},

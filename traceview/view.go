@@ -1,8 +1,15 @@
-package trace
+// Package traceview renders a raftlab trace (package trace) for a
+// terminal: a timeline with one column per node, or a table of node states
+// over time, with filters by node, kind and time. It reads the trace's
+// typed fields; cmd/raftview is its command line. It lives apart from the
+// format so that the browser, the grader and the Worker, which need only
+// the format, do not carry a terminal renderer.
+package traceview
 
 import (
 	"errors"
 	"fmt"
+	"github.com/raftlab/raftlab/trace"
 	"io"
 	"slices"
 	"strconv"
@@ -11,11 +18,11 @@ import (
 	"unicode/utf8"
 )
 
-// ViewOptions says what View prints and how. The zero value prints every
-// event and state change at DefaultViewWidth columns, without colour.
-type ViewOptions struct {
+// Options says what View prints and how. The zero value prints every
+// event and state change at DefaultWidth columns, without colour.
+type Options struct {
 	// Width is the width of every line, in terminal columns. 0 means
-	// DefaultViewWidth.
+	// DefaultWidth.
 	Width int
 	// Color turns on ANSI colours (role colours, faults in red, the
 	// failure in bold red).
@@ -44,29 +51,27 @@ type ViewOptions struct {
 	Raw bool
 }
 
-// DefaultViewWidth is the line width View uses when ViewOptions.Width is 0.
-const DefaultViewWidth = 160
+// DefaultWidth is the line width View uses when Options.Width is 0.
+const DefaultWidth = 160
 
 // KindState is the pseudo event kind of a state change in
-// ViewOptions.Kinds and Hide.
+// Options.Kinds and Hide.
 const KindState = "state"
 
-// ViewKinds lists the kinds ViewOptions.Kinds and Hide accept: every event
+// Kinds lists the kinds Options.Kinds and Hide accept: every event
 // kind, and KindState.
-var ViewKinds = []string{KindSend, KindDeliver, KindDiscard, KindStart, KindApply, KindSnapshot,
-	KindCrash, KindRestart, KindPause, KindResume, KindPartition, KindHeal, KindNetwork, KindNote,
-	KindFailure, KindState}
+var Kinds = append(slices.Clone(trace.Kinds), KindState)
 
-// ErrViewOption is wrapped by View's error when an option does not make
+// ErrOption is wrapped by View's error when an option does not make
 // sense (an unknown kind, a node the trace does not have, an empty window).
-var ErrViewOption = errors.New("bad view option")
+var ErrOption = errors.New("bad view option")
 
 // View prints t for a terminal: a header saying what ran, then one row per
 // event and state change in a time column and one fixed-width column per
 // node (sends in the sender's column, deliveries in the receiver's; world
 // events span the row), then the verdict. With o.States it prints the
 // table of node states instead of the events. Every line fits in o.Width.
-func View(w io.Writer, t *Trace, o ViewOptions) error {
+func View(w io.Writer, t *trace.Trace, o Options) error {
 	if t == nil {
 		return errors.New("no trace")
 	}
@@ -74,7 +79,7 @@ func View(w io.Writer, t *Trace, o ViewOptions) error {
 		return err
 	}
 	if o.Width <= 0 {
-		o.Width = DefaultViewWidth
+		o.Width = DefaultWidth
 	}
 	v := &viewer{t: t, o: o, n: max(t.Header.Nodes, 0)}
 	var b strings.Builder
@@ -90,22 +95,22 @@ func View(w io.Writer, t *Trace, o ViewOptions) error {
 	return err
 }
 
-func (o *ViewOptions) check(t *Trace) error {
+func (o *Options) check(t *trace.Trace) error {
 	for _, k := range append(slices.Clone(o.Kinds), o.Hide...) {
-		if !slices.Contains(ViewKinds, k) {
-			return fmt.Errorf("%w: unknown kind %q (kinds: %s)", ErrViewOption, k, strings.Join(ViewKinds, ", "))
+		if !slices.Contains(Kinds, k) {
+			return fmt.Errorf("%w: unknown kind %q (kinds: %s)", ErrOption, k, strings.Join(Kinds, ", "))
 		}
 	}
 	for _, n := range o.Nodes {
 		if n < 0 || n >= t.Header.Nodes {
-			return fmt.Errorf("%w: node %d is not in this trace (it has nodes 0 to %d)", ErrViewOption, n, t.Header.Nodes-1)
+			return fmt.Errorf("%w: node %d is not in this trace (it has nodes 0 to %d)", ErrOption, n, t.Header.Nodes-1)
 		}
 	}
 	if o.From < 0 || o.To < 0 || o.To != 0 && o.To < o.From {
-		return fmt.Errorf("%w: the time window %s to %s is empty", ErrViewOption, o.From, o.To)
+		return fmt.Errorf("%w: the time window %s to %s is empty", ErrOption, o.From, o.To)
 	}
 	if o.Last < 0 {
-		return fmt.Errorf("%w: last %d is negative", ErrViewOption, o.Last)
+		return fmt.Errorf("%w: last %d is negative", ErrOption, o.Last)
 	}
 	return nil
 }
@@ -115,9 +120,9 @@ func (o *ViewOptions) check(t *Trace) error {
 // row is one line of the timeline: an event, or a state change (st).
 type row struct {
 	t    int64
-	ev   *Event
-	st   *State
-	prev *State // the node's previous state, nil for its first
+	ev   *trace.Event
+	st   *trace.State
+	prev *trace.State // the node's previous state, nil for its first
 }
 
 // rows merges events and states in time order. The trace records a state
@@ -178,7 +183,7 @@ func (v *viewer) rows() []row {
 	slices.SortStableFunc(order, func(a, b int) int { return after[a] - after[b] })
 
 	out := make([]row, 0, len(evs)+len(sts))
-	last := map[int]*State{}
+	last := map[int]*trace.State{}
 	k := 0
 	emitStates := func(upTo int) {
 		for ; k < len(order) && after[order[k]] <= upTo; k++ {
@@ -198,7 +203,7 @@ func (v *viewer) rows() []row {
 
 func startsTurn(kind string) bool {
 	switch kind {
-	case KindDeliver, KindStart, KindSnapshot, KindCrash, KindRestart:
+	case trace.KindDeliver, trace.KindStart, trace.KindSnapshot, trace.KindCrash, trace.KindRestart:
 		return true
 	}
 	return false
@@ -229,8 +234,8 @@ func (v *viewer) keep(r *row) bool {
 // ---- the viewer ----
 
 type viewer struct {
-	t *Trace
-	o ViewOptions
+	t *trace.Trace
+	o Options
 	n int
 	b *strings.Builder
 
@@ -307,6 +312,28 @@ func (v *viewer) header() {
 		net += fmt.Sprintf(" · snapshot every %d", c.SnapshotEvery)
 	}
 	v.line(sgrDim, net)
+	if b := build(&h.Build); b != "" {
+		v.line(sgrDim, "build:   "+b)
+	}
+}
+
+// build says which build wrote the trace, in one line.
+func build(b *trace.Build) string {
+	var parts []string
+	if b.Module != "" {
+		parts = append(parts, strings.TrimSpace(clean(b.Module+" "+b.Version)))
+	}
+	if b.Revision != "" {
+		rev := "rev " + clean(b.Revision)
+		if b.Modified {
+			rev += " (modified)"
+		}
+		parts = append(parts, rev)
+	}
+	if b.Go != "" {
+		parts = append(parts, clean(b.Go+" "+b.OS+"/"+b.Arch))
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (v *viewer) footer() {
@@ -439,7 +466,7 @@ func (v *viewer) timeline() {
 
 func (v *viewer) legend() {
 	const indent = "        "
-	v.para(sgrDim, "legend  ", "→n2 sent to n2 · ←n0 delivered from n0 · [drop] [cut] [dup] [long-delay] network faults on a send"+
+	v.para(sgrDim, "legend  ", "→n2 sent to n2 · ←n0 delivered from n0 · [drop] [cut] [dup] [long-delay] network faults on a send, [scripted …] the scenario's"+
 		" · ✗←n0 discarded on arrival: [down] node down, [stale] reply to a crashed incarnation, [cut] link cut in flight")
 	if !v.o.Raw {
 		v.para(sgrDim, indent, "RV RequestVote (last=index/term of the log) · AE AppendEntries (prev=index/term, n=entries, hb=heartbeat, c=leader commit)"+
@@ -566,45 +593,44 @@ func (v *viewer) stateCell(r *row) cell {
 
 // eventCell renders an event that happens at one node; ok is false for
 // world events.
-func (v *viewer) eventCell(e *Event) (cell, bool) {
-	msg := clean(e.Msg)
+func (v *viewer) eventCell(e *trace.Event) (cell, bool) {
 	switch e.Kind {
-	case KindSend:
-		c := cell{text: "→" + peer(e.Peer) + " " + v.short(msg, e.Node)}
-		if e.Fault != "" {
-			c.tag, c.tagSt = "["+e.Fault+"]", faultStyle(e.Fault)
-			if e.Fault == "drop" || e.Fault == "cut" {
-				c.style = sgrDim
+	case trace.KindSend:
+		c := cell{text: "→" + peer(e.Peer) + " " + v.short(e.Msg, e.Node)}
+		if tag := sendTag(e); tag != "" {
+			c.tag, c.tagSt = "["+tag+"]", sgrYellow
+			if e.Lost() {
+				c.style, c.tagSt = sgrDim, sgrRed
 			}
 		}
 		return c, true
-	case KindDeliver:
-		return cell{text: "←" + peer(e.Peer) + " " + v.short(msg, e.Peer), style: sgrCyan}, true
-	case KindDiscard:
-		return cell{text: "✗←" + peer(e.Peer) + " " + v.short(msg, e.Peer), style: sgrDim,
-			tag: "[" + discardReason(e.Detail) + "]", tagSt: sgrRed}, true
-	case KindStart:
-		return cell{text: "start " + indexTerm(msg), style: sgrBlue}, true
-	case KindApply:
-		if rest, ok := strings.CutPrefix(msg, "snapshot through "); ok {
-			return cell{text: "apply snapshot " + rest, style: sgrMagenta}, true
+	case trace.KindDeliver:
+		return cell{text: "←" + peer(e.Peer) + " " + v.short(e.Msg, e.Peer), style: sgrCyan}, true
+	case trace.KindDiscard:
+		return cell{text: "✗←" + peer(e.Peer) + " " + v.short(e.Msg, e.Peer), style: sgrDim,
+			tag: "[" + discardTag(e.Reason) + "]", tagSt: sgrRed}, true
+	case trace.KindStart:
+		return cell{text: fmt.Sprintf("start i=%d t=%d", e.Index, e.Term), style: sgrBlue}, true
+	case trace.KindApply:
+		if e.Snapshot {
+			return cell{text: fmt.Sprintf("apply snapshot %d/%d", e.Index, e.Term), style: sgrMagenta}, true
 		}
-		return cell{text: "apply " + indexTerm(msg)}, true
-	case KindSnapshot:
-		return cell{text: "snapshot " + strings.TrimPrefix(msg, "through index "), style: sgrMagenta}, true
-	case KindCrash:
+		return cell{text: fmt.Sprintf("apply i=%d t=%d", e.Index, e.Term)}, true
+	case trace.KindSnapshot:
+		return cell{text: "snapshot " + strconv.Itoa(e.Index), style: sgrMagenta}, true
+	case trace.KindCrash:
 		return cell{text: "✗ CRASH", style: sgrBoldRed}, true
-	case KindRestart:
+	case trace.KindRestart:
 		return cell{text: "↻ restart", style: sgrGreen}, true
-	case KindPause:
+	case trace.KindPause:
 		return cell{text: "‖ paused", style: sgrYellow}, true
-	case KindResume:
+	case trace.KindResume:
 		return cell{text: "▷ resumed", style: sgrYellow}, true
 	}
 	return cell{}, false
 }
 
-func (v *viewer) worldText(e *Event) (string, string) {
+func (v *viewer) worldText(e *trace.Event) (string, string) {
 	who := ""
 	switch {
 	case e.Node >= 0 && e.Peer >= 0:
@@ -612,68 +638,59 @@ func (v *viewer) worldText(e *Event) (string, string) {
 	case e.Node >= 0:
 		who = fmt.Sprintf("n%d ", e.Node)
 	}
-	detail := clean(e.Detail)
+	detail := clean(e.Detail())
 	switch e.Kind {
-	case KindFailure:
-		if f := v.t.Result.Failure; f != nil && f.Message != "" && !strings.Contains(e.Detail, f.Message) {
+	case trace.KindFailure:
+		if f := v.t.Result.Failure; f != nil && f.Message != "" && !strings.Contains(e.Rule, f.Message) {
 			first, _, _ := strings.Cut(f.Message, "\n")
 			detail = strings.TrimSpace(detail + ": " + clean(first))
 		}
 		return "✗ FAILURE " + detail, sgrBoldRed
-	case KindPartition:
-		if e.Node < 0 {
-			detail = v.groups(detail)
+	case trace.KindPartition:
+		if e.Node < 0 && e.Groups != nil {
+			detail = v.groups(e.Groups)
 		}
 		return "═══ partition: " + who + detail, sgrMagenta
-	case KindHeal:
+	case trace.KindHeal:
 		if who == "" && detail == "" {
 			detail = "every link restored"
 		}
 		return "═══ heal: " + who + detail, sgrMagenta
-	case KindNetwork:
+	case trace.KindNetwork:
 		return "═══ network: " + detail, sgrMagenta
-	case KindNote:
+	case trace.KindNote:
 		return "── " + detail, sgrYellow
 	}
 	// An event kind this viewer does not know, or a node event naming a
-	// node outside the cluster: show it as recorded.
+	// node outside the cluster: show what it holds.
 	s := e.Kind + " " + who
 	if e.Peer >= 0 && e.Node < 0 {
 		s += "peer " + peer(e.Peer) + " "
 	}
-	return strings.TrimSpace(s + " " + strings.TrimSpace(clean(e.Msg)+" "+detail)), ""
+	return strings.TrimSpace(s + " " + strings.TrimSpace(clean(e.Summary())+" "+detail)), ""
 }
 
-// groups rewrites a partition's groups as recorded ("[[0 1] [2]]") as
-// "n0 n1 | n2 | n3 n4", naming the nodes left out of every group, which
-// form one more group.
-func (v *viewer) groups(d string) string {
-	if !strings.HasPrefix(d, "[") || !strings.HasSuffix(d, "]") {
-		return d
-	}
-	inner := strings.TrimSuffix(strings.TrimPrefix(d, "["), "]")
+// groups writes a partition's groups as "n0 n1 | n2 | n3 n4". Nodes that
+// no group names (a trace written by hand may leave them out) form one
+// more group, as in sim.Cluster.Partition.
+func (v *viewer) groups(gs [][]int) string {
 	var parts []string
 	seen := map[int]bool{}
-	for g := range strings.SplitSeq(inner, "]") {
-		g = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(g), "["))
-		if g == "" {
+	for _, g := range gs {
+		if len(g) == 0 {
 			continue
 		}
 		var names []string
-		for f := range strings.FieldsSeq(g) {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				return d
-			}
+		for _, n := range g {
 			seen[n] = true
-			names = append(names, "n"+f)
+			names = append(names, peer(n))
 		}
 		parts = append(parts, strings.Join(names, " "))
 	}
 	var rest []string
 	for i := range v.n {
 		if !seen[i] {
-			rest = append(rest, "n"+strconv.Itoa(i))
+			rest = append(rest, peer(i))
 		}
 	}
 	if len(rest) > 0 {
@@ -682,53 +699,54 @@ func (v *viewer) groups(d string) string {
 	return strings.Join(parts, " | ")
 }
 
-// short abbreviates a message summary: "AppendEntries t=3 prev=4/2 n=2
-// commit=4" becomes "AE t=3 prev=4/2 n=2 c=4". from is the sender.
-func (v *viewer) short(msg string, from int) string {
+// short abbreviates a message: AppendEntries with term 3, prev 4/2, two
+// entries and leader commit 4 is "AE t=3 prev=4/2 n=2 c=4". from is the
+// sender (a RequestVote's candidate is not repeated when it is the
+// sender). With Options.Raw it is the message's full summary.
+func (v *viewer) short(m *trace.Message, from int) string {
+	if m == nil {
+		return ""
+	}
 	if v.o.Raw {
-		return msg
+		return clean(m.String())
 	}
-	f := strings.Fields(msg)
-	if len(f) == 0 {
-		return msg
+	pre := ""
+	if m.PreVote {
+		pre = " pre"
 	}
-	names := map[string]string{"RequestVote": "RV", "RequestVoteReply": "RVR", "AppendEntries": "AE",
-		"AppendEntriesReply": "AER", "InstallSnapshot": "IS", "InstallSnapshotReply": "ISR"}
-	if n, ok := names[f[0]]; ok {
-		f[0] = n
-	}
-	out := f[:1]
-	for _, tok := range f[1:] {
-		switch {
-		case tok == "cand="+strconv.Itoa(from):
-			continue // the candidate is the sender
-		case tok == "heartbeat":
-			tok = "hb"
-		case tok == "pre-vote":
-			tok = "pre"
-		case tok == "granted=true":
-			tok = "yes"
-		case tok == "granted=false":
-			tok = "no"
-		case strings.HasPrefix(tok, "commit="):
-			tok = "c=" + tok[len("commit="):]
-		case strings.HasPrefix(tok, "xterm="):
-			tok = "xt=" + tok[len("xterm="):]
-		case strings.HasPrefix(tok, "xindex="):
-			tok = "xi=" + tok[len("xindex="):]
-		case strings.HasPrefix(tok, "xlen="):
-			tok = "xl=" + tok[len("xlen="):]
+	switch m.Kind {
+	case trace.MsgRequestVote:
+		cand := ""
+		if m.Candidate != from {
+			cand = fmt.Sprintf(" cand=%d", m.Candidate)
 		}
-		out = append(out, tok)
+		return fmt.Sprintf("RV%s t=%d%s last=%d/%d", pre, m.Term, cand, m.LastLogIndex, m.LastLogTerm)
+	case trace.MsgRequestVoteReply:
+		return fmt.Sprintf("RVR%s t=%d %s", pre, m.Term, map[bool]string{true: "yes", false: "no"}[m.Granted])
+	case trace.MsgAppendEntries:
+		n := "hb"
+		if m.Entries > 0 {
+			n = "n=" + strconv.Itoa(m.Entries)
+		}
+		return fmt.Sprintf("AE t=%d prev=%d/%d %s c=%d", m.Term, m.PrevLogIndex, m.PrevLogTerm, n, m.LeaderCommit)
+	case trace.MsgAppendEntriesReply:
+		if m.Success {
+			return fmt.Sprintf("AER t=%d ok", m.Term)
+		}
+		return fmt.Sprintf("AER t=%d fail xt=%d xi=%d xl=%d", m.Term, m.XTerm, m.XIndex, m.XLen)
+	case trace.MsgInstallSnapshot:
+		return fmt.Sprintf("IS t=%d last=%d/%d bytes=%d", m.Term, m.LastIncludedIndex, m.LastIncludedTerm, m.Bytes)
+	case trace.MsgInstallSnapshotReply:
+		return fmt.Sprintf("ISR t=%d", m.Term)
 	}
-	return strings.Join(out, " ")
+	return clean(m.String())
 }
 
 // ---- states ----
 
 // stateChange says compactly what changed since prev ("★ leader t=3",
 // "commit 7"), or the whole state for a node's first record.
-func stateChange(prev, s *State) string {
+func stateChange(prev, s *trace.State) string {
 	if prev == nil {
 		return stateFull(s)
 	}
@@ -766,7 +784,7 @@ func stateChange(prev, s *State) string {
 	return strings.Join(parts, " ")
 }
 
-func roleTerm(s *State) string {
+func roleTerm(s *trace.State) string {
 	r := clean(s.Role) + " t=" + strconv.Itoa(s.Term)
 	if s.Role == "leader" {
 		r = "★ " + r
@@ -775,7 +793,7 @@ func roleTerm(s *State) string {
 }
 
 // stateFull is a state in one short line.
-func stateFull(s *State) string {
+func stateFull(s *trace.State) string {
 	up := ""
 	if !s.Up {
 		up = "down "
@@ -783,7 +801,7 @@ func stateFull(s *State) string {
 	return fmt.Sprintf("%s%s log %d/%d c=%d", up, roleTerm(s), s.LastIndex, s.LastTerm, s.CommitIndex)
 }
 
-func roleStyle(s *State) string {
+func roleStyle(s *trace.State) string {
 	if !s.Up {
 		return sgrRed
 	}
@@ -800,7 +818,7 @@ func (v *viewer) stateTable() {
 	cols := fmt.Sprintf("%9s  %-4s %-4s %-9s %5s %5s %9s %7s %7s %9s",
 		"time", "node", "up", "role", "term", "vote", "log", "commit", "applied", "snapshot")
 	v.line(sgrBold, cols)
-	var rows []*State
+	var rows []*trace.State
 	for i := range v.t.States {
 		s := &v.t.States[i]
 		r := row{t: s.T, st: s}
@@ -844,35 +862,32 @@ func (v *viewer) stateTable() {
 
 // ---- text helpers ----
 
-func faultStyle(f string) string {
-	switch f {
-	case "drop", "cut":
-		return sgrRed
+// sendTag names what happened to a sent message: "drop" (lost), "cut",
+// "scripted drop" (the scenario dropped it), "dup", "long-delay" or
+// "scripted" (the scenario delayed or duplicated it); "" for nothing.
+func sendTag(e *trace.Event) string {
+	switch e.Reason {
+	case trace.ReasonLoss:
+		return "drop"
+	case trace.ReasonScenario:
+		return "scripted drop"
+	case "":
+		return clean(e.Fault)
 	}
-	return sgrYellow
+	return clean(e.Reason)
 }
 
-func discardReason(d string) string {
-	switch d {
-	case "destination is down":
+// discardTag names why nobody took a message that arrived.
+func discardTag(reason string) string {
+	switch reason {
+	case trace.ReasonCrashed:
 		return "down"
-	case "reply to a crashed incarnation":
+	case trace.ReasonStale:
 		return "stale"
-	case "link cut in flight":
-		return "cut"
 	case "":
 		return "discarded"
 	}
-	return d
-}
-
-// indexTerm turns "index 5 term 2" into "i=5 t=2".
-func indexTerm(msg string) string {
-	var i, t int
-	if n, err := fmt.Sscanf(msg, "index %d term %d", &i, &t); err == nil && n == 2 {
-		return fmt.Sprintf("i=%d t=%d", i, t)
-	}
-	return msg
+	return clean(reason)
 }
 
 func peer(p int) string {

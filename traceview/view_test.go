@@ -1,4 +1,4 @@
-package trace
+package traceview
 
 import (
 	"bytes"
@@ -10,32 +10,34 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/trace"
 )
 
 // sample is a small hand-built trace: an election, one entry, a drop, a
 // partition, a crash and the failure.
-func sample() *Trace {
-	return &Trace{
-		Format: Format, Version: Version,
-		Header: Header{Implementation: "student", Scenario: "3A/election", Seed: 42, Nodes: 3,
+func sample() *trace.Trace {
+	return &trace.Trace{
+		Format: trace.Format, Version: trace.Version,
+		Header: trace.Header{Implementation: "student", Scenario: "3A/election", Seed: 42, Nodes: 3,
 			Replay: "go test ./labs/3a -run TestElection -seed 42",
-			Config: Config{TickMicros: 10000, TickPhase: "offset", DelayMinMicros: 1000, DelayMaxMicros: 5000}},
-		Events: []Event{
-			{T: 0, Kind: KindNote, Node: -1, Peer: -1, Detail: "waiting for a leader"},
-			{T: 200000, Kind: KindSend, Node: 0, Peer: 1, Msg: "RequestVote t=1 cand=0 last=0/0"},
-			{T: 200000, Kind: KindSend, Node: 0, Peer: 2, Msg: "RequestVote t=1 cand=0 last=0/0", Fault: "drop"},
-			{T: 202000, Kind: KindDeliver, Node: 1, Peer: 0, Msg: "RequestVote t=1 cand=0 last=0/0"},
-			{T: 202000, Kind: KindSend, Node: 1, Peer: 0, Msg: "RequestVoteReply t=1 granted=true"},
-			{T: 204000, Kind: KindDeliver, Node: 0, Peer: 1, Msg: "RequestVoteReply t=1 granted=true"},
-			{T: 204000, Kind: KindSend, Node: 0, Peer: 1, Msg: "AppendEntries t=1 prev=0/0 heartbeat commit=0"},
-			{T: 204000, Kind: KindStart, Node: 0, Peer: -1, Msg: "index 1 term 1"},
-			{T: 1200000, Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[0] [1]]"},
-			{T: 1500000, Kind: KindCrash, Node: 2, Peer: -1},
-			{T: 1600000, Kind: KindDiscard, Node: 2, Peer: 0, Msg: "AppendEntries t=1 prev=1/1 n=1 commit=1", Detail: "destination is down"},
-			{T: 2000000, Kind: KindApply, Node: 1, Peer: -1, Msg: "index 1 term 1"},
-			{T: 3000000, Kind: KindFailure, Node: -1, Peer: -1, Detail: "Election Safety"},
+			Config: trace.Config{TickMicros: 10000, TickPhase: "offset", DelayMinMicros: 1000, DelayMaxMicros: 5000}},
+		Events: []trace.Event{
+			{T: 0, Kind: trace.KindNote, Node: -1, Peer: -1, Text: "waiting for a leader"},
+			{T: 200000, Kind: trace.KindSend, Node: 0, Peer: 1, Msg: &trace.Message{Kind: trace.MsgRequestVote, Term: 1, Candidate: 0}},
+			{T: 200000, Kind: trace.KindSend, Node: 0, Peer: 2, Msg: &trace.Message{Kind: trace.MsgRequestVote, Term: 1, Candidate: 0}, Reason: trace.ReasonLoss},
+			{T: 202000, Kind: trace.KindDeliver, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgRequestVote, Term: 1, Candidate: 0}},
+			{T: 202000, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgRequestVoteReply, Term: 1, Granted: true}},
+			{T: 204000, Kind: trace.KindDeliver, Node: 0, Peer: 1, Msg: &trace.Message{Kind: trace.MsgRequestVoteReply, Term: 1, Granted: true}},
+			{T: 204000, Kind: trace.KindSend, Node: 0, Peer: 1, Msg: &trace.Message{Kind: trace.MsgAppendEntries, Term: 1}},
+			{T: 204000, Kind: trace.KindStart, Node: 0, Peer: -1, Index: 1, Term: 1},
+			{T: 1200000, Kind: trace.KindPartition, Node: -1, Peer: -1, Groups: [][]int{{0}, {1}, {2}}},
+			{T: 1500000, Kind: trace.KindCrash, Node: 2, Peer: -1},
+			{T: 1600000, Kind: trace.KindDiscard, Node: 2, Peer: 0, Msg: &trace.Message{Kind: trace.MsgAppendEntries, Term: 1, PrevLogIndex: 1, PrevLogTerm: 1, Entries: 1, LeaderCommit: 1}, Reason: trace.ReasonCrashed},
+			{T: 2000000, Kind: trace.KindApply, Node: 1, Peer: -1, Index: 1, Term: 1},
+			{T: 3000000, Kind: trace.KindFailure, Node: -1, Peer: -1, Rule: "Election Safety"},
 		},
-		States: []State{
+		States: []trace.State{
 			{T: 0, Node: 0, Up: true, Role: "follower", VotedFor: -1},
 			{T: 0, Node: 1, Up: true, Role: "follower", VotedFor: -1},
 			{T: 0, Node: 2, Up: true, Role: "follower", VotedFor: -1},
@@ -46,13 +48,13 @@ func sample() *Trace {
 			{T: 1500000, Node: 2, Up: false, Role: "follower", VotedFor: -1},
 			{T: 2000000, Node: 1, Up: true, Role: "follower", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1, CommitIndex: 1, LastApplied: 1},
 		},
-		Result: Result{Failure: &Failure{Kind: "safety", Rule: "Election Safety", Paper: "Figure 3",
+		Result: trace.Result{Failure: &trace.Failure{Kind: "safety", Rule: "Election Safety", Paper: "Figure 3",
 			Message: "two leaders in term 1: n0 and n1", Nodes: []int{0, 1}, Terms: []int{1}, T: 3000000},
 			EndT: 3000000, Hash: "00000000deadbeef"},
 	}
 }
 
-func view(t *testing.T, tr *Trace, o ViewOptions) string {
+func view(t *testing.T, tr *trace.Trace, o Options) string {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, View(&b, tr, o))
@@ -78,7 +80,7 @@ func body(out string) []string {
 }
 
 func TestViewGolden(t *testing.T) {
-	out := view(t, sample(), ViewOptions{Width: 100})
+	out := view(t, sample(), Options{Width: 100})
 	want := `     time│ n0                          │ n1                          │ n2
 ─────────┼─────────────────────────────┼─────────────────────────────┼─────────────────────────────
    0.000s│ ── waiting for a leader
@@ -119,25 +121,25 @@ replay:  go test ./labs/3a -run TestElection -seed 42
 func TestViewFilters(t *testing.T) {
 	tests := []struct {
 		name       string
-		o          ViewOptions
+		o          Options
 		want, not  []string
 		rows       int
 		firstLabel string
 	}{
-		{name: "node", o: ViewOptions{Nodes: []int{2}},
+		{name: "node", o: Options{Nodes: []int{2}},
 			want: []string{"→n2 RV t=1 last=0/0 [drop]", "✗ CRASH", "partition", "FAILURE"},
 			not:  []string{"→n1 RV", "←n0 RV", "apply"}, rows: 8},
-		{name: "kind", o: ViewOptions{Kinds: []string{KindSend, KindApply}},
+		{name: "kind", o: Options{Kinds: []string{trace.KindSend, trace.KindApply}},
 			want: []string{"→n1 RV", "→n0 RVR", "apply i=1"}, not: []string{"←n0", "candidate", "CRASH", "FAILURE"}, rows: 5},
-		{name: "kind state", o: ViewOptions{Kinds: []string{KindState}},
+		{name: "kind state", o: Options{Kinds: []string{KindState}},
 			want: []string{"★ leader t=1", "candidate t=1"}, not: []string{"→n1"}, rows: 7},
-		{name: "hide", o: ViewOptions{Hide: []string{KindSend, KindState}},
+		{name: "hide", o: Options{Hide: []string{trace.KindSend, KindState}},
 			want: []string{"←n0 RV", "CRASH"}, not: []string{"→n1 RV", "★ leader"}, rows: 9},
-		{name: "window", o: ViewOptions{From: time.Second, To: 2 * time.Second},
+		{name: "window", o: Options{From: time.Second, To: 2 * time.Second},
 			want: []string{"partition", "CRASH", "apply i=1", "before"}, not: []string{"FAILURE", "→n1 RV"}, rows: 6},
-		{name: "last", o: ViewOptions{Last: 3},
+		{name: "last", o: Options{Last: 3},
 			want: []string{"apply i=1", "log 1/1 commit 1", "FAILURE", "before", "★ leader t=1 log 1/1 c=0"}, not: []string{"CRASH", "→n1"}, rows: 3},
-		{name: "nothing", o: ViewOptions{From: 5 * time.Second},
+		{name: "nothing", o: Options{From: 5 * time.Second},
 			want: []string{"(no events match the filters)"}, rows: 1},
 	}
 	for _, tt := range tests {
@@ -161,13 +163,13 @@ func TestViewFilters(t *testing.T) {
 }
 
 func TestViewNodeFilterNarrowsColumns(t *testing.T) {
-	out := view(t, sample(), ViewOptions{Nodes: []int{1}, Kinds: []string{KindState, KindApply}, Width: 80})
+	out := view(t, sample(), Options{Nodes: []int{1}, Kinds: []string{KindState, trace.KindApply}, Width: 80})
 	assert.Contains(t, out, "     time│ n1\n")
 	assert.NotContains(t, out, "│ n0")
 }
 
 func TestViewBadOptions(t *testing.T) {
-	for _, o := range []ViewOptions{
+	for _, o := range []Options{
 		{Kinds: []string{"sned"}},
 		{Hide: []string{"Send"}},
 		{Nodes: []int{3}},
@@ -176,28 +178,28 @@ func TestViewBadOptions(t *testing.T) {
 		{Last: -1},
 	} {
 		err := View(&bytes.Buffer{}, sample(), o)
-		require.ErrorIs(t, err, ErrViewOption, "%+v", o)
+		require.ErrorIs(t, err, ErrOption, "%+v", o)
 	}
-	require.Error(t, View(&bytes.Buffer{}, nil, ViewOptions{}))
+	require.Error(t, View(&bytes.Buffer{}, nil, Options{}))
 }
 
 func TestViewWidth(t *testing.T) {
 	for _, w := range []int{20, 40, 60, 100, 160} {
-		out := view(t, sample(), ViewOptions{Width: w})
+		out := view(t, sample(), Options{Width: w})
 		for l := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
 			assert.LessOrEqual(t, utf8.RuneCountInString(l), w, "width %d: %q", w, l)
 		}
 	}
-	out := view(t, sample(), ViewOptions{Width: 60})
+	out := view(t, sample(), Options{Width: 60})
 	assert.Contains(t, out, "│ →n2 RV … [drop]│", "the fault survives truncation")
 	assert.Contains(t, out, "…")
 }
 
 func TestViewColour(t *testing.T) {
-	plain := view(t, sample(), ViewOptions{Width: 100})
+	plain := view(t, sample(), Options{Width: 100})
 	assert.NotContains(t, plain, "\x1b[")
 
-	col := view(t, sample(), ViewOptions{Width: 100, Color: true})
+	col := view(t, sample(), Options{Width: 100, Color: true})
 	assert.Contains(t, col, sgrBoldRed+"✗ FAILURE Election Safety")
 	assert.Contains(t, col, sgrRed+" [drop]"+sgrReset)
 	assert.Contains(t, col, sgrLeader+"★ leader t=1")
@@ -219,14 +221,14 @@ func stripSGR(s string) string {
 }
 
 func TestViewStates(t *testing.T) {
-	out := view(t, sample(), ViewOptions{States: true, Nodes: []int{0}})
+	out := view(t, sample(), Options{States: true, Nodes: []int{0}})
 	assert.Contains(t, out, "   0.204s  n0   up   ★ leader      1    n0       0/0       0       0       0/0")
 	assert.Contains(t, out, "shown 4 of 9 rows")
 	assert.NotContains(t, out, "  n1  ")
 }
 
 func TestViewRaw(t *testing.T) {
-	out := view(t, sample(), ViewOptions{Raw: true, Width: 200})
+	out := view(t, sample(), Options{Raw: true, Width: 200})
 	assert.Contains(t, out, "→n1 RequestVote t=1 cand=0 last=0/0")
 	assert.Contains(t, out, "→n1 AppendEntries t=1 prev=0/0 heartbeat commit=0")
 }
@@ -234,23 +236,26 @@ func TestViewRaw(t *testing.T) {
 // TestViewOddTraces: whatever a decoded trace holds, View prints something
 // and does not panic.
 func TestViewOddTraces(t *testing.T) {
-	odd := []*Trace{
+	odd := []*trace.Trace{
 		{},
-		{Header: Header{Nodes: 0}, Events: []Event{{Kind: KindSend, Node: -1, Peer: -1}}},
-		{Header: Header{Nodes: 2}, Events: []Event{
-			{Kind: KindSend, Node: -1, Peer: 1, Msg: "AppendEntries"},
-			{Kind: KindDeliver, Node: 1, Peer: -1},
-			{Kind: "mystery", Node: 0, Peer: 1, Msg: "x", Detail: "y"},
-			{Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[0 x]"},
-			{Kind: KindPartition, Node: -1, Peer: -1, Detail: "[[]]"},
-			{Kind: KindFailure, Node: -1, Peer: -1},
-			{T: 5, Kind: KindNote, Node: -1, Peer: -1, Detail: "escape \x1b[31m and\nnewline"},
-		}, States: []State{{Node: 7, Role: "leader"}, {Node: -1}, {Node: 1}, {Node: 1, Up: true}}},
-		{Header: Header{Nodes: 3}, States: []State{}, Result: Result{OK: true}},
-		{Header: Header{Nodes: 1}, Events: []Event{{Kind: KindSend, Node: 0, Peer: 0, Msg: strings.Repeat("é", 500), Fault: strings.Repeat("f", 300)}}},
+		{Header: trace.Header{Nodes: 0}, Events: []trace.Event{{Kind: trace.KindSend, Node: -1, Peer: -1}}},
+		{Header: trace.Header{Nodes: 2}, Events: []trace.Event{
+			{Kind: trace.KindSend, Node: -1, Peer: 1, Msg: &trace.Message{Kind: trace.MsgAppendEntries}},
+			{Kind: trace.KindDeliver, Node: 1, Peer: -1},
+			{Kind: "mystery", Node: 0, Peer: 1, Msg: &trace.Message{Kind: "x\x1b[1m"}, Text: "y", Reason: "\x1b", Fault: "\n"},
+			{Kind: trace.KindDiscard, Node: 0, Peer: 1, Reason: "odd\x1b[2J"},
+			{Kind: trace.KindPartition, Node: -1, Peer: -1, Groups: [][]int{{0, 7, -3}}},
+			{Kind: trace.KindPartition, Node: -1, Peer: -1, Groups: [][]int{{}}},
+			{Kind: trace.KindPartition, Node: -1, Peer: -1},
+			{Kind: trace.KindNetwork, Node: -1, Peer: -1},
+			{Kind: trace.KindFailure, Node: -1, Peer: -1},
+			{T: 5, Kind: trace.KindNote, Node: -1, Peer: -1, Text: "escape \x1b[31m and\nnewline"},
+		}, States: []trace.State{{Node: 7, Role: "leader"}, {Node: -1}, {Node: 1}, {Node: 1, Up: true}}},
+		{Header: trace.Header{Nodes: 3}, States: []trace.State{}, Result: trace.Result{OK: true}},
+		{Header: trace.Header{Nodes: 1}, Events: []trace.Event{{Kind: trace.KindSend, Node: 0, Peer: 0, Msg: &trace.Message{Kind: strings.Repeat("é", 500)}, Fault: strings.Repeat("f", 300)}}},
 	}
 	for i, tr := range odd {
-		for _, o := range []ViewOptions{{}, {Width: 1}, {Width: 7, Color: true}, {Last: 1}, {States: true}, {Kinds: []string{KindState}}} {
+		for _, o := range []Options{{}, {Width: 1}, {Width: 7, Color: true}, {Last: 1}, {States: true}, {Kinds: []string{KindState}}} {
 			var b bytes.Buffer
 			require.NotPanics(t, func() { _ = View(&b, tr, o) }, "trace %d options %+v", i, o)
 			assert.NotContains(t, stripSGR(b.String()), "\x1b", "trace %d: escapes from the trace are neutralised", i)
@@ -263,12 +268,55 @@ func FuzzView(f *testing.F) {
 	b, err := json.Marshal(sample())
 	require.NoError(f, err)
 	f.Add(b, 80, 2)
-	f.Add([]byte(`{"format":"raftlab-trace","version":1,"header":{"nodes":2},"events":[{"kind":"send","node":-1,"peer":1}],"states":[{"node":-1}]}`), 30, 0)
+	f.Add([]byte(`{"format":"raftlab-trace","version":2,"header":{"nodes":2},"events":[{"kind":"send","node":-1,"peer":1}],"states":[{"node":-1}]}`), 30, 0)
 	f.Fuzz(func(t *testing.T, data []byte, width, last int) {
-		tr, err := Decode(bytes.NewReader(data))
+		tr, err := trace.Decode(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		_ = View(&bytes.Buffer{}, tr, ViewOptions{Width: width % 300, Last: last % 50})
+		_ = View(&bytes.Buffer{}, tr, Options{Width: width % 300, Last: last % 50})
 	})
+}
+
+// TestViewReadsTheTypedFields: tags, groups and the build come from the
+// fields, not from text.
+func TestViewReadsTheTypedFields(t *testing.T) {
+	ae := &trace.Message{Kind: trace.MsgAppendEntries, Term: 2, PrevLogIndex: 3, PrevLogTerm: 1, Entries: 2, LeaderCommit: 3}
+	tr := &trace.Trace{Format: trace.Format, Version: trace.Version,
+		Header: trace.Header{Nodes: 4, Build: trace.Build{Module: "github.com/raftlab/raftlab", Version: "(devel)", Revision: "abc123", Modified: true, Go: "go1.26.0", OS: "linux", Arch: "amd64"}},
+		Events: []trace.Event{
+			{T: 1, Kind: trace.KindSend, Node: 0, Peer: 1, Msg: ae, Reason: trace.ReasonCut},
+			{T: 2, Kind: trace.KindSend, Node: 0, Peer: 2, Msg: ae, Reason: trace.ReasonScenario},
+			{T: 3, Kind: trace.KindSend, Node: 0, Peer: 3, Msg: ae, Fault: trace.FaultLongDelay},
+			{T: 4, Kind: trace.KindDiscard, Node: 1, Peer: 0, Msg: ae, Reason: trace.ReasonStale},
+			{T: 5, Kind: trace.KindDiscard, Node: 2, Peer: 0, Msg: ae, Reason: trace.ReasonCut},
+			{T: 6, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgRequestVote, Term: 3, Candidate: 2, PreVote: true}},
+			{T: 7, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgAppendEntriesReply, Term: 3, XTerm: -1, XIndex: -1, XLen: 4}},
+			{T: 8, Kind: trace.KindApply, Node: 3, Peer: -1, Index: 9, Term: 2, Snapshot: true},
+			{T: 9, Kind: trace.KindPartition, Node: -1, Peer: -1, Groups: [][]int{{3, 0}, {1, 2}}},
+			{T: 9, Kind: trace.KindPartition, Node: 1, Peer: 2},
+			{T: 9, Kind: trace.KindHeal, Node: 1, Peer: -1},
+			{T: 9, Kind: trace.KindNetwork, Node: -1, Peer: -1, Net: &trace.Network{DropRate: 0.3, DelayMinMicros: 1000, DelayMaxMicros: 5000}},
+		},
+		Result: trace.Result{OK: true}}
+	out := view(t, tr, Options{Width: 200})
+	for _, w := range []string{
+		"build:   github.com/raftlab/raftlab (devel) · rev abc123 (modified) · go1.26.0 linux/amd64",
+		"→n1 AE t=2 prev=3/1 n=2 c=3 [cut]",
+		"→n2 AE t=2 prev=3/1 n=2 c=3 [scripted drop]",
+		"→n3 AE t=2 prev=3/1 n=2 c=3 [long-delay]",
+		"✗←n0 AE t=2 prev=3/1 n=2 c=3 [stale]",
+		"✗←n0 AE t=2 prev=3/1 n=2 c=3 [cut]",
+		"→n0 RV pre t=3 cand=2 last=0/0",
+		"→n0 AER t=3 fail xt=-1 xi=-1 xl=4",
+		"apply snapshot 9/2",
+		"═══ partition: n3 n0 | n1 n2",
+		"═══ partition: n1→n2 link cut",
+		"═══ heal: n1 reconnected",
+		"═══ network: drop=0.30 dup=0.00 delay=1ms..5ms long=0.00/0s",
+	} {
+		assert.Contains(t, out, w)
+	}
+	raw := view(t, tr, Options{Width: 200, Raw: true})
+	assert.Contains(t, raw, "→n0 RequestVote pre-vote t=3 cand=2 last=0/0")
 }

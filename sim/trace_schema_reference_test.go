@@ -1,0 +1,278 @@
+package sim_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlab/raftlab/raft"
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/trace"
+)
+
+// traceSchema compiles docs/trace.schema.json, the published schema of
+// the trace format.
+func traceSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("..", "docs", "trace.schema.json"))
+	require.NoError(t, err)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	doc, err := jsonschema.UnmarshalJSON(f)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	require.NoError(t, c.AddResource(path, doc))
+	s, err := c.Compile(path)
+	require.NoError(t, err)
+	return s
+}
+
+// validate checks the bytes the simulator would write for tr against the
+// schema.
+func validate(t *testing.T, s *jsonschema.Schema, tr *trace.Trace) error {
+	t.Helper()
+	b, err := trace.Marshal(tr)
+	require.NoError(t, err)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	require.NoError(t, err)
+	return s.Validate(inst)
+}
+
+// schemaRuns are runs that between them make every kind of event, every
+// reason for a lost message and every fault: the scenarios of the
+// determinism test (scripted steps, each nemesis fault alone and together,
+// snapshots, skewed and lockstep clocks) with the reference, and toy
+// worlds for what the reference does not do: fail a check, panic, get a
+// reply after its caller crashed, have a link cut under a message in
+// flight, and meet a scenario's interceptor.
+func schemaRuns() []struct {
+	name string
+	cfg  sim.Config
+	run  sim.Scenario
+	fail string // the failure kind the run must end with, "" for a pass
+} {
+	type run = struct {
+		name string
+		cfg  sim.Config
+		run  sim.Scenario
+		fail string
+	}
+	// Validating is slow (every event is checked against every rule of
+	// its kind), so the nemesis runs for 3s instead of the determinism
+	// test's 10s; the runs still write every kind of event between them.
+	nemesis := func(f sim.Faults) sim.Scenario {
+		return func(c *sim.Cluster) {
+			c.WaitLeader(5 * time.Second)
+			c.RunNemesis(sim.DrawMix(c.Rand(), f), 3*time.Second)
+			c.Quiesce()
+			c.CheckLiveness(10*time.Second, 10*time.Second)
+		}
+	}
+	all := sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
+	var runs []run
+	for _, k := range scenarioKinds() {
+		cfg := k.cfg
+		cfg.Nodes, cfg.Factory, cfg.Seed, cfg.Scenario, cfg.Implementation = 5, raft.New, 1, k.name, "reference"
+		cfg.Replay = "go test ./sim -run TestEveryTraceValidates"
+		sc := k.run
+		switch k.name {
+		case "scripted":
+		case "partitions":
+			sc = nemesis(sim.Faults{Partitions: true})
+		case "unreliable":
+			sc = nemesis(sim.Faults{Unreliable: true})
+		case "crashes":
+			sc = nemesis(sim.Faults{Crashes: true})
+		case "pauses":
+			sc = nemesis(sim.Faults{Pauses: true})
+		default:
+			sc = nemesis(all)
+		}
+		runs = append(runs, run{k.name, cfg, sc, ""})
+	}
+
+	twoLeaders := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.ticks == 3 && t.me < 2 {
+				t.st.Role, t.st.Term = raftapi.Leader, 1
+			}
+		}
+	})
+	panics := toyFactory(func(t *toy) {
+		t.onTick = func(t *toy) {
+			if t.me == 1 && t.ticks == 3 {
+				panic("boom")
+			}
+		}
+	})
+	var received, replies atomic.Int64
+	slow := sim.Network{DelayMin: 20 * time.Millisecond, DelayMax: 20 * time.Millisecond}
+	runs = append(runs,
+		run{"election safety broken", sim.Config{Nodes: 3, Factory: twoLeaders, Seed: 4}, func(c *sim.Cluster) { c.RunFor(time.Second) }, sim.KindSafety},
+		run{"panic", sim.Config{Nodes: 3, Factory: panics, Seed: 9}, func(c *sim.Cluster) { c.RunFor(time.Second) }, sim.KindPanic},
+		run{"links and crashes under messages in flight", sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 3, Network: slow},
+			func(c *sim.Cluster) {
+				c.Note("a reply to a crashed incarnation, a message whose link is cut in flight, one-way cuts")
+				c.RunFor(15 * time.Millisecond)
+				c.Crash(0)
+				c.Restart(0)
+				c.RunFor(25 * time.Millisecond)
+				c.Cut(1, 2)
+				c.RunFor(100 * time.Millisecond)
+				c.Mend(1, 2)
+				c.Isolate(2)
+				c.RunFor(100 * time.Millisecond)
+				c.Connect(2)
+				c.Partition([]int{0}, []int{1})
+				c.RunFor(100 * time.Millisecond)
+				c.Heal()
+				c.Crash(2)
+				c.RunFor(100 * time.Millisecond)
+				c.Restart(2)
+				c.SetNetwork(sim.Unreliable())
+				c.RunFor(time.Second)
+			}, ""},
+		run{"scripted faults", sim.Config{Nodes: 2, Factory: pingers(&received, &replies), Seed: 1}, func(c *sim.Cluster) {
+			c.Intercept(func(m sim.Msg) sim.Verdict {
+				switch m.Term % 3 {
+				case 0:
+					return sim.Verdict{Drop: true}
+				case 1:
+					return sim.Verdict{Delay: time.Millisecond, Dup: true, DupDelay: 50 * time.Millisecond}
+				}
+				return sim.Verdict{}
+			})
+			c.RunFor(200 * time.Millisecond)
+		}, ""},
+	)
+	return runs
+}
+
+func TestEveryTraceValidates(t *testing.T) {
+	schema := traceSchema(t)
+	seen := map[string]bool{} // kind, kind/reason, kind/fault, message kinds
+	for _, r := range schemaRuns() {
+		t.Run(r.name, func(t *testing.T) {
+			cfg := r.cfg
+			cfg.RecordTrace = true
+			res := sim.Run(cfg, r.run)
+			t.Logf("%d events, %d states", len(res.Trace.Events), len(res.Trace.States))
+			if r.fail == "" {
+				require.Nil(t, res.Failure)
+			} else {
+				require.NotNil(t, res.Failure)
+				require.Equal(t, r.fail, res.Failure.Kind)
+			}
+			require.NotNil(t, res.Trace)
+			require.NoError(t, validate(t, schema, res.Trace))
+			for _, e := range res.Trace.Events {
+				seen[e.Kind] = true
+				if e.Reason != "" {
+					seen[e.Kind+"/"+e.Reason] = true
+				}
+				if e.Fault != "" {
+					seen[e.Kind+"/"+e.Fault] = true
+				}
+				if e.Msg != nil {
+					seen[e.Msg.Kind] = true
+				}
+				if e.Snapshot {
+					seen["apply/snapshot"] = true
+				}
+			}
+		})
+	}
+	// The runs exercise every part of the schema that the simulator can
+	// write, so a schema that forgot one would have failed above.
+	want := slices.Concat(trace.Kinds, trace.MsgKinds, []string{
+		"send/" + trace.ReasonLoss, "send/" + trace.ReasonCut, "send/" + trace.ReasonScenario,
+		"send/" + trace.FaultDup, "send/" + trace.FaultLongDelay, "send/" + trace.FaultScripted,
+		"discard/" + trace.ReasonCrashed, "discard/" + trace.ReasonStale, "discard/" + trace.ReasonCut,
+		"apply/snapshot",
+	})
+	for _, w := range want {
+		assert.True(t, seen[w], "no run wrote %s", w)
+	}
+}
+
+// TestSchemaRefuses: the schema is not vacuous; it refuses what the
+// format does not allow.
+func TestSchemaRefuses(t *testing.T) {
+	schema := traceSchema(t)
+	var received, replies atomic.Int64
+	res := sim.Run(sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 3, RecordTrace: true},
+		func(c *sim.Cluster) { c.RunFor(100 * time.Millisecond) })
+	require.Nil(t, res.Failure)
+	require.NoError(t, validate(t, schema, res.Trace))
+	send := slices.IndexFunc(res.Trace.Events, func(e trace.Event) bool { return e.Kind == trace.KindSend })
+	require.GreaterOrEqual(t, send, 0)
+
+	tests := []struct {
+		name   string
+		at     string // where the schema must find the fault
+		mutate func(tr *trace.Trace)
+	}{
+		{"version 1", "'/version'", func(tr *trace.Trace) { tr.Version = 1 }},
+		{"no build", "'/header/build'", func(tr *trace.Trace) { tr.Header.Build = trace.Build{} }},
+		{"unknown reason", fmt.Sprintf("'/events/%d", send), func(tr *trace.Trace) { tr.Events[send].Reason = "other" }},
+		{"a discard's reason on a send", fmt.Sprintf("'/events/%d", send), func(tr *trace.Trace) { tr.Events[send].Reason = trace.ReasonCrashed }},
+		{"lost and duplicated", fmt.Sprintf("'/events/%d", send), func(tr *trace.Trace) {
+			tr.Events[send].Reason, tr.Events[send].Fault = trace.ReasonLoss, trace.FaultDup
+		}},
+		{"send without its message", fmt.Sprintf("'/events/%d", send), func(tr *trace.Trace) { tr.Events[send].Msg = nil }},
+		{"a message field of another kind", fmt.Sprintf("'/events/%d/msg", send), func(tr *trace.Trace) { tr.Events[send].Msg.Entries = 3 }},
+		{"unknown message kind", fmt.Sprintf("'/events/%d/msg/kind'", send), func(tr *trace.Trace) { tr.Events[send].Msg.Kind = "Ping" }},
+		{"partition without groups", fmt.Sprintf("'/events/%d", len(res.Trace.Events)), func(tr *trace.Trace) {
+			tr.Events = append(tr.Events, trace.Event{T: res.Trace.Result.EndT, Kind: trace.KindPartition, Node: -1, Peer: -1})
+		}},
+		{"note without text", fmt.Sprintf("'/events/%d", len(res.Trace.Events)), func(tr *trace.Trace) {
+			tr.Events = append(tr.Events, trace.Event{T: res.Trace.Result.EndT, Kind: trace.KindNote, Node: -1, Peer: -1})
+		}},
+		{"failed without a failure", "'/result'", func(tr *trace.Trace) { tr.Result.OK = false }},
+		{"short hash", "'/result/hash'", func(tr *trace.Trace) { tr.Result.Hash = "abc" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := trace.Marshal(res.Trace)
+			require.NoError(t, err)
+			tr, err := trace.Decode(bytes.NewReader(b)) // a deep copy
+			require.NoError(t, err)
+			tt.mutate(tr)
+			err = validate(t, schema, tr)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "- at "+tt.at)
+		})
+	}
+}
+
+// TestHashIgnoresTheBuild: the determinism hash is over the run's events
+// and states, so two builds that behave alike compare equal; the build is
+// in the header only.
+func TestHashIgnoresTheBuild(t *testing.T) {
+	var received, replies atomic.Int64
+	cfg := sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 3, RecordTrace: true}
+	a := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Millisecond) })
+	assert.Equal(t, trace.CurrentBuild(), a.Trace.Header.Build)
+	assert.Equal(t, fmt.Sprintf("%016x", a.Hash), a.Trace.Result.Hash)
+
+	b := *a
+	tb := *a.Trace
+	tb.Header.Build = trace.Build{Module: "github.com/raftlab/raftlab", Version: "v9.9.9", Revision: "0123456789abcdef", Go: "go1.99", OS: "plan9", Arch: "arm"}
+	b.Trace = &tb
+	assert.Nil(t, sim.Compare(a, &b))
+
+	c := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Millisecond) })
+	assert.Equal(t, a.Hash, c.Hash)
+}
