@@ -114,7 +114,7 @@ func benchSave(b *testing.B, impl string, stateSize int, snap []byte) {
 		s, err = openBolt(dir)
 	}
 	require.NoError(b, err)
-	defer s.Close()
+	defer func() { require.NoError(b, s.Close()) }()
 	state := bytes.Repeat([]byte{'x'}, stateSize)
 	// Warm up: the snapshot is written once, and both implementations
 	// reach their steady state (the log has used both of its files, bbolt

@@ -46,7 +46,10 @@
 // # Recovery
 //
 // [Open] picks the file with the highest generation whose first record is
-// whole, and keeps the last record of its log that is whole: its header,
+// whole (a file whose header is broken is read as the next generation of
+// the other: a compaction whose crash tore the header but not the record,
+// or a header damaged since, still yields its records), and keeps the last
+// record of its log that is whole: its header,
 // body and trailer are all present, its CRC matches and its sequence number
 // follows the one before. A crash can damage only the last record (each
 // record is synced before the next is written), so a broken record is taken

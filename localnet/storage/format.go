@@ -61,8 +61,9 @@ func appendFileHeader(buf []byte, gen uint64) []byte {
 
 // header is a file header read back.
 type header struct {
-	valid bool   // magic and CRC match: the file belongs to a store
-	gen   uint64 // generation: the file with the highest one is the newest
+	valid   bool   // magic and CRC match: the file belongs to a store
+	guessed bool   // not valid, but gen is worth trying (see recoverDir)
+	gen     uint64 // generation: the file with the highest one is the newest
 }
 
 // readHeader reads a file header. A header that is not whole (a file never
@@ -133,6 +134,9 @@ var errContent = errors.New("malformed body under a valid checksum")
 // whole (short, bad trailer, bad CRC): a torn write, the end of the log, or
 // damage. err is set when the record is whole but its body is malformed.
 func readRecord(data []byte, gen uint64, off int64) (d decoded, ok bool, err error) {
+	if off > int64(len(data)) {
+		return d, false, nil
+	}
 	rest := data[off:]
 	if len(rest) < recOverhead {
 		return d, false, nil

@@ -53,7 +53,6 @@ type Store struct {
 	files  [2]*os.File
 	active int    // index of the file the log lives in
 	gen    uint64 // generation of the active file, which seeds its records' CRCs
-	maxGen uint64 // highest generation in the directory; a compaction takes the next
 	end    int64  // end of the active log's last record: where the next goes
 	seq    uint64 // sequence number of the last record
 	state  []byte // the last saved state (owned)
@@ -68,7 +67,6 @@ type recovered struct {
 	parsed
 	active int
 	gen    uint64 // generation of the active file
-	maxGen uint64 // highest generation of any file, the active one or a torn compaction
 }
 
 // recoverDir reads both log files of dir and picks the newest one whose
@@ -82,14 +80,22 @@ func recoverDir(dir string, data [2][]byte) (recovered, error) {
 			return r, fmt.Errorf("%s: %w", filepath.Join(dir, fileNames[i]), err)
 		}
 		hs[i] = h
-		r.maxGen = max(r.maxGen, h.gen)
+	}
+	// A file whose header is broken next to a valid one may be the newer
+	// file, its header torn by the crash that interrupted the compaction
+	// that started it, or damaged since: if a whole record follows under
+	// the next generation, it is, and it holds the latest saves.
+	for i := range hs {
+		if o := hs[1-i]; !hs[i].valid && o.valid {
+			hs[i] = header{gen: o.gen + 1, guessed: true}
+		}
 	}
 	order := [2]int{0, 1}
 	if hs[1].gen > hs[0].gen {
 		order = [2]int{1, 0}
 	}
 	for _, i := range order {
-		if !hs[i].valid {
+		if !hs[i].valid && !hs[i].guessed {
 			continue
 		}
 		p, err := parseRecords(data[i], hs[i].gen)
@@ -132,7 +138,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, opts: opts}
 	if err := s.open(); err != nil {
-		s.closeFiles()
+		_ = s.closeFiles() // the open error is the one worth reporting
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	return s, nil
@@ -172,7 +178,7 @@ func (s *Store) open() error {
 			return err
 		}
 	}
-	s.active, s.gen, s.maxGen, s.end, s.seq = r.active, r.gen, r.maxGen, r.end, r.seq
+	s.active, s.gen, s.end, s.seq = r.active, r.gen, r.end, r.seq
 	s.state, s.snap = bytes.Clone(r.state), bytes.Clone(r.snap)
 	return nil
 }
@@ -255,17 +261,20 @@ func (s *Store) append(full bool, state, snapshot []byte) error {
 	return nil
 }
 
-// compact starts the other file with a new generation and one full record.
-// Until its sync returns, the active file still holds the whole log, and
-// recovery falls back to it if the new file's first record is torn.
+// compact starts the other file with the next generation and one full
+// record. Until its sync returns, the active file still holds the whole
+// log, and recovery falls back to it if the new file's first record is
+// torn. The newer file's generation is always the older one's plus one
+// (also when a compaction is redone over a torn one, whose record never
+// became whole), which lets recovery read a newer file whose header broke.
 func (s *Store) compact(state, snapshot []byte) error {
-	other, gen := 1-s.active, s.maxGen+1
+	other, gen := 1-s.active, s.gen+1
 	s.buf = appendFileHeader(s.buf[:0], gen)
 	s.buf = appendRecord(s.buf, gen, s.seq+1, true, state, snapshot)
 	if err := s.write(other, s.buf, 0); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	s.active, s.gen, s.maxGen, s.end = other, gen, gen, int64(len(s.buf))
+	s.active, s.gen, s.end = other, gen, int64(len(s.buf))
 	s.stats.Compactions++
 	return nil
 }
@@ -301,12 +310,15 @@ func (s *Store) syncDir() error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
 	if s.opts.SyncDelay > 0 {
 		time.Sleep(s.opts.SyncDelay)
 	}
 	s.stats.Syncs++
-	return d.Sync()
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // ReadState returns a copy of the last saved state, nil if none.
