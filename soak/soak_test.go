@@ -3,6 +3,7 @@ package soak_test
 import (
 	"context"
 	"errors"
+	"go/build"
 	"testing"
 	"time"
 
@@ -238,4 +239,14 @@ func TestCancelledSoakStops(t *testing.T) {
 	require.NotNil(t, rep)
 	assert.Less(t, rep.Total.Runs, 100)
 	assert.GreaterOrEqual(t, rep.Total.Runs, 3)
+}
+
+// TestNoReferenceInProduction: the soak package soaks what its caller
+// gives it; only its tests (and cmd/soak) may import the reference, so
+// that the student handout, which has no raft/, still builds.
+func TestNoReferenceInProduction(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	require.NoError(t, err)
+	assert.NotContains(t, pkg.Imports, "github.com/raftlab/raftlab/raft")
+	assert.Contains(t, pkg.XTestImports, "github.com/raftlab/raftlab/raft", "the check reads the right import lists")
 }
