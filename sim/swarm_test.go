@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -211,4 +212,67 @@ func TestSwarmNoClient(t *testing.T) {
 	res := sim.Run(cfg, plan.Scenario())
 	require.Nil(t, res.Failure)
 	assert.Equal(t, 1, res.Stats.Committed)
+}
+
+// waitsForAll is the reference as a leader that counts a follower's
+// acknowledgement of an index only once every follower has acknowledged
+// it: it commits only with the whole cluster, which Raft does not need
+// (§5.3: a majority suffices).
+type waitsForAll struct {
+	me      int
+	matched []int // the highest index each peer acknowledged
+}
+
+type waitsForAllEnv struct {
+	raftapi.Env
+	w *waitsForAll
+}
+
+func (e waitsForAllEnv) SendAppendEntries(to int, args *raftapi.AppendEntriesArgs, onReply func(*raftapi.AppendEntriesReply)) {
+	match := args.PrevLogIndex + len(args.Entries)
+	e.Env.SendAppendEntries(to, args, func(r *raftapi.AppendEntriesReply) {
+		if r.Success {
+			e.w.matched[to] = max(e.w.matched[to], match)
+			for p, m := range e.w.matched {
+				if p != e.w.me && m < match {
+					return // not everyone has it yet: as if the reply were lost
+				}
+			}
+		}
+		onReply(r)
+	})
+}
+
+func waitsForAllFactory(me, peers int, env raftapi.Env) raftapi.Node {
+	return raft.New(me, peers, waitsForAllEnv{env, &waitsForAll{me: me, matched: make([]int, peers)}})
+}
+
+// TestCoreConvergenceCatchesALeaderThatWaitsForAll: a leader that commits
+// only with every follower's acknowledgement recovers once every node is
+// healed, but a core majority with the other nodes down must fail it, as
+// a liveness miss that names the core.
+func TestCoreConvergenceCatchesALeaderThatWaitsForAll(t *testing.T) {
+	for _, tc := range []struct {
+		liveness sim.Liveness
+		caught   bool
+	}{{sim.LivenessHealAll, false}, {sim.LivenessCore, true}} {
+		t.Run(tc.liveness.String(), func(t *testing.T) {
+			plan := sim.Swarm{Faults: sim.Faults{Crashes: true, Partitions: true}, Duration: 5 * time.Second, Liveness: tc.liveness}
+			for seed := range uint64(8) {
+				d := plan.Draw(seed)
+				cfg := sim.Config{Factory: waitsForAllFactory, Scenario: "swarm"}
+				d.Configure(&cfg)
+				res := sim.Run(cfg, plan.Scenario())
+				if !tc.caught {
+					require.Nil(t, res.Failure, "seed %d (%s)", seed, d)
+					continue
+				}
+				require.NotNil(t, res.Failure, "seed %d (%s)", seed, d)
+				assert.Equal(t, sim.KindLiveness, res.Failure.Kind, "seed %d: %v", seed, res.Failure)
+				assert.Equal(t, "Agreement", res.Failure.Rule, "seed %d: %v", seed, res.Failure)
+				assert.Equal(t, d.Core, res.Failure.Nodes, "seed %d", seed)
+				assert.Contains(t, res.Failure.Message, fmt.Sprintf("the core %v", d.Core))
+			}
+		})
+	}
 }
