@@ -86,11 +86,12 @@ func TestReplayOneSeedWritesTrace(t *testing.T) {
 }
 
 func TestReplayCommandCarriesOptions(t *testing.T) {
-	f, err := parse([]string{"-prevote", "-checkquorum", "-nodes", "5", "-duration", "7s"}, &bytes.Buffer{})
+	f, err := parse([]string{"-prevote", "-checkquorum", "-nodes", "5", "-duration", "7s", "-liveness", "core", "-shard", "2/3"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	o := f.options()
 	assert.Equal(t, "reference+prevote+checkquorum", o.Implementation)
-	assert.Equal(t, "go run ./cmd/soak -mix pauses -seed 9 -nodes 5 -duration 7s -prevote -checkquorum -trace out.json", o.ReplayCommand("pauses", 9))
+	assert.Equal(t, "go run ./cmd/soak -mix pauses -seed 9 -nodes 5 -duration 7s -liveness core -prevote -checkquorum -trace out.json", o.ReplayCommand("pauses", 9),
+		"a replay names the options that change the run, not the shard")
 }
 
 func TestProgressLines(t *testing.T) {
