@@ -1,21 +1,18 @@
 package labs
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/raftlab/raftlab/sim"
 )
 
-// swarmConfigStream tells the PRNG of swarmConfigure apart from any other
-// stream a seed feeds: the cluster, whose streams come from the seed too,
-// does not exist yet when the configuration is drawn.
-const swarmConfigStream = 0x5377_6172_6d43_6667 // "SwarmCfg"
-
 // swarmCommands bounds how many commands the nemesis's client offers in
 // one run, on average.
 const swarmCommands = 1000
+
+// swarmDuration is how long the nemesis runs in a stage's swarm, before
+// the cut to swarmCommands.
+const swarmDuration = 15 * time.Second
 
 // swarmSeeds is how many seeds a stage's swarm runs by default: each seed
 // is a different fault mix, so more seeds explore more corners. A seed
@@ -30,14 +27,15 @@ func swarmSeeds(stage Stage) int {
 }
 
 // swarm returns the stage's randomized swarm scenario: each seed draws a
-// fault mix fit for the stage.
+// world and a fault mix fit for the stage (swarmPlan).
 func swarm(stage Stage) []Scenario {
+	plan := swarmPlan(stage)
 	sc := Scenario{
 		Name:      "Swarm",
 		Nodes:     5, // drawn again per seed by Configure
 		Seeds:     swarmSeeds(stage),
-		Configure: func(cfg *sim.Config, seed uint64) { swarmConfigure(stage, cfg, seed) },
-		Run:       func(c *sim.Cluster) { swarmRun(stage, c) },
+		Configure: func(cfg *sim.Config, seed uint64) { plan.Draw(seed).Configure(cfg) },
+		Run:       plan.Scenario(),
 	}
 	switch stage {
 	case Election:
@@ -64,55 +62,36 @@ func swarmFaults(stage Stage) sim.Faults {
 	return f
 }
 
-// swarmConfigure draws the world of one seed: cluster size, clock skew,
-// tick phase and, in the snapshot stage, how often the service snapshots.
-// The draws come from a PRNG of their own seeded from the seed, so a
-// seed replays exactly.
-func swarmConfigure(stage Stage, cfg *sim.Config, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, swarmConfigStream))
-	cfg.Nodes = []int{3, 3, 3, 5, 5, 5, 5, 7}[r.IntN(8)]
-	// Tick intervals within ±20% leave a heartbeat interval well inside
-	// the shortest election timeout for any sensible choice of both.
-	cfg.ClockSkew = []float64{0, 0.05, 0.1, 0.2}[r.IntN(4)]
-	cfg.LockstepTicks = r.IntN(4) == 0
-	if stage == Snapshots {
-		cfg.SnapshotEvery = []int{3, 10, 25}[r.IntN(3)]
+// swarmPlan is the stage's swarm: the simulator's one swarm plan, with the
+// stage's faults, drawn clocks, snapshots in the snapshot stage, a client
+// cut to about swarmCommands commands, the labs' bounds, and per seed
+// either every node or only a core majority healed at the end.
+func swarmPlan(stage Stage) sim.Swarm {
+	s := sim.Swarm{
+		Faults:      swarmFaults(stage),
+		Clocks:      true,
+		Duration:    swarmDuration,
+		MaxCommands: swarmCommands,
+		Bounds:      sim.SwarmBounds{FirstLeader: electionBound, Elect: electionBound, Commit: agreeBound},
 	}
+	if stage == Snapshots {
+		s.SnapshotEvery = []int{3, 10, 25}
+	}
+	if stage == Election {
+		s.Check = electionLiveness
+	}
+	return s
 }
 
-// swarmRun elects a leader, lets the nemesis loose with a fault mix drawn
-// for this seed while a client offers commands, stops every fault, and
-// checks liveness: a leader, and (from the replication stage on) a fresh
-// command applied on every node. The safety checkers run throughout.
-func swarmRun(stage Stage, c *sim.Cluster) {
-	r := c.Rand()
-	mix := sim.DrawMix(r, swarmFaults(stage))
-	d := 10*time.Second + time.Duration(r.Int64N(int64(10*time.Second)))
-	// A run's cost grows with the square of its log (an implementation
-	// typically saves the whole log at every change), so a busy client
-	// gets a shorter run: about swarmCommands commands in all.
-	d = min(d, swarmCommands*mix.ClientGap)
-	cfg := c.Config()
-	world := fmt.Sprintf("%d nodes, clock skew ±%.0f%%, lockstep ticks %t", c.N(), 100*cfg.ClockSkew, cfg.LockstepTicks)
-	if cfg.SnapshotEvery > 0 {
-		world += fmt.Sprintf(", a snapshot every %d commands", cfg.SnapshotEvery)
-	}
-	c.Note("swarm: %s; faults for %s", world, d)
-	c.WaitLeader(electionBound)
-	c.RunNemesis(mix, d)
-	c.Note("faults stop: the network heals and turns reliable, paused nodes resume, crashed nodes restart; expecting a leader within %s", electionBound)
-	c.Quiesce()
-	if stage == Election {
-		// An election-stage node need not replicate, so commands offered
-		// by the nemesis's client may never commit: ask only for a
-		// leader, and then for one that heartbeats keep in place. A
-		// candidate whose timeout fires just as another wins may still
-		// start one more election, so the cluster gets a second to
-		// settle before the term must hold still.
-		c.WaitLeader(electionBound)
-		c.RunFor(time.Second)
-		CheckTermStable(c, c.WaitLeader(electionBound), 2*time.Second)
-		return
-	}
-	c.CheckLiveness(electionBound, agreeBound)
+// electionLiveness is the election stage's check once the faults stop. An
+// election-stage node need not replicate, so commands offered by the
+// nemesis's client may never commit: it asks only for a leader among the
+// healed nodes, and then for one that heartbeats keep in place. A
+// candidate whose timeout fires just as another wins may still start one
+// more election, so the cluster gets a second to settle before the term
+// must hold still.
+func electionLiveness(c *sim.Cluster, core []int) {
+	c.WaitCoreLeader(core, electionBound)
+	c.RunFor(time.Second)
+	CheckTermStable(c, c.WaitCoreLeader(core, electionBound), 2*time.Second)
 }

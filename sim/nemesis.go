@@ -24,7 +24,7 @@ type Mix struct {
 	Net       Network       // the unreliable network used while faults are on
 	CrashAll  float64       // probability that a crash takes down every node
 	Asymmetry float64       // probability that a partition is a one-way cut
-	ClientGap time.Duration // time between client commands
+	ClientGap time.Duration // time between client commands; 0: no client
 }
 
 func (m Mix) String() string {
@@ -44,7 +44,11 @@ func (m Mix) String() string {
 	if len(on) == 0 {
 		on = append(on, "no faults")
 	}
-	return fmt.Sprintf("%s every ~%s, a command every %s", strings.Join(on, " "), m.Gap, m.ClientGap)
+	client := "no client"
+	if m.ClientGap > 0 {
+		client = "a command every " + m.ClientGap.String()
+	}
+	return fmt.Sprintf("%s every ~%s, %s", strings.Join(on, " "), m.Gap, client)
 }
 
 // DrawMix draws a fault mix from r among the allowed faults: each allowed
@@ -76,8 +80,9 @@ func DrawMix(r *rand.Rand, allowed Faults) Mix {
 }
 
 // RunNemesis injects the mix's faults for d of simulated time while a
-// client offers a stream of unique commands to whichever node leads. It
-// returns how many commands the client offered to a leader.
+// client offers a stream of unique commands to whichever node leads, one
+// every m.ClientGap (0: no client). It returns how many commands the
+// client offered to a leader.
 func (c *Cluster) RunNemesis(m Mix, d time.Duration) int {
 	r := c.scenR
 	c.Note("nemesis: %s for %s", m, d)
@@ -88,8 +93,12 @@ func (c *Cluster) RunNemesis(m Mix, d time.Duration) int {
 	nextFault := c.now + jitter(r, m.Gap)
 	offered := 0
 	for c.now < end {
-		c.RunFor(min(jitter(r, m.ClientGap), end-c.now))
-		if l, ok := c.Leader(); ok {
+		if m.ClientGap <= 0 { // no client: run from fault to fault
+			c.RunFor(max(0, min(nextFault, end)-c.now))
+		} else {
+			c.RunFor(min(jitter(r, m.ClientGap), end-c.now))
+		}
+		if l, ok := c.Leader(); ok && m.ClientGap > 0 {
 			c.clientSeq++
 			cmd := fmt.Appendf(nil, "c%d", c.clientSeq)
 			if _, _, isLeader := c.Start(l, cmd); isLeader {

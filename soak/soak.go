@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,23 +12,15 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
 
-// Bounds of one run, in simulated time.
+// Defaults of a soak.
 const (
-	// FirstLeaderBound is how long a freshly booted cluster has to elect
-	// its first leader.
-	FirstLeaderBound = 10 * time.Second
-	// ElectBound and CommitBound are the liveness bounds once the faults
-	// stop (sim.Cluster.CheckLiveness).
-	ElectBound  = 10 * time.Second
-	CommitBound = 10 * time.Second
 	// DefaultDuration is how long the nemesis runs when Options.Duration
 	// is zero.
-	DefaultDuration = 20 * time.Second
+	DefaultDuration = sim.SwarmDuration
 	// DefaultMaxFailures is how many failing seeds a MixReport lists when
 	// Options.MaxFailures is zero.
 	DefaultMaxFailures = 5
@@ -39,6 +29,11 @@ const (
 // ErrUnknownMix is returned for a mix name that Mixes does not list.
 var ErrUnknownMix = errors.New("unknown mix")
 
+// ErrNoFactory is returned when Options name no implementation: the soak
+// package soaks whatever its caller gives it (cmd/soak gives the
+// reference).
+var ErrNoFactory = errors.New("soak: Options.Factory is required (the implementation to soak)")
+
 // mixSpec is a named fault mix: which faults the nemesis may inject, and
 // what else each seed draws.
 type mixSpec struct {
@@ -46,7 +41,7 @@ type mixSpec struct {
 	doc       string
 	faults    sim.Faults
 	snapshots []int // SnapshotEvery drawn from these; nil: no snapshots
-	clocks    bool  // ClockSkew 0.2 on even seeds, lockstep ticks on odd seeds
+	clocks    bool  // clock skew and lockstep ticks drawn per seed (sim.Swarm.Clocks)
 }
 
 // mixes returns the named mixes, in the order reports list them. It is a
@@ -60,7 +55,7 @@ func mixes() []mixSpec {
 		{name: "pauses", doc: "paused nodes and zombie leaders", faults: sim.Faults{Pauses: true}},
 		{name: "all", doc: "every fault above, each on with probability 3/4", faults: allFaults},
 		{name: "all+snapshots", doc: "every fault, with a snapshot every 5, 10 or 50 applied commands", faults: allFaults, snapshots: []int{5, 10, 50}},
-		{name: "skew+lockstep", doc: "every fault, on clocks skewed by up to 20% (even seeds) or ticking in lockstep (odd seeds)", faults: allFaults, clocks: true},
+		{name: "skew+lockstep", doc: "every fault, on clocks skewed by up to 20% and, on a quarter of the seeds, ticking in lockstep", faults: allFaults, clocks: true},
 	}
 }
 
@@ -99,18 +94,20 @@ func lookup(name string) (mixSpec, error) {
 	return mixSpec{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownMix, name, strings.Join(MixNames(), ", "))
 }
 
-// Options configure a soak. The zero value of every field but Seeds means
-// the default noted beside it.
+// Options configure a soak. The zero value of every field but Seeds and
+// Factory means the default noted beside it.
 type Options struct {
 	Mixes     []string      // mix names, run in this order (default: every mix of Mixes)
 	Seeds     int           // seeds per mix (at least 1)
 	FirstSeed uint64        // the first seed of each mix (default 0); seeds run FirstSeed … FirstSeed+Seeds-1
+	Shard     Shard         // run only this shard's seeds of that range (default: all of them)
 	Nodes     int           // cluster size; 0 draws it per seed from {3, 5, 7}
 	Duration  time.Duration // simulated time the nemesis runs (default DefaultDuration)
+	Liveness  sim.Liveness  // the phase after the faults (default: drawn per seed)
 	Parallel  int           // runs at once (default runtime.GOMAXPROCS(0))
 
-	Factory        raftapi.Factory // the implementation (default raft.New)
-	Implementation string          // its name in reports (default "reference")
+	Factory        raftapi.Factory // the implementation (required)
+	Implementation string          // its name in reports (default "implementation")
 
 	// MaxFailures is how many failing seeds each MixReport lists (default
 	// DefaultMaxFailures); every failure is counted either way.
@@ -130,14 +127,14 @@ func (o Options) withDefaults() Options {
 	if o.Duration <= 0 {
 		o.Duration = DefaultDuration
 	}
+	if o.Shard.Count == 0 {
+		o.Shard = Shard{Index: 0, Count: 1}
+	}
 	if o.Parallel <= 0 {
 		o.Parallel = runtime.GOMAXPROCS(0)
 	}
-	if o.Factory == nil {
-		o.Factory = raft.New
-	}
 	if o.Implementation == "" {
-		o.Implementation = "reference"
+		o.Implementation = "implementation"
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = DefaultMaxFailures
@@ -158,10 +155,22 @@ func DefaultReplayCommand(o Options, mix string, seed uint64) string {
 	if o.Duration > 0 && o.Duration != DefaultDuration {
 		cmd += fmt.Sprintf(" -duration %s", o.Duration)
 	}
+	if o.Liveness != sim.LivenessDrawn {
+		cmd += " -liveness " + o.Liveness.String()
+	}
 	return cmd + " -trace out.json"
 }
 
 func (o Options) validate() error {
+	if o.Factory == nil {
+		return ErrNoFactory
+	}
+	if err := o.Shard.validate(); err != nil {
+		return fmt.Errorf("soak: %w", err)
+	}
+	if _, err := sim.ParseLiveness(o.Liveness.String()); err != nil {
+		return fmt.Errorf("soak: %w", err)
+	}
 	if o.Seeds < 1 {
 		return fmt.Errorf("soak: Seeds must be at least 1, not %d", o.Seeds)
 	}
@@ -184,134 +193,88 @@ func (o Options) validate() error {
 	return nil
 }
 
-// Plan is everything a seed decides about one run before it starts.
+// Plan is everything a seed decides about one run of a mix before it
+// starts: the draw of the simulator's swarm plan (sim.Swarm) for the mix.
 type Plan struct {
-	Mix           string
-	Seed          uint64
-	Nodes         int
-	SnapshotEvery int     // 0: no snapshots
-	ClockSkew     float64 // 0: no skew
-	LockstepTicks bool
-	Nemesis       sim.Mix // the faults injected and how hard
+	Mix string
+	sim.SwarmDraw
 }
 
 func (p Plan) String() string {
-	var extra []string
-	if p.SnapshotEvery > 0 {
-		extra = append(extra, fmt.Sprintf("snapshot every %d", p.SnapshotEvery))
-	}
-	if p.ClockSkew > 0 {
-		extra = append(extra, fmt.Sprintf("clock skew %.0f%%", 100*p.ClockSkew))
-	}
-	if p.LockstepTicks {
-		extra = append(extra, "lockstep ticks")
-	}
-	s := fmt.Sprintf("%s seed %d: %d nodes, %s", p.Mix, p.Seed, p.Nodes, p.Nemesis)
-	if len(extra) > 0 {
-		s += ", " + strings.Join(extra, ", ")
-	}
-	return s
+	return fmt.Sprintf("%s seed %d: %s", p.Mix, p.Seed, p.SwarmDraw)
 }
 
 // PlanFor draws the plan of one run: a pure function of the mix, the seed
-// and Options.Nodes.
+// and Options.Nodes, Duration and Liveness.
 func PlanFor(o Options, mix string, seed uint64) (Plan, error) {
 	spec, err := lookup(mix)
 	if err != nil {
 		return Plan{}, fmt.Errorf("soak: %w", err)
 	}
-	return spec.plan(o.Nodes, seed), nil
+	return Plan{Mix: spec.name, SwarmDraw: spec.swarm(o).Draw(seed)}, nil
 }
 
-func (m mixSpec) plan(nodes int, seed uint64) Plan {
-	h := fnv.New64a()
-	h.Write([]byte(m.name)) // never fails
-	r := rand.New(rand.NewPCG(seed, h.Sum64()))
-	p := Plan{Mix: m.name, Seed: seed, Nodes: nodes}
-	drawn := []int{3, 5, 7}[r.IntN(3)]
-	if p.Nodes <= 0 {
-		p.Nodes = drawn
+// swarm is the mix as the simulator's swarm plan: the mix's faults, clocks
+// and snapshots, Options' size, duration and liveness phase, a client for
+// the whole run and the plan's default bounds.
+func (m mixSpec) swarm(o Options) sim.Swarm {
+	d := o.Duration
+	if d <= 0 {
+		d = DefaultDuration
 	}
-	if len(m.snapshots) > 0 {
-		p.SnapshotEvery = m.snapshots[r.IntN(len(m.snapshots))]
-	}
-	if m.clocks {
-		if seed%2 == 0 {
-			p.ClockSkew = 0.2
-		} else {
-			p.LockstepTicks = true
-		}
-	}
-	// DrawMix turns each allowed fault on with probability 3/4; a seed
-	// whose draw has none would test nothing, so draw again.
-	for {
-		p.Nemesis = sim.DrawMix(r, m.faults)
-		if p.Nemesis.Faults != (sim.Faults{}) {
-			break
-		}
-	}
-	return p
+	return sim.Swarm{Faults: m.faults, Nodes: o.Nodes, Clocks: m.clocks, SnapshotEvery: m.snapshots, Duration: d, Liveness: o.Liveness}
 }
 
-// config is the world of one run.
-func (p Plan) config(o Options) sim.Config {
-	return sim.Config{
-		Nodes:          p.Nodes,
+// run is one run of the plan.
+func (p Plan) run(o Options, spec mixSpec, trace bool) *sim.Result {
+	cfg := sim.Config{
 		Factory:        o.Factory,
-		Seed:           p.Seed,
 		Implementation: o.Implementation,
 		Scenario:       "soak/" + p.Mix,
 		Replay:         o.ReplayCommand(p.Mix, p.Seed),
-		ClockSkew:      p.ClockSkew,
-		LockstepTicks:  p.LockstepTicks,
-		SnapshotEvery:  p.SnapshotEvery,
+		RecordTrace:    trace,
 	}
-}
-
-// scenario is one run: first leader, nemesis, quiesce, liveness.
-func (p Plan) scenario(d time.Duration) sim.Scenario {
-	return func(c *sim.Cluster) {
-		c.WaitLeader(FirstLeaderBound)
-		c.RunNemesis(p.Nemesis, d)
-		c.Quiesce()
-		c.CheckLiveness(ElectBound, CommitBound)
-	}
+	p.Configure(&cfg)
+	plan := spec.swarm(o)
+	return sim.Run(cfg, func(c *sim.Cluster) { plan.Run(c, p.SwarmDraw) })
 }
 
 // Replay runs one (mix, seed) of o again, with the trace recorded: the
 // same run, event for event, as in Run.
 func Replay(o Options, mix string, seed uint64) (*sim.Result, error) {
 	o = o.withDefaults()
-	p, err := PlanFor(o, mix, seed)
-	if err != nil {
-		return nil, err
+	if o.Factory == nil {
+		return nil, ErrNoFactory
 	}
-	cfg := p.config(o)
-	cfg.RecordTrace = true
-	return sim.Run(cfg, p.scenario(o.Duration)), nil
+	spec, err := lookup(mix)
+	if err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
+	p := Plan{Mix: spec.name, SwarmDraw: spec.swarm(o).Draw(seed)}
+	return p.run(o, spec, true), nil
 }
 
 // Failure is one failing run, as a report lists it.
 type Failure struct {
-	Mix     string
-	Seed    uint64
-	Kind    string // the failure's kind (sim.KindSafety, sim.KindLiveness, ...)
-	Summary string // one line: kind, rule, section, when
-	Plan    string // what the seed drew (Plan.String)
-	Replay  string // the command that replays it
+	Mix     string `json:"mix"`
+	Seed    uint64 `json:"seed"`
+	Kind    string `json:"kind"`    // the failure's kind (sim.KindSafety, sim.KindLiveness, ...)
+	Summary string `json:"summary"` // one line: kind, rule, section, when
+	Plan    string `json:"plan"`    // what the seed drew (Plan.String)
+	Replay  string `json:"replay"`  // the command that replays it
 }
 
 // MixReport is what one mix's runs found.
 type MixReport struct {
-	Mix            string
-	Runs           int
-	Violations     int   // runs that failed with any kind but liveness
-	LivenessMisses int   // runs that failed with sim.KindLiveness
-	Commits        int64 // indexes committed, summed over runs
-	Events         int64 // simulator events, summed over runs
-	SimTime        time.Duration
-	Wall           time.Duration // wall time the mix took (its runs in parallel)
-	Failures       []Failure     // the failing runs of the lowest seeds, at most Options.MaxFailures
+	Mix            string        `json:"mix"`
+	Runs           int           `json:"runs"`
+	Violations     int           `json:"violations"`      // runs that failed with any kind but liveness
+	LivenessMisses int           `json:"liveness_misses"` // runs that failed with sim.KindLiveness
+	Commits        int64         `json:"commits"`         // indexes committed, summed over runs
+	Events         int64         `json:"events"`          // simulator events, summed over runs
+	SimTime        time.Duration `json:"sim_time_ns"`
+	Wall           time.Duration `json:"wall_ns"`  // wall time the mix took (its runs in parallel; summed over merged shards)
+	Failures       []Failure     `json:"failures"` // the failing runs of the lowest seeds, at most Options.MaxFailures
 }
 
 // Failed reports whether any run violated safety or missed liveness.
@@ -352,13 +315,16 @@ func (m *MixReport) add(o *MixReport, maxFailures int) {
 // Report is a soak's outcome: one MixReport per mix, in Options.Mixes
 // order, and their totals.
 type Report struct {
-	Implementation string
-	Seeds          int
-	FirstSeed      uint64
-	Nodes          int // 0: drawn per seed
-	Duration       time.Duration
-	Mixes          []MixReport
-	Total          MixReport // Mix "total"; its Wall is the soak's wall time
+	Implementation string        `json:"implementation"`
+	Seeds          int           `json:"seeds"` // the seed range: FirstSeed … FirstSeed+Seeds-1
+	FirstSeed      uint64        `json:"first_seed"`
+	Shard          Shard         `json:"shard"` // the part of the range run; {0, 1} for all of it
+	Nodes          int           `json:"nodes"` // 0: drawn per seed
+	Duration       time.Duration `json:"duration_ns"`
+	Liveness       string        `json:"liveness"` // sim.Liveness: drawn, all or core
+	MaxFailures    int           `json:"max_failures"`
+	Mixes          []MixReport   `json:"mixes"`
+	Total          MixReport     `json:"total"` // Mix "total"; its Wall is the soak's wall time
 }
 
 // Failed reports whether any run violated safety or missed liveness.
@@ -383,9 +349,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Implementation: o.Implementation, Seeds: o.Seeds, FirstSeed: o.FirstSeed, Nodes: o.Nodes, Duration: o.Duration,
-		Total: MixReport{Mix: "total"}}
-	total := len(o.Mixes) * o.Seeds
+	rep := &Report{Implementation: o.Implementation, Seeds: o.Seeds, FirstSeed: o.FirstSeed, Shard: o.Shard, Nodes: o.Nodes,
+		Duration: o.Duration, Liveness: o.Liveness.String(), MaxFailures: o.MaxFailures, Total: MixReport{Mix: "total"}}
+	seeds := o.Shard.Seeds(o.FirstSeed, o.Seeds)
+	total := len(o.Mixes) * len(seeds)
 	var mu sync.Mutex // serializes Progress
 	done := 0
 	progress := func() {
@@ -400,7 +367,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var runErr error
 	for _, name := range o.Mixes {
 		spec, _ := lookup(name) // validated
-		mr, err := runMix(ctx, o, spec, progress)
+		mr, err := runMix(ctx, o, spec, seeds, progress)
 		rep.Mixes = append(rep.Mixes, *mr)
 		rep.Total.add(mr, o.MaxFailures)
 		if err != nil {
@@ -412,12 +379,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, runErr
 }
 
-func runMix(ctx context.Context, o Options, spec mixSpec, progress func()) (*MixReport, error) {
-	outs := make([]outcome, o.Seeds)
+func runMix(ctx context.Context, o Options, spec mixSpec, seeds []uint64, progress func()) (*MixReport, error) {
+	outs := make([]outcome, len(seeds))
+	plan := spec.swarm(o)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
 	start := time.Now()
-	for i := range o.Seeds {
+	for i, seed := range seeds {
 		if gctx.Err() != nil {
 			break
 		}
@@ -425,8 +393,8 @@ func runMix(ctx context.Context, o Options, spec mixSpec, progress func()) (*Mix
 			if err := gctx.Err(); err != nil {
 				return err // the context's own error; Run wraps it
 			}
-			p := spec.plan(o.Nodes, o.FirstSeed+uint64(i))
-			res := sim.Run(p.config(o), p.scenario(o.Duration))
+			p := Plan{Mix: spec.name, SwarmDraw: plan.Draw(seed)}
+			res := p.run(o, spec, false)
 			outs[i] = outcome{done: true, failure: res.Failure, commits: int64(res.Stats.Committed),
 				events: res.Stats.Events, simTime: res.End}
 			if res.Failure != nil {
@@ -459,7 +427,7 @@ func runMix(ctx context.Context, o Options, spec mixSpec, progress func()) (*Mix
 			mr.Violations++
 		}
 		if len(mr.Failures) < o.MaxFailures {
-			seed := o.FirstSeed + uint64(i)
+			seed := seeds[i]
 			mr.Failures = append(mr.Failures, Failure{Mix: spec.name, Seed: seed, Kind: f.Kind, Summary: Summary(f),
 				Plan: out.planDesc, Replay: o.ReplayCommand(spec.name, seed)})
 		}

@@ -1,8 +1,11 @@
 // Command raftsim runs a Raft implementation (the reference, by default)
 // in raftlab's deterministic simulated world for one seed: it elects a
 // leader, runs a randomized fault mix with a client offering commands,
-// stops the faults and checks that the cluster recovers, with every safety
-// checker on. It prints what happened and writes the run's trace.
+// stops the faults (for every node, or for a core majority only) and
+// checks that the cluster (or the core) recovers, with every safety
+// checker on. It is one run of the simulator's swarm plan (sim.Swarm), as
+// cmd/soak and the stages' Swarm scenarios run it. It prints what happened
+// and writes the run's trace.
 //
 //	go run ./cmd/raftsim -seed 7
 //	go run ./cmd/raftview raftsim-seed7.json
@@ -32,13 +35,17 @@ const usage = `usage: raftsim [flags]
 Runs the reference Raft in the deterministic simulator for one seed:
 leader election, then a randomized fault mix while a client offers
 commands, then recovery (faults stop; a leader and a new commit must
-follow), with every safety checker on. Writes the run's trace.
+follow), with every safety checker on. The faults stop for every node,
+or only for a core majority that must converge while the other nodes
+stay crashed or cut off: -liveness chooses, or the seed draws. Writes
+the run's trace.
 
 examples:
   raftsim -seed 7                          5 nodes, every fault, 20s of simulated time
   raftsim -seed 7 -faults crashes -nodes 3 only crashes and restarts
   raftsim -seed 7 -snapshot-every 10       with log compaction
   raftsim -seed 7 -prevote -checkquorum    with the thesis' optional extensions
+  raftsim -seed 7 -liveness core           only a core majority heals at the end
 
 flags:
 `
@@ -52,6 +59,7 @@ type options struct {
 	preVote       bool
 	checkQuorum   bool
 	skew          float64
+	liveness      sim.Liveness
 	tracePath     string
 	timeline      int
 }
@@ -69,6 +77,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.preVote, "prevote", false, "enable PreVote (Raft thesis §9.6)")
 	fs.BoolVar(&o.checkQuorum, "checkquorum", false, "enable CheckQuorum (a leader that cannot reach a majority steps down)")
 	fs.Float64Var(&o.skew, "skew", 0, "clock skew between nodes, a fraction (0.1 = ±10%)")
+	liveness := fs.String("liveness", sim.LivenessDrawn.String(), "after the faults, heal every node (all), only a core majority (core), or either, drawn from the seed (drawn)")
 	fs.StringVar(&o.tracePath, "trace", "", "where to write the trace (default raftsim-seed<N>.json; \"-\" for none)")
 	fs.IntVar(&o.timeline, "timeline", 0, "also print the last N events as a timeline")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +85,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q (raftsim takes only flags)", fs.Arg(0))
+	}
+	var err error
+	if o.liveness, err = sim.ParseLiveness(*liveness); err != nil {
+		return o, fmt.Errorf("-liveness: %w", err)
 	}
 	switch {
 	case o.nodes < 1 || o.nodes > 15:
@@ -136,22 +149,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		impl = fmt.Sprintf("reference (prevote=%t checkquorum=%t)", o.preVote, o.checkQuorum)
 	}
 	replay := "go run ./cmd/raftsim " + strings.Join(args, " ")
-	cfg := sim.Config{
-		Nodes: o.nodes, Factory: factory, Seed: o.seed, Implementation: impl, Scenario: "raftsim " + o.faults,
-		Replay: strings.TrimSpace(replay), SnapshotEvery: o.snapshotEvery, ClockSkew: o.skew,
-		RecordTrace: o.tracePath != "-", TimelineLen: max(24, o.timeline),
+	plan := sim.Swarm{Faults: faults, Nodes: o.nodes, Duration: o.duration, Liveness: o.liveness}
+	if o.snapshotEvery > 0 {
+		plan.SnapshotEvery = []int{o.snapshotEvery}
 	}
-	var mix sim.Mix
-	res := sim.Run(cfg, func(c *sim.Cluster) {
-		c.WaitLeader(10 * time.Second)
-		mix = sim.DrawMix(c.Rand(), faults)
-		c.RunNemesis(mix, o.duration)
-		c.Quiesce()
-		c.CheckLiveness(10*time.Second, 10*time.Second)
-	})
+	draw := plan.Draw(o.seed)
+	draw.ClockSkew = o.skew
+	cfg := sim.Config{
+		Factory: factory, Implementation: impl, Scenario: "raftsim " + o.faults,
+		Replay: strings.TrimSpace(replay), RecordTrace: o.tracePath != "-", TimelineLen: max(24, o.timeline),
+	}
+	draw.Configure(&cfg)
+	res := sim.Run(cfg, func(c *sim.Cluster) { plan.Run(c, draw) })
 	say(stdout, "raftsim: %s, %d nodes, seed %d\n", impl, o.nodes, o.seed)
-	say(stdout, "  faults:  %s, for %s of simulated time\n", mix, o.duration)
-	report(stdout, res)
+	say(stdout, "  plan:    %s\n", draw)
+	report(stdout, res, draw.Core)
 	if res.Trace != nil {
 		if err := trace.WriteFile(o.tracePath, res.Trace); err != nil {
 			say(stderr, "raftsim: %v\n", err)
@@ -172,9 +184,12 @@ func say(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, format, args...)
 }
 
-func report(w io.Writer, res *sim.Result) {
+func report(w io.Writer, res *sim.Result, core []int) {
 	s := &res.Stats
 	verdict := "PASS: no safety violation; the cluster recovered after the faults stopped"
+	if core != nil {
+		verdict = fmt.Sprintf("PASS: no safety violation; the core %v recovered after its faults stopped", core)
+	}
 	if res.Failure != nil {
 		verdict = "FAIL: " + res.Failure.Rule
 	}

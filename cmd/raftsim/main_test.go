@@ -46,6 +46,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-faults", "earthquakes"}, `unknown fault "earthquakes"`},
 		{[]string{"-nodes", "0"}, "-nodes must be between 1 and 15"},
 		{[]string{"-skew", "2"}, "-skew must be in [0, 1)"},
+		{[]string{"-liveness", "half"}, `-liveness: unknown liveness phase "half"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
 	} {
@@ -53,5 +54,16 @@ func TestBadFlags(t *testing.T) {
 		assert.Equal(t, 2, code, tc.args)
 		assert.Empty(t, out)
 		assert.Contains(t, errs, tc.want)
+	}
+}
+
+func TestLivenessPhases(t *testing.T) {
+	for _, tc := range []struct{ liveness, want string }{
+		{"core", "the core ["},
+		{"all", "the cluster recovered"},
+	} {
+		code, out, errs := runCLI("-seed", "4", "-duration", "3s", "-liveness", tc.liveness, "-trace", "-")
+		require.Equal(t, 0, code, errs)
+		assert.Contains(t, out, tc.want)
 	}
 }

@@ -4,6 +4,11 @@
 //
 //	go run ./cmd/soak -seeds 1000 -mix all,crashes -parallel 2 -duration 20s
 //	go run ./cmd/soak -mix all -seed 123 -trace out.json   # replay one run
+//	go run ./cmd/soak -seeds 1000000 -shard 3/64 -json shard3.json
+//	go run ./cmd/soak merge shard*.json                    # one summary of every shard
+//
+// docs/soak-sharding.md runs a soak as a CI job matrix or a Kubernetes
+// indexed Job.
 //
 // Run it with -h for the flags and the mixes; package soak describes a run.
 package main
@@ -24,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/raftlab/raftlab/raft"
+	"github.com/raftlab/raftlab/sim"
 	"github.com/raftlab/raftlab/soak"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -49,13 +55,21 @@ func isTerminal(w io.Writer) bool {
 }
 
 const usageHead = `usage: soak [flags]
+       soak merge [-json FILE] SHARD.json ...
 
 Soaks the reference Raft in the deterministic simulator. For every mix and
 every seed, one run boots a cluster, waits for a leader (10s), lets the
 mix's randomized nemesis inject faults for -duration while a client
 offers commands, ends the faults, and checks liveness: a leader within 10s
-and a fresh command applied on every node within 10s more. Every safety
-checker runs after every turn. Times are simulated time.
+and a fresh command applied on every node within 10s more. The faults end
+for every node, or (on about half the seeds; -liveness chooses) only for
+a core majority, which must converge while the other nodes stay crashed
+or cut off. Every safety checker runs after every turn. Times are
+simulated time.
+
+-shard i/n runs only the seeds s ≡ i (mod n) of the range, and -json
+writes the report as JSON; "soak merge" joins the reports of shards
+0/n … n-1/n into the summary of the whole range (docs/soak-sharding.md).
 
 A failure of kind liveness is a liveness miss; any other (safety, panic,
 hang, contract, internal) is a violation. For each failing seed the command
@@ -67,6 +81,8 @@ examples:
   soak -seeds 15000 -duration 5s              every mix, 15000 seeds each
   soak -mix all -seed 123 -trace out.json     replay one run, write its trace
                                               (view it: go run ./cmd/raftview out.json)
+  soak -seeds 100000 -shard 0/8 -json s0.json one of 8 shards of 100000 seeds
+  soak merge s*.json                          the summary of every shard
 
 mixes (each seed draws the nemesis's rates within its mix, and a cluster
 of 3, 5 or 7 nodes unless -nodes fixes it):
@@ -80,6 +96,9 @@ type flags struct {
 	single      bool // -seed given: replay one run
 	nodes       int
 	duration    time.Duration
+	liveness    sim.Liveness
+	shard       soak.Shard
+	jsonPath    string
 	parallel    int
 	tracePath   string
 	preVote     bool
@@ -106,6 +125,9 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.Uint64Var(&f.seed, "seed", 0, "replay this one seed of the one mix -mix names, with the trace on, and print its failure report")
 	fs.IntVar(&f.nodes, "nodes", 0, "cluster size; 0 draws 3, 5 or 7 per seed")
 	fs.DurationVar(&f.duration, "duration", soak.DefaultDuration, "simulated time the nemesis runs in each run")
+	liveness := fs.String("liveness", sim.LivenessDrawn.String(), "after the faults, heal every node (all), only a core majority (core), or either, drawn per seed (drawn)")
+	shard := fs.String("shard", "0/1", "run shard i of n: the seeds s ≡ i (mod n) of the range")
+	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to this file (for soak merge)")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once")
 	fs.StringVar(&f.tracePath, "trace", "", "with -seed: write the run's trace to this file (JSON; see docs/trace-format.md)")
 	fs.BoolVar(&f.preVote, "prevote", false, "enable the reference's PreVote option (thesis §9.6)")
@@ -119,6 +141,13 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		return nil, usageErr(fs, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	fs.Visit(func(fl *flag.Flag) { f.single = f.single || fl.Name == "seed" })
+	var err error
+	if f.liveness, err = sim.ParseLiveness(*liveness); err != nil {
+		return nil, usageErr(fs, "-liveness: %v", err)
+	}
+	if f.shard, err = soak.ParseShard(*shard); err != nil {
+		return nil, usageErr(fs, "-shard: %v", err)
+	}
 	for m := range strings.SplitSeq(*mix, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			f.mixes = append(f.mixes, m)
@@ -145,6 +174,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		return nil, usageErr(fs, "-seed replays one run: name exactly one mix with -mix")
 	case !f.single && f.tracePath != "":
 		return nil, usageErr(fs, "-trace writes the trace of one run: use it with -seed")
+	case f.single && (f.jsonPath != "" || f.shard.Count > 1):
+		return nil, usageErr(fs, "-seed replays one run: -shard and -json are for a range of seeds")
 	}
 	for _, m := range f.mixes {
 		if !known[m] {
@@ -163,8 +194,8 @@ func usageErr(fs *flag.FlagSet, format string, args ...any) error {
 
 func (f *flags) options() soak.Options {
 	o := soak.Options{
-		Mixes: f.mixes, Seeds: f.seeds, FirstSeed: f.firstSeed, Nodes: f.nodes, Duration: f.duration,
-		Parallel: f.parallel, MaxFailures: f.maxFailures,
+		Mixes: f.mixes, Seeds: f.seeds, FirstSeed: f.firstSeed, Shard: f.shard, Nodes: f.nodes, Duration: f.duration,
+		Liveness: f.liveness, Parallel: f.parallel, MaxFailures: f.maxFailures,
 		Factory:        raft.NewFactory(raft.Options{PreVote: f.preVote, CheckQuorum: f.checkQuorum}),
 		Implementation: "reference",
 	}
@@ -218,6 +249,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 }
 
 func runTo(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return merge(args[1:], stdout, stderr)
+	}
 	f, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -234,8 +268,12 @@ func runTo(ctx context.Context, args []string, stdout, stderr io.Writer, tty boo
 	if len(o.Mixes) == 1 {
 		mixes = "mix"
 	}
-	say(stdout, "soak: %s, %d %s × %d seeds (from %d), %s of faults per run, %s, %d in parallel\n",
-		o.Implementation, len(o.Mixes), mixes, o.Seeds, o.FirstSeed, o.Duration, describeNodes(o.Nodes), o.Parallel)
+	shard := ""
+	if o.Shard.Count > 1 {
+		shard = fmt.Sprintf(" (shard %s: the seeds ≡ %d mod %d)", o.Shard, o.Shard.Index, o.Shard.Count)
+	}
+	say(stdout, "soak: %s, %d %s × %d seeds (from %d)%s, %s of faults per run, %s, liveness %s, %d in parallel\n",
+		o.Implementation, len(o.Mixes), mixes, o.Seeds, o.FirstSeed, shard, o.Duration, describeNodes(o.Nodes), o.Liveness, o.Parallel)
 	rep, err := soak.Run(ctx, o)
 	if tty {
 		say(stderr, "\r\033[K")
@@ -243,6 +281,15 @@ func runTo(ctx context.Context, args []string, stdout, stderr io.Writer, tty boo
 	if rep != nil {
 		if perr := printReport(stdout, rep); perr != nil && err == nil {
 			err = perr
+		}
+		// An interrupted soak writes no JSON: a partial shard report
+		// would merge into a wrong summary (Merge refuses it anyway).
+		if f.jsonPath != "" && err == nil {
+			if werr := rep.WriteFile(f.jsonPath); werr != nil {
+				say(stderr, "soak: %v\n", werr)
+				return exitFailed
+			}
+			say(stdout, "report written to %s\n", f.jsonPath)
 		}
 	}
 	switch {
@@ -347,6 +394,59 @@ func si(x float64) string {
 		return fmt.Sprintf("%.1fk", x/1e3)
 	}
 	return fmt.Sprintf("%.0f", x)
+}
+
+// merge is "soak merge": it joins shard reports into one and prints it.
+func merge(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("soak merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		say(stderr, "usage: soak merge [-json FILE] SHARD.json ...\n\nJoins the JSON reports of shards 0/n … n-1/n of one soak (soak -shard i/n -json FILE)\ninto the summary of the whole seed range. The exit status is 0 if every run passed,\n1 if any failed or a report is missing, inconsistent or unreadable, 2 for bad usage.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	out := fs.String("json", "", "also write the merged report as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		say(stderr, "soak merge: name the shard reports to merge\n")
+		fs.Usage()
+		return exitUsage
+	}
+	var reps []*soak.Report
+	for _, path := range fs.Args() {
+		rep, err := soak.ReadReportFile(path)
+		if err != nil {
+			say(stderr, "soak merge: %v\n", err)
+			return exitFailed
+		}
+		reps = append(reps, rep)
+	}
+	rep, err := soak.Merge(reps...)
+	if err != nil {
+		say(stderr, "soak merge: %v\n", err)
+		return exitFailed
+	}
+	say(stdout, "soak: %s, %d shards merged: %d mixes × %d seeds (from %d), %s of faults per run, %s, liveness %s\n",
+		rep.Implementation, len(reps), len(rep.Mixes), rep.Seeds, rep.FirstSeed, rep.Duration, describeNodes(rep.Nodes), rep.Liveness)
+	if err := printReport(stdout, rep); err != nil {
+		say(stderr, "soak merge: %v\n", err)
+		return exitFailed
+	}
+	if *out != "" {
+		if err := rep.WriteFile(*out); err != nil {
+			say(stderr, "soak merge: %v\n", err)
+			return exitFailed
+		}
+		say(stdout, "merged report written to %s\n", *out)
+	}
+	if rep.Failed() {
+		return exitFailed
+	}
+	return exitOK
 }
 
 // replay runs one seed with the trace on and prints its failure report.

@@ -37,6 +37,9 @@ func TestUsage(t *testing.T) {
 		{"seed needs one mix", []string{"-seed", "3", "-mix", "all,crashes"}, exitUsage, "name exactly one mix"},
 		{"trace needs seed", []string{"-trace", "x.json"}, exitUsage, "use it with -seed"},
 		{"stray argument", []string{"all"}, exitUsage, "unexpected arguments"},
+		{"bad shard", []string{"-shard", "4/4"}, exitUsage, "-shard: bad shard 4/4"},
+		{"bad liveness", []string{"-liveness", "some"}, exitUsage, `unknown liveness phase "some"`},
+		{"seed and shard", []string{"-seed", "3", "-mix", "all", "-shard", "1/2"}, exitUsage, "-shard and -json are for a range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,11 +86,12 @@ func TestReplayOneSeedWritesTrace(t *testing.T) {
 }
 
 func TestReplayCommandCarriesOptions(t *testing.T) {
-	f, err := parse([]string{"-prevote", "-checkquorum", "-nodes", "5", "-duration", "7s"}, &bytes.Buffer{})
+	f, err := parse([]string{"-prevote", "-checkquorum", "-nodes", "5", "-duration", "7s", "-liveness", "core", "-shard", "2/3"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	o := f.options()
 	assert.Equal(t, "reference+prevote+checkquorum", o.Implementation)
-	assert.Equal(t, "go run ./cmd/soak -mix pauses -seed 9 -nodes 5 -duration 7s -prevote -checkquorum -trace out.json", o.ReplayCommand("pauses", 9))
+	assert.Equal(t, "go run ./cmd/soak -mix pauses -seed 9 -nodes 5 -duration 7s -liveness core -prevote -checkquorum -trace out.json", o.ReplayCommand("pauses", 9),
+		"a replay names the options that change the run, not the shard")
 }
 
 func TestProgressLines(t *testing.T) {
@@ -103,4 +107,47 @@ func TestProgressLines(t *testing.T) {
 	p(1, 2)
 	p(2, 2)
 	assert.Empty(t, buf.String(), "-progress-every 0 prints no progress off a terminal")
+}
+
+// TestShardsMergeToTheWholeRun: two shards written as JSON and merged
+// print the same table (wall times aside) as one run over the range.
+func TestShardsMergeToTheWholeRun(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-seeds", "6", "-first-seed", "10", "-mix", "all,crashes", "-duration", "2s", "-parallel", "2"}
+	code, whole, stderr := runCmd(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	var files []string
+	for _, sh := range []string{"0/2", "1/2"} {
+		path := filepath.Join(dir, strings.ReplaceAll(sh, "/", "of")+".json")
+		code, out, stderr := runCmd(t, append(args, "-shard", sh, "-json", path)...)
+		require.Equal(t, exitOK, code, stderr)
+		assert.Contains(t, out, "(shard "+sh)
+		assert.Contains(t, out, "report written to "+path)
+		files = append(files, path)
+	}
+	mergedPath := filepath.Join(dir, "merged.json")
+	code, merged, stderr := runCmd(t, append([]string{"merge", "-json", mergedPath}, files...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, merged, "2 shards merged")
+	table := func(out string) []string { // the rows' counts: mix, runs, violations, misses, commits/run
+		var rows []string
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) >= 7 && (f[0] == "all" || f[0] == "crashes" || f[0] == "total") {
+				rows = append(rows, strings.Join(f[:5], " "))
+			}
+		}
+		return rows
+	}
+	require.Len(t, table(whole), 3)
+	assert.Equal(t, table(whole), table(merged))
+	rep, err := soak.ReadReportFile(mergedPath)
+	require.NoError(t, err)
+	assert.Equal(t, 12, rep.Total.Runs)
+
+	code, _, stderr = runCmd(t, "merge", files[0])
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stderr, "missing shards 1/2")
+	code, _, stderr = runCmd(t, "merge")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "name the shard reports")
 }
