@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/raftlab/raftlab/props"
 )
 
 // Defaults of a Swarm, in simulated time.
@@ -309,7 +311,7 @@ func (c *Cluster) WaitCoreLeader(core []int, within time.Duration) int {
 	}) {
 		return l
 	}
-	c.fail(&Failure{Kind: KindLiveness, Rule: "Leader election", Nodes: slices.Clone(core),
+	c.fail(&Failure{Kind: KindLiveness, Rule: props.LeaderElection.Name(), Paper: props.LeaderElection.Section(), Nodes: slices.Clone(core),
 		Message: fmt.Sprintf("the core %v (a majority of %d nodes, connected both ways on a reliable network, with every other node crashed or cut off) did not elect a leader within %s of simulated time (by %s). Meanwhile %s. Raft must make progress whenever a majority can talk: check that followers time out (randomized, §5.2), that candidates win with a majority of the whole cluster's votes, and that a new leader sends heartbeats at once",
 			core, c.N(), within, fmtTime(deadline), c.activity().since(before))})
 	return -1
@@ -363,7 +365,7 @@ func (c *Cluster) CheckCoreLiveness(core []int, electBound, commitBound time.Dur
 			behind = append(behind, i)
 		}
 	}
-	c.fail(&Failure{Kind: KindLiveness, Rule: "Agreement", Nodes: slices.Clone(core),
+	c.fail(&Failure{Kind: KindLiveness, Rule: props.Agreement.Name(), Paper: props.Agreement.Section(), Nodes: slices.Clone(core),
 		Message: fmt.Sprintf("command %q was not applied on every node of the core %v (a majority of %d nodes, connected both ways on a reliable network, with every other node crashed or cut off) within %s of simulated time (by %s): it was offered to a core leader %d times, and core nodes %v had not applied it. Meanwhile %s. A leader must replicate each new entry to the followers it can reach, commit it once a majority store it (§5.3, §5.4.2) without waiting for the nodes it cannot reach, and every node must apply committed entries in order",
 			clip(cmd), core, c.N(), commitBound, fmtTime(deadline), offered, behind, c.activity().since(before))})
 }
