@@ -133,9 +133,10 @@ type Failure struct {
 	Seed      uint64 `json:"seed"`
 	Replay    string `json:"replay,omitempty"`     // the command that replays the seed
 	TracePath string `json:"trace_path,omitempty"` // the failing run's trace, for raftview
-	// Nondeterminism is set when replaying the seed found a different
-	// outcome: the replay's failure, in a sentence.
-	Nondeterminism string `json:"nondeterminism,omitempty"`
+	// OnReplay is what replaying the failing seed found besides the
+	// failure, "kind: message": nondeterminism (the replay differed: the
+	// student's code depends on map order, time or goroutines) or a hang.
+	OnReplay string `json:"on_replay,omitempty"`
 }
 
 // Passed reports whether the submission earned every point.
@@ -151,7 +152,7 @@ func FromLabs(f *labs.Failure) *Failure {
 		Nodes: slices.Clone(f.Nodes), Seed: f.Seed, Replay: f.Replay, TracePath: f.TracePath,
 	}
 	if f.Besides != nil {
-		out.Nondeterminism = f.Besides.Kind + ": " + f.Besides.Message
+		out.OnReplay = f.Besides.Kind + ": " + f.Besides.Message
 	}
 	return out
 }

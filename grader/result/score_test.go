@@ -68,9 +68,9 @@ func TestScoreDetails(t *testing.T) {
 	assert.Equal(t, "Election Safety", re.Failure.Rule)
 	assert.Equal(t, "§5.2", re.Failure.Section)
 	assert.Equal(t, uint64(7), re.Failure.Seed)
-	assert.Equal(t, "go test ./labs -run '^TestElection$/^ReElection$' -seed=7", re.Failure.Replay)
+	assert.Equal(t, "go test ./assignments/raft -run '^TestElection$/^ReElection$' -seed=7", re.Failure.Replay)
 	assert.Equal(t, "traces/TestElection-ReElection-seed7.json", re.Failure.TracePath)
-	assert.Contains(t, re.Failure.Nondeterminism, "nondeterminism: replaying seed 7 passed")
+	assert.Contains(t, re.Failure.OnReplay, "nondeterminism: replaying seed 7 passed")
 	assert.True(t, el.Scenarios[2].Hidden)
 	assert.Equal(t, "after_published", el.Scenarios[2].Visibility)
 

@@ -1,6 +1,7 @@
 package rubric
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -147,7 +148,7 @@ func TestParseErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.toml))
 			require.Error(t, err)
-			e, ok := err.(*Error)
+			e, ok := errors.AsType[*Error](err)
 			require.True(t, ok, "%T: %v", err, err)
 			require.NotEmpty(t, e.Fields)
 			var f *FieldError

@@ -93,7 +93,7 @@ func fail(stage labs.Stage, name string, hidden bool, run, passed int, f sim.Fai
 	}
 	f.Scenario = test + "/" + name
 	f.Implementation = "assignments/raft"
-	f.Replay = labs.ReplayCommand("./labs", f.Scenario, f.Seed)
+	f.Replay = labs.ReplayCommand("./assignments/raft", f.Scenario, f.Seed)
 	lf := &labs.Failure{Failure: f, Stage: stage, Hidden: hidden}
 	return result.ScenarioOutcome{
 		Name: name, Hidden: hidden, SeedsRun: run, SeedsPassed: passed,
