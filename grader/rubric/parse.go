@@ -311,6 +311,10 @@ func keyLines(b []byte) map[string]int {
 	return lines
 }
 
+// MinSalt is the smallest salt hidden seeds may use: above any public
+// seed count, so salted seeds never repeat public ones.
+const MinSalt = 100_000
+
 type validator struct {
 	lines map[string]int
 	errs  []*FieldError
@@ -493,8 +497,11 @@ func (v *validator) resolve(f *file) *Rubric {
 		}
 		r.Stages = append(r.Stages, s)
 	}
-	if usedSalt && r.Salt == 0 {
+	switch {
+	case usedSalt && r.Salt == 0:
 		v.fail("hidden_salt", nil, "hidden seeds need a salt students never see: set hidden_salt to a large random number (for example the output of `od -An -N8 -tu8 /dev/urandom`)")
+	case usedSalt && r.Salt < MinSalt:
+		v.fail("hidden_salt", nil, "a salt below %d could make hidden seeds repeat public ones a student has replayed; use a large random number", MinSalt)
 	}
 	return r
 }

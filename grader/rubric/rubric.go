@@ -171,6 +171,18 @@ func (s *Stage) HiddenScenarios() []string {
 	return out
 }
 
+// Seeds returns the seeds a scored scenario runs: its public seeds
+// 1..Seeds (the scenario's default count if Seeds is 0), which a student
+// can replay, then its hidden ones, Salt+1..Salt+HiddenSeeds. def is the
+// scenario as the labs define it (labs.FindScenario).
+func (r *Rubric) Seeds(sc *Scenario, def labs.Scenario) []uint64 {
+	seeds := labs.SeedPlan{Count: sc.Seeds}.Seeds(def)
+	if sc.HiddenSeeds > 0 {
+		seeds = append(seeds, labs.SeedPlan{Count: sc.HiddenSeeds, Salt: r.Salt}.Seeds(def)...)
+	}
+	return seeds
+}
+
 // Max is the most the stage can earn.
 func (s *Stage) Max() float64 {
 	total := s.Rules.Max()

@@ -80,7 +80,7 @@ func TestHash(t *testing.T) {
 func TestSmallRubric(t *testing.T) {
 	r, err := Parse([]byte(`
 version = 1
-hidden_salt = 99
+hidden_salt = 99999999
 partial = "all"
 [lint]
 policy = "deduct"
@@ -136,6 +136,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing points", "version = 1\n[stages.election.scenarios]\nSwarm = { seeds = 3 }\n", "stages.election.scenarios.Swarm.points", 3, "missing", nil},
 		{"negative points", "version = 1\n[stages.election.scenarios]\nSwarm = { points = -1 }\n", "stages.election.scenarios.Swarm.points", 3, "≥ 0", nil},
 		{"hidden seeds without salt", "version = 1\nhidden_seeds = 2\n[stages.election.rules]\npoints = 1\n[stages.election.scenarios]\nSwarm = { points = 1 }\n", "hidden_salt", 0, "salt", nil},
+		{"small salt", "version = 1\nhidden_salt = 50\nhidden_seeds = 2\n[stages.election.rules]\npoints = 1\n[stages.election.scenarios]\nSwarm = { points = 1 }\n", "hidden_salt", 2, "could make hidden seeds repeat", nil},
 		{"deduct without amount", "version = 1\n[lint]\npolicy = \"deduct\"\n[stages.election.rules]\npoints = 1\n", "lint.deduct", 2, "needs deduct", nil},
 		{"unknown lint policy", "version = 1\n[lint]\npolicy = \"strict\"\n[stages.election.rules]\npoints = 1\n", "lint.policy", 3, "unknown lint policy", []string{"warn", "deduct", "fail"}},
 		{"wrong version", "version = 2\n[stages.election.rules]\npoints = 1\n", "version", 1, "unsupported", []string{"1"}},
@@ -184,4 +185,18 @@ func TestLoad(t *testing.T) {
 
 	_, err = Load(filepath.Join(dir, "missing.toml"))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestSeeds(t *testing.T) {
+	r, err := Parse([]byte("version = 1\nhidden_salt = 1000000\n[stages.election.scenarios]\nReElection = { points = 1, seeds = 3, hidden_seeds = 2 }\nSwarm = { points = 1 }\n"))
+	require.NoError(t, err)
+	st, _ := r.Stage(labs.Election)
+	re, _ := st.Scenario("ReElection")
+	def, err := labs.FindScenario(labs.Election, "ReElection")
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{1, 2, 3, 1_000_001, 1_000_002}, r.Seeds(re, def))
+	sw, _ := st.Scenario("Swarm")
+	def, err = labs.FindScenario(labs.Election, "Swarm")
+	require.NoError(t, err)
+	assert.Len(t, r.Seeds(sw, def), def.Seeds, "seeds = 0 means the scenario's default count")
 }
