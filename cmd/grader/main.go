@@ -12,7 +12,8 @@
 // none when piped or under NO_COLOR), markdown, gradescope (results.json),
 // classroom (the command-grader's base64 result), summary (a GitHub step
 // summary), junit, csv (a gradebook: one row per result) and json (the
-// canonical result). --dir DIR writes every format of every result there.
+// canonical result). --dir DIR writes every format of every result there,
+// and with --traces RUNDIR copies the failing runs' traces beside them.
 package main
 
 import (
@@ -172,6 +173,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("format", "terminal", "one of "+strings.Join(formatNames(), ", "))
 	out := fs.String("o", "", "write to this file instead of standard output (gradescope: "+report.GradescopePath+" inside Gradescope)")
 	dir := fs.String("dir", "", "write every format of every result into this directory, one file each (and gradebook.csv)")
+	traces := fs.String("traces", "", "with --dir: copy the failing runs' traces from this run directory to DIR/traces, and point the reports at the copies")
 	students := fs.Bool("students", false, "hold back items whose visibility is not visible (hidden ones left out, later ones unnamed)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -195,7 +197,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		results = append(results, r)
 	}
 	if *dir != "" {
+		if *traces != "" {
+			for i, r := range results {
+				c, err := report.CopyTraces(r, *traces, *dir)
+				if err != nil {
+					return err
+				}
+				results[i] = c
+			}
+		}
 		return writeAll(*dir, results)
+	}
+	if *traces != "" {
+		return fmt.Errorf("%w: --traces goes with --dir", errUsage)
 	}
 	w, closeOut := stdout, func() error { return nil }
 	color := false

@@ -120,6 +120,21 @@ func TestScoreThenReport(t *testing.T) {
 	_, err = os.Stat(filepath.Join(all, "bob.junit.xml"))
 	require.NoError(t, err)
 
+	// --traces copies the traces the reports name.
+	run := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(run, "traces"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "traces/TestReplication-Backup-seed4.json"), []byte("{}"), 0o600))
+	withTraces := filepath.Join(dir, "with-traces")
+	code, _, errs = grader(t, "report", "--dir", withTraces, "--traces", run, partial)
+	require.Equal(t, 0, code, errs)
+	_, err = os.Stat(filepath.Join(withTraces, "traces/replication-Backup-seed4.json"))
+	require.NoError(t, err)
+	md, err := os.ReadFile(filepath.Join(withTraces, "bob.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "go run ./cmd/raftview traces/replication-Backup-seed4.json")
+	code, _, _ = grader(t, "report", "--traces", run, partial)
+	assert.Equal(t, 2, code)
+
 	code, _, errs = grader(t, "report", "--format", "pdf", partial)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "allowed: terminal, markdown, gradescope")

@@ -223,15 +223,7 @@ func ReadFile(path string) (*Result, error) {
 // points), and one shown only after the due date or publication keeps its
 // score but loses its name, failure and report.
 func (r *Result) ForStudents() *Result {
-	var c Result
-	b, err := json.Marshal(r)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil {
-		// A Result holds only plain data.
-		panic(fmt.Sprintf("result: copying: %v", err))
-	}
+	c := r.Clone()
 	n := 0
 	for si := range c.Stages {
 		s := &c.Stages[si]
@@ -257,6 +249,20 @@ func (r *Result) ForStudents() *Result {
 				}
 			}
 		}
+	}
+	return c
+}
+
+// Clone returns a deep copy.
+func (r *Result) Clone() *Result {
+	var c Result
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		// A Result holds only plain data.
+		panic(fmt.Sprintf("result: copying: %v", err))
 	}
 	return &c
 }
