@@ -202,3 +202,25 @@ func TestForStudents(t *testing.T) {
 	assert.Equal(t, r.Stages[0].Scenarios[1], s.Stages[0].Scenarios[1], "visible items are untouched")
 	assert.Equal(t, r.Score, s.Score)
 }
+
+// The default rubric gives an outcome in which everything passed 100, and
+// one in which nothing built 0.
+func TestDefaultRubricExtremes(t *testing.T) {
+	rb := rubric.Default()
+	pass := &result.Outcome{Submission: "reference"}
+	broken := &result.Outcome{Submission: "broken"}
+	for _, st := range rb.Stages {
+		so := result.StageOutcome{Stage: st.Stage, Verdict: result.StageRan, Rules: []result.TestOutcome{{Name: "r", Passed: true}}}
+		for _, sc := range st.Scenarios {
+			so.Scenarios = append(so.Scenarios, result.ScenarioOutcome{Name: sc.Name, Hidden: sc.Hidden, SeedsRun: 3, SeedsPassed: 3})
+		}
+		pass.Stages = append(pass.Stages, so)
+		broken.Stages = append(broken.Stages, result.StageOutcome{Stage: st.Stage, Verdict: result.StageBuildFailed, Detail: "raft.go:1:1: expected 'package'"})
+	}
+	r := result.Score(pass, rb)
+	assert.InDelta(t, 100, r.Score, 1e-9)
+	assert.True(t, r.Passed())
+	r = result.Score(broken, rb)
+	assert.Zero(t, r.Score)
+	assert.InDelta(t, 100, r.MaxScore, 1e-9)
+}
