@@ -200,3 +200,15 @@ func TestSeeds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, r.Seeds(sw, def), def.Seeds, "seeds = 0 means the scenario's default count")
 }
+
+// Scoring matches outcomes to the rubric by name alone within a stage:
+// that holds only while no hidden scenario shares a visible one's name.
+func TestScenarioNamesUnique(t *testing.T) {
+	for _, st := range labs.Stages {
+		seen := map[string]bool{}
+		for _, sc := range labs.Scenarios(st, hidden.Scenarios()...) {
+			assert.False(t, seen[sc.Name], "stage %s has two scenarios named %s", st, sc.Name)
+			seen[sc.Name] = true
+		}
+	}
+}
