@@ -25,9 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/labs/hidden"
 )
 
 //go:embed default.toml
@@ -181,6 +183,20 @@ func (r *Rubric) Seeds(sc *Scenario, def labs.Scenario) []uint64 {
 		seeds = append(seeds, labs.SeedPlan{Count: sc.HiddenSeeds, Salt: r.Salt}.Seeds(def)...)
 	}
 	return seeds
+}
+
+// HiddenDefs returns the labs' definitions of the hidden scenarios the
+// stage runs, in labs/hidden's order: what the runner passes to
+// labs.WithScenarios (or schedules with labs.Run).
+func (s *Stage) HiddenDefs() []labs.Scenario {
+	want := s.HiddenScenarios()
+	var out []labs.Scenario
+	for _, sc := range hidden.Scenarios() {
+		if sc.Stage == s.Stage && slices.Contains(want, sc.Name) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // Max is the most the stage can earn.
