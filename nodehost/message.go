@@ -1,0 +1,116 @@
+package nodehost
+
+import (
+	"strconv"
+
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/wire"
+)
+
+// TurnKind says what a call into the node is: a turn (the Env is open), the
+// Factory (Persister and Rand only) or a query (the Env is closed).
+type TurnKind uint8
+
+// The calls a host makes into a node.
+const (
+	TurnFactory TurnKind = iota
+	TurnTick
+	TurnStart
+	TurnSnapshot
+	TurnRequestVote
+	TurnAppendEntries
+	TurnInstallSnapshot
+	TurnRequestVoteReply
+	TurnAppendEntriesReply
+	TurnInstallSnapshotReply
+	TurnGetState // a query
+	TurnInspect  // a query
+	TurnInspectLog
+)
+
+var turnNames = [...]string{"Factory (boot)", "Tick", "Start", "Snapshot",
+	"RequestVote handler", "AppendEntries handler", "InstallSnapshot handler",
+	"RequestVote reply callback", "AppendEntries reply callback", "InstallSnapshot reply callback",
+	"GetState", "Inspect", "InspectLog"}
+
+// String names the call as reports do: "Tick", "AppendEntries handler".
+func (k TurnKind) String() string {
+	if int(k) < len(turnNames) {
+		return turnNames[k]
+	}
+	return "TurnKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Describe is String with the sender of the message that caused the turn,
+// if any (peer < 0: none).
+func (k TurnKind) Describe(peer int) string {
+	if peer < 0 {
+		return k.String()
+	}
+	return k.String() + " (message from node " + strconv.Itoa(peer) + ")"
+}
+
+// IsQuery reports whether k is a query: a call during which the Env is
+// closed.
+func (k TurnKind) IsQuery() bool { return k >= TurnGetState }
+
+// turnOf is the turn that delivering a message of kind k runs.
+func turnOf(k wire.Kind) TurnKind { return TurnRequestVote + TurnKind(k/2) + TurnKind(k%2)*3 }
+
+// Fields are a message's fields as numbers: the ones of its Kind are set,
+// the others are zero. A request's are taken at the Env call (when the
+// contract copies the arguments), a reply's when the handler's turn ends.
+// They let a driver check and summarise the traffic without decoding
+// Body; Body is what travels.
+type Fields struct {
+	Term int
+
+	CandidateID, LastLogIndex, LastLogTerm int  // RequestVote
+	PreVote                                bool // RequestVote and its reply
+	VoteGranted                            bool // RequestVoteReply
+
+	LeaderID                                         int  // AppendEntries and InstallSnapshot
+	PrevLogIndex, PrevLogTerm, Entries, LeaderCommit int  // AppendEntries (Entries counts them)
+	Success                                          bool // AppendEntriesReply
+	XTerm, XIndex, XLen                              int  // AppendEntriesReply
+
+	LastIncludedIndex, LastIncludedTerm, DataLen int // InstallSnapshot (DataLen: bytes of Data)
+}
+
+// Message is one message a turn sent: the envelope that crosses the network
+// and its fields.
+type Message struct {
+	wire.Envelope
+	Fields
+}
+
+// FieldsOfRequestVote and the five functions below extract the fields of
+// a message, for drivers that build messages themselves.
+func FieldsOfRequestVote(a *raftapi.RequestVoteArgs) Fields {
+	return Fields{Term: a.Term, CandidateID: a.CandidateID, LastLogIndex: a.LastLogIndex, LastLogTerm: a.LastLogTerm, PreVote: a.PreVote}
+}
+
+// FieldsOfRequestVoteReply: see FieldsOfRequestVote.
+func FieldsOfRequestVoteReply(r *raftapi.RequestVoteReply) Fields {
+	return Fields{Term: r.Term, VoteGranted: r.VoteGranted, PreVote: r.PreVote}
+}
+
+// FieldsOfAppendEntries: see FieldsOfRequestVote.
+func FieldsOfAppendEntries(a *raftapi.AppendEntriesArgs) Fields {
+	return Fields{Term: a.Term, LeaderID: a.LeaderID, PrevLogIndex: a.PrevLogIndex, PrevLogTerm: a.PrevLogTerm, Entries: len(a.Entries), LeaderCommit: a.LeaderCommit}
+}
+
+// FieldsOfAppendEntriesReply: see FieldsOfRequestVote.
+func FieldsOfAppendEntriesReply(r *raftapi.AppendEntriesReply) Fields {
+	return Fields{Term: r.Term, Success: r.Success, XTerm: r.XTerm, XIndex: r.XIndex, XLen: r.XLen}
+}
+
+// FieldsOfInstallSnapshot: see FieldsOfRequestVote.
+func FieldsOfInstallSnapshot(a *raftapi.InstallSnapshotArgs) Fields {
+	return Fields{Term: a.Term, LeaderID: a.LeaderID, LastIncludedIndex: a.LastIncludedIndex, LastIncludedTerm: a.LastIncludedTerm, DataLen: len(a.Data)}
+}
+
+// FieldsOfInstallSnapshotReply: see FieldsOfRequestVote.
+func FieldsOfInstallSnapshotReply(r *raftapi.InstallSnapshotReply) Fields {
+	return Fields{Term: r.Term}
+}
