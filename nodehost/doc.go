@@ -10,7 +10,7 @@
 // [Host.Snapshot] and [Host.Deliver] (a request runs its handler, a reply
 // the callback of the call it answers). Queries ([Host.GetState],
 // [Host.Inspect], [Host.InspectLog]) are not turns: the Env is closed
-// during them. After each turn [Host.Outbox] holds the messages the turn
+// during them. After each turn [Host.TakeOutbox] returns the messages the turn
 // sent, as [wire.Envelope] values with their fields already extracted, in
 // the order the node sent them and with the handler's reply last. A crash
 // is [Host.Kill]: the incarnation is dead, its Env refuses every call, and

@@ -60,7 +60,7 @@ func (e *env) SendRequestVote(to int, args *raftapi.RequestVoteArgs, onReply fun
 	if !h.allow("SendRequestVote", false) || !h.peerOK("SendRequestVote", to) {
 		return
 	}
-	call := h.register(pendingCall{kind: wire.KindRequestVote, to: to, rv: onReply})
+	call := h.register(pendingCall{kind: wire.KindRequestVote, to: int32(to), onReply: onReply})
 	h.post(wire.KindRequestVote, to, call, h.inc, wire.AppendRequestVoteArgs(nil, args), FieldsOfRequestVote(args))
 }
 
@@ -70,7 +70,7 @@ func (e *env) SendAppendEntries(to int, args *raftapi.AppendEntriesArgs, onReply
 	if !h.allow("SendAppendEntries", false) || !h.peerOK("SendAppendEntries", to) {
 		return
 	}
-	call := h.register(pendingCall{kind: wire.KindAppendEntries, to: to, ae: onReply})
+	call := h.register(pendingCall{kind: wire.KindAppendEntries, to: int32(to), onReply: onReply})
 	h.post(wire.KindAppendEntries, to, call, h.inc, wire.AppendAppendEntriesArgs(nil, args), FieldsOfAppendEntries(args))
 }
 
@@ -80,7 +80,7 @@ func (e *env) SendInstallSnapshot(to int, args *raftapi.InstallSnapshotArgs, onR
 	if !h.allow("SendInstallSnapshot", false) || !h.peerOK("SendInstallSnapshot", to) {
 		return
 	}
-	call := h.register(pendingCall{kind: wire.KindInstallSnapshot, to: to, is: onReply})
+	call := h.register(pendingCall{kind: wire.KindInstallSnapshot, to: int32(to), onReply: onReply})
 	h.post(wire.KindInstallSnapshot, to, call, h.inc, wire.AppendInstallSnapshotArgs(nil, args), FieldsOfInstallSnapshot(args))
 }
 
@@ -158,3 +158,4 @@ func (p *persister) SnapshotSize() int {
 	}
 	return len(h.disk.snapshot)
 }
+

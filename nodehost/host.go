@@ -54,13 +54,14 @@ const (
 	phaseDead                 // crashed or failed: the Env is closed for good
 )
 
-// pendingCall is a request the node sent, waiting for its reply.
+// pendingCall is a request the node sent, waiting for its reply: 24 bytes,
+// since an incarnation keeps thousands.
 type pendingCall struct {
+	to   int32
 	kind wire.Kind // the request's
-	to   int
-	rv   func(*raftapi.RequestVoteReply)
-	ae   func(*raftapi.AppendEntriesReply)
-	is   func(*raftapi.InstallSnapshotReply)
+	// onReply is the callback, a func(*raftapi.RequestVoteReply) (or the
+	// AppendEntries or InstallSnapshot one, by kind); a nil func is nil.
+	onReply any
 }
 
 // Host is one incarnation of one node; see the package documentation.
@@ -162,10 +163,17 @@ func (h *Host) Current() (kind TurnKind, peer int, busy bool) {
 	return TurnKind(c >> 16 & 0xff), int(c&0xffff) - 1, c>>31 != 0
 }
 
-// Outbox returns the messages the last turn sent, in the order it sent
-// them; a request handler's reply is last. The slice is valid until the
-// next turn; the envelopes' bodies are the driver's to keep.
-func (h *Host) Outbox() []Message { return h.outbox }
+// TakeOutbox returns the messages the last turn sent, in the order it sent
+// them (a request handler's reply is last), and empties the outbox, so
+// that a driver that flushes after every call never sends a message
+// twice. Every turn starts with an empty outbox; queries and dropped
+// deliveries add nothing. The slice is valid until the next turn; the
+// envelopes' bodies are the driver's to keep.
+func (h *Host) TakeOutbox() []Message {
+	out := h.outbox
+	h.outbox = h.outbox[:0]
+	return out
+}
 
 // record keeps v as the violation the current call returns (the first one).
 func (h *Host) record(v *Violation) {
@@ -228,6 +236,23 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 		return h.turnErr
 	}
 	return nil
+}
+
+// Run runs body, which calls into the node (h.Node()), as a call of the
+// given kind: a turn, or a query if kind.IsQuery(). It is for drivers that
+// make a call the host has no method for, or that want the node's results
+// in their own variables; the host's methods below are Run with the body
+// written out. peer is the sender of the message that caused the call, -1
+// if none. Run must not be used for the Factory: that is Boot.
+func (h *Host) Run(kind TurnKind, peer int, body func()) error {
+	if kind == TurnFactory {
+		return errors.New("nodehost: Run(TurnFactory): boot with Boot")
+	}
+	ph := phaseTurn
+	if kind.IsQuery() {
+		ph = phaseQuery
+	}
+	return h.call(kind, peer, ph, body)
 }
 
 // Tick runs a Tick turn.
@@ -311,6 +336,7 @@ func (h *Host) Deliver(e *wire.Envelope) (Outcome, error) {
 	if h.dead() {
 		return Ran, ErrDead
 	}
+	h.outbox = h.outbox[:0]
 	if e.To != h.id || e.From < 0 || e.From >= h.peers || e.From == h.id {
 		return Ran, fmt.Errorf("nodehost: node %d was handed a %s from %d to %d", h.id, e.Kind, e.From, e.To)
 	}
@@ -380,7 +406,7 @@ func (h *Host) deliverReply(e *wire.Envelope) (Outcome, error) {
 		return DroppedStale, nil
 	}
 	c := h.lookup(e.Call)
-	if c == nil || c.kind.Reply() != e.Kind || c.to != e.From {
+	if c == nil || c.kind.Reply() != e.Kind || int(c.to) != e.From {
 		return DroppedNoCall, nil
 	}
 	from := e.From
@@ -390,7 +416,7 @@ func (h *Host) deliverReply(e *wire.Envelope) (Outcome, error) {
 		if err := wire.DecodeRequestVoteReply(e.Body, &r); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		if cb := c.rv; cb != nil {
+		if cb, _ := c.onReply.(func(*raftapi.RequestVoteReply)); cb != nil {
 			return Ran, h.call(TurnRequestVoteReply, from, phaseTurn, func() { cb(&r) })
 		}
 	case wire.KindAppendEntriesReply:
@@ -398,7 +424,7 @@ func (h *Host) deliverReply(e *wire.Envelope) (Outcome, error) {
 		if err := wire.DecodeAppendEntriesReply(e.Body, &r); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		if cb := c.ae; cb != nil {
+		if cb, _ := c.onReply.(func(*raftapi.AppendEntriesReply)); cb != nil {
 			return Ran, h.call(TurnAppendEntriesReply, from, phaseTurn, func() { cb(&r) })
 		}
 	case wire.KindInstallSnapshotReply:
@@ -406,7 +432,7 @@ func (h *Host) deliverReply(e *wire.Envelope) (Outcome, error) {
 		if err := wire.DecodeInstallSnapshotReply(e.Body, &r); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		if cb := c.is; cb != nil {
+		if cb, _ := c.onReply.(func(*raftapi.InstallSnapshotReply)); cb != nil {
 			return Ran, h.call(TurnInstallSnapshotReply, from, phaseTurn, func() { cb(&r) })
 		}
 	}

@@ -195,7 +195,7 @@ func TestFactoryRules(t *testing.T) {
 			assert.Equal(t, tc.cause, v.Cause)
 			assert.Equal(t, tc.rule, v.Rule)
 			assert.Contains(t, v.Message, tc.text)
-			assert.Empty(t, h.Outbox(), "nothing a factory sends leaves")
+			assert.Empty(t, h.TakeOutbox(), "nothing a factory sends leaves")
 		})
 	}
 }
@@ -204,17 +204,14 @@ func TestOutboxIsFlushedAtTheEndOfTheTurn(t *testing.T) {
 	h, f := boot(t, &nodehost.Disk{}, 4, nil, nil)
 	args := &raftapi.AppendEntriesArgs{Term: 2, LeaderID: 0, PrevLogIndex: 1, PrevLogTerm: 1,
 		Entries: []raftapi.Entry{{Term: 2, Command: []byte("x")}}, LeaderCommit: 1}
-	var during int
 	f.tick = func(f *fake) {
 		f.env.SendAppendEntries(1, args, nil)
 		f.env.SendRequestVote(2, &raftapi.RequestVoteArgs{Term: 3, CandidateID: 0, LastLogIndex: 2, LastLogTerm: 2}, nil)
-		during = len(h.Outbox())
 		args.Term, args.Entries[0].Command[0] = 99, 'y' // copied at the call: changes after it do not travel
 	}
 	require.NoError(t, h.Tick())
-	out := h.Outbox()
+	out := h.TakeOutbox()
 	require.Len(t, out, 2)
-	assert.Equal(t, 2, during, "the outbox holds the turn's messages; the driver sends them when the turn ends")
 
 	ae := out[0]
 	assert.Equal(t, wire.Envelope{Kind: wire.KindAppendEntries, From: 0, To: 1, Call: 1, Incarnation: 4, Body: ae.Body}, ae.Envelope)
@@ -229,13 +226,16 @@ func TestOutboxIsFlushedAtTheEndOfTheTurn(t *testing.T) {
 	assert.Equal(t, uint64(2), rv.Call, "call ids count up within an incarnation")
 	assert.Equal(t, nodehost.Fields{Term: 3, LastLogIndex: 2, LastLogTerm: 2}, rv.Fields)
 
-	// The next turn starts with an empty outbox; a query does not touch it.
+	assert.Empty(t, h.TakeOutbox(), "taking empties the outbox")
+
+	// Every turn starts with an empty outbox; a query adds nothing.
+	require.NoError(t, h.Tick())
 	f.tick = nil
 	_, _, err := h.GetState()
 	require.NoError(t, err)
-	assert.Len(t, h.Outbox(), 2)
+	assert.Len(t, h.TakeOutbox(), 2)
 	require.NoError(t, h.Tick())
-	assert.Empty(t, h.Outbox())
+	assert.Empty(t, h.TakeOutbox())
 }
 
 func TestBadPeerIsReturnedByTheTurn(t *testing.T) {
@@ -250,7 +250,7 @@ func TestBadPeerIsReturnedByTheTurn(t *testing.T) {
 		assert.Equal(t, "peers", v.Rule)
 		assert.Equal(t, nodehost.TurnTick, v.Turn)
 		assert.Contains(t, v.Message, "peers are numbered 0..2 and a node does not send to itself")
-		require.Len(t, h.Outbox(), 1, "to=%d: the bad message is not sent, the good one is", to)
+		require.Len(t, h.TakeOutbox(), 1, "to=%d: the bad message is not sent, the good one is", to)
 		assert.True(t, h.Alive(), "a bad peer id does not end the incarnation; the driver decides")
 	}
 }
@@ -269,7 +269,7 @@ func TestRequestRunsTheHandlerAndRepliesLast(t *testing.T) {
 	out, err := h.Deliver(request(wire.KindRequestVote, 1, 77, 5, wire.AppendRequestVoteArgs(nil, &raftapi.RequestVoteArgs{Term: 6, CandidateID: 1})))
 	require.NoError(t, err)
 	assert.Equal(t, nodehost.Ran, out)
-	msgs := h.Outbox()
+	msgs := h.TakeOutbox()
 	require.Len(t, msgs, 2)
 	assert.Equal(t, wire.KindAppendEntries, msgs[0].Kind)
 	reply := msgs[1]
@@ -324,14 +324,14 @@ func TestRepliesAreRoutedByCallAndIncarnation(t *testing.T) {
 				f.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, nil)
 			}
 			require.NoError(t, h.Tick())
-			sent := append([]nodehost.Message(nil), h.Outbox()...)
+			sent := append([]nodehost.Message(nil), h.TakeOutbox()...)
 			f.tick = nil
 			out, err := h.Deliver(tc.env(sent))
 			require.NoError(t, err)
 			assert.Equal(t, tc.outcome, out)
 			assert.Equal(t, tc.ran, ran)
 			if out == nodehost.Ran {
-				assert.Len(t, h.Outbox(), 1, "the callback's turn has its own outbox")
+				assert.Len(t, h.TakeOutbox(), 1, "the callback's turn has its own outbox")
 			}
 		})
 	}
@@ -344,7 +344,7 @@ func TestDuplicatedReplyRunsTheCallbackAgain(t *testing.T) {
 		f.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, func(*raftapi.RequestVoteReply) { runs++ })
 	}
 	require.NoError(t, h.Tick())
-	e := &wire.Envelope{Kind: wire.KindRequestVoteReply, From: 1, To: 0, Call: h.Outbox()[0].Call, Incarnation: 1,
+	e := &wire.Envelope{Kind: wire.KindRequestVoteReply, From: 1, To: 0, Call: h.TakeOutbox()[0].Call, Incarnation: 1,
 		Body: wire.AppendRequestVoteReply(nil, &raftapi.RequestVoteReply{Term: 1})}
 	for range 2 {
 		out, err := h.Deliver(e)
@@ -363,7 +363,7 @@ func TestOldCallsAreForgottenBeyondMaxPending(t *testing.T) {
 	var calls []uint64
 	for range 10 {
 		require.NoError(t, h.Tick())
-		calls = append(calls, h.Outbox()[0].Call)
+		calls = append(calls, h.TakeOutbox()[0].Call)
 	}
 	body := wire.AppendRequestVoteReply(nil, &raftapi.RequestVoteReply{})
 	deliver := func(call uint64) nodehost.Outcome {
@@ -385,7 +385,7 @@ func TestStaleIncarnation(t *testing.T) {
 		f.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 3}, func(*raftapi.RequestVoteReply) { cb++ })
 	}
 	require.NoError(t, old.Tick())
-	call := old.Outbox()[0].Call
+	call := old.TakeOutbox()[0].Call
 	old.Kill()
 	assert.False(t, old.Alive())
 	assert.ErrorIs(t, old.Tick(), nodehost.ErrDead)
@@ -479,7 +479,7 @@ func TestPanicAndGoexitAreViolations(t *testing.T) {
 			f.tick = func(f *fake) {
 				f.env.SendRequestVote(1, &raftapi.RequestVoteArgs{}, nil)
 				var m map[int]int
-				m[1]++
+				m[1]++ //nolint:staticcheck // a deliberate nil-map write, as a student would
 			}
 			return h.Tick()
 		}, nodehost.CausePanic, nodehost.KindPanic, "panic", "node 0 panicked in Tick: assignment to entry in nil map"},
@@ -505,7 +505,7 @@ func TestPanicAndGoexitAreViolations(t *testing.T) {
 			assert.Contains(t, v.Stack, "host_test.go", "the stack shows the node's code")
 			assert.NotContains(t, v.Stack, "nodehost.(*Host)", "and not the host's")
 			assert.False(t, h.Alive(), "a panic ends the incarnation")
-			assert.Empty(t, h.Outbox(), "a panicking turn sends nothing")
+			assert.Empty(t, h.TakeOutbox(), "a panicking turn sends nothing")
 			assert.ErrorIs(t, h.Tick(), nodehost.ErrDead)
 		})
 	}
@@ -536,7 +536,9 @@ func TestWatchdogView(t *testing.T) {
 	turns := h.Turns()
 	var kind nodehost.TurnKind
 	var peer int
-	f.ae = func(*fake, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) { kind, peer, busy = h.Current() }
+	f.ae = func(*fake, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {
+		kind, peer, busy = h.Current()
+	}
 	_, err := h.Deliver(request(wire.KindAppendEntries, 2, 1, 1, wire.AppendAppendEntriesArgs(nil, &raftapi.AppendEntriesArgs{})))
 	require.NoError(t, err)
 	assert.True(t, busy)

@@ -54,9 +54,6 @@ func (k TurnKind) Describe(peer int) string {
 // closed.
 func (k TurnKind) IsQuery() bool { return k >= TurnGetState }
 
-// turnOf is the turn that delivering a message of kind k runs.
-func turnOf(k wire.Kind) TurnKind { return TurnRequestVote + TurnKind(k/2) + TurnKind(k%2)*3 }
-
 // Fields are a message's fields as numbers: the ones of its Kind are set,
 // the others are zero. A request's are taken at the Env call (when the
 // contract copies the arguments), a reply's when the handler's turn ends.
