@@ -158,4 +158,3 @@ func (p *persister) SnapshotSize() int {
 	}
 	return len(h.disk.snapshot)
 }
-
