@@ -151,27 +151,12 @@ func (h *harness) violated(what string, err error) {
 	}
 }
 
-// ---- copies through the wire codec, so that nothing aliases ----
+// ---- the wire codec: nothing the test and the node exchange aliases ----
 
 func mustWire(err error) {
 	if err != nil {
 		panic("rules: wire codec round trip failed: " + err.Error())
 	}
-}
-
-func copyRVReply(a *raftapi.RequestVoteReply) (out raftapi.RequestVoteReply) {
-	mustWire(wire.DecodeRequestVoteReply(wire.AppendRequestVoteReply(nil, a), &out))
-	return out
-}
-
-func copyAEReply(a *raftapi.AppendEntriesReply) (out raftapi.AppendEntriesReply) {
-	mustWire(wire.DecodeAppendEntriesReply(wire.AppendAppendEntriesReply(nil, a), &out))
-	return out
-}
-
-func copyISReply(a *raftapi.InstallSnapshotReply) (out raftapi.InstallSnapshotReply) {
-	mustWire(wire.DecodeInstallSnapshotReply(wire.AppendInstallSnapshotReply(nil, a), &out))
-	return out
 }
 
 // ---- turns ----
