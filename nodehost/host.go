@@ -38,8 +38,9 @@ type Config struct {
 	// safe for that.
 	OnViolation func(*Violation)
 	// MaxPending bounds how many of its calls an incarnation remembers for
-	// their replies; a reply to an older call is dropped as if the network
-	// had lost it. 0 means DefaultMaxPending.
+	// their replies (to within 64: the table forgets 64 calls at a time);
+	// a reply to an older call is dropped as if the network had lost it.
+	// 0 means DefaultMaxPending.
 	MaxPending int
 }
 
@@ -86,8 +87,8 @@ type Host struct {
 	turnErr *Violation // the first violation of the call in progress
 	outbox  []Message
 
-	calls      []pendingCall // calls[i] has id base+i
-	base       uint64
+	calls      []*[callChunk]pendingCall // the call with id base+i is calls[i/callChunk][i%callChunk]
+	base, next uint64                    // the oldest id remembered, and the next id
 	maxPending int
 }
 
@@ -98,7 +99,7 @@ type Host struct {
 func Boot(cfg Config, f raftapi.Factory) (*Host, error) {
 	h := &Host{id: cfg.ID, peers: cfg.Peers, inc: cfg.Incarnation, disk: cfg.Disk, rand: cfg.Rand,
 		onApply: cfg.OnApply, onSave: cfg.OnSave, onViolation: cfg.OnViolation,
-		base: 1, maxPending: cfg.MaxPending}
+		base: 1, next: 1, maxPending: cfg.MaxPending}
 	if h.disk == nil {
 		h.disk = &Disk{}
 	}
@@ -382,23 +383,35 @@ func (h *Host) Deliver(e *wire.Envelope) (Outcome, error) {
 	return Ran, fmt.Errorf("nodehost: node %d was handed a message of unknown kind %d", h.id, e.Kind)
 }
 
+// callChunk holds the pending calls of consecutive ids. The table grows by
+// whole chunks and forgets its oldest chunk when full, so that remembering
+// a call never copies the ones before it.
+const callChunk = 64
+
 // register remembers a call for its reply and returns its id (ids start at
 // 1 in every incarnation; 0 is no call).
 func (h *Host) register(c pendingCall) uint64 {
-	if len(h.calls) >= h.maxPending {
-		drop := len(h.calls) - h.maxPending/2 // forget the older half at once: amortised O(1)
-		h.calls = append(h.calls[:0], h.calls[drop:]...)
-		h.base += uint64(drop)
+	i := h.next - h.base
+	if i%callChunk == 0 { // a new chunk
+		if len(h.calls)*callChunk >= h.maxPending {
+			h.calls[0] = nil
+			h.calls = h.calls[1:]
+			h.base += callChunk
+			i -= callChunk
+		}
+		h.calls = append(h.calls, new([callChunk]pendingCall))
 	}
-	h.calls = append(h.calls, c)
-	return h.base + uint64(len(h.calls)) - 1
+	h.calls[i/callChunk][i%callChunk] = c
+	h.next++
+	return h.next - 1
 }
 
 func (h *Host) lookup(id uint64) *pendingCall {
-	if id < h.base || id-h.base >= uint64(len(h.calls)) {
+	if id < h.base || id >= h.next {
 		return nil
 	}
-	return &h.calls[id-h.base]
+	i := id - h.base
+	return &h.calls[i/callChunk][i%callChunk]
 }
 
 func (h *Host) deliverReply(e *wire.Envelope) (Outcome, error) {

@@ -355,13 +355,13 @@ func TestDuplicatedReplyRunsTheCallbackAgain(t *testing.T) {
 }
 
 func TestOldCallsAreForgottenBeyondMaxPending(t *testing.T) {
-	h, f := boot(t, &nodehost.Disk{}, 1, nil, func(c *nodehost.Config) { c.MaxPending = 4 })
+	h, f := boot(t, &nodehost.Disk{}, 1, nil, func(c *nodehost.Config) { c.MaxPending = 128 })
 	runs := 0
 	f.tick = func(f *fake) {
 		f.env.SendRequestVote(1, &raftapi.RequestVoteArgs{}, func(*raftapi.RequestVoteReply) { runs++ })
 	}
 	var calls []uint64
-	for range 10 {
+	for range 300 {
 		require.NoError(t, h.Tick())
 		calls = append(calls, h.TakeOutbox()[0].Call)
 	}
@@ -372,8 +372,10 @@ func TestOldCallsAreForgottenBeyondMaxPending(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, nodehost.DroppedNoCall, deliver(calls[0]), "the oldest call is forgotten")
-	assert.Equal(t, nodehost.Ran, deliver(calls[9]))
-	assert.Equal(t, 1, runs)
+	assert.Equal(t, nodehost.DroppedNoCall, deliver(calls[299-128]), "at most MaxPending calls are remembered")
+	assert.Equal(t, nodehost.Ran, deliver(calls[299-64]), "at least MaxPending-64 calls are remembered")
+	assert.Equal(t, nodehost.Ran, deliver(calls[299]))
+	assert.Equal(t, 2, runs)
 }
 
 func TestStaleIncarnation(t *testing.T) {
