@@ -26,7 +26,7 @@ var (
 // during a query, after the crash: most likely a goroutine the node
 // started) it is reported through OnViolation and Err.
 func (h *Host) allow(method string, inFactory bool) bool {
-	ph := phase(h.phase.Load())
+	ph := h.phase()
 	if ph == phaseTurn || ph == phaseFactory && inFactory {
 		return true
 	}

@@ -77,9 +77,12 @@ type Host struct {
 	onSave      func(int, int)
 	onViolation func(*Violation)
 
-	phase atomic.Uint32 // a phase; read by the Env's guard from any goroutine
-	cur   atomic.Uint32 // busy<<31 | kind<<16 | peer+1: the call in progress, for watchdogs
-	turns atomic.Int64  // calls started, for watchdogs
+	// state is seq<<32 | (peer+1)<<16 | kind<<8 | phase: the phase the
+	// Env's guard reads from any goroutine, and the call in progress and
+	// the number of calls for watchdogs, in one word so that a call costs
+	// two atomic stores. Only the driver's goroutine writes it.
+	state atomic.Uint64
+	seq   uint64 // calls started
 	err   atomic.Pointer[Violation]
 
 	kind    TurnKind // the call in progress (driver's goroutine only)
@@ -136,13 +139,18 @@ func (h *Host) Disk() *Disk { return h.disk }
 // Alive reports whether the incarnation can still take turns.
 func (h *Host) Alive() bool { return !h.dead() }
 
-func (h *Host) dead() bool { return phase(h.phase.Load()) == phaseDead }
+func (h *Host) dead() bool { return h.phase() == phaseDead }
+
+func (h *Host) phase() phase { return phase(h.state.Load() & 0xff) }
+
+// setPhase changes the phase, keeping the rest of the state.
+func (h *Host) setPhase(ph phase) { h.state.Store(h.state.Load()&^0xff | uint64(ph)) }
 
 // Kill crashes the incarnation between turns: the node object is dropped,
 // its pending callbacks die, and its Env refuses every later call (a
 // contract violation, reported through OnViolation and Err).
 func (h *Host) Kill() {
-	h.phase.Store(uint32(phaseDead))
+	h.setPhase(phaseDead)
 	h.node, h.outbox, h.calls = nil, nil, nil
 }
 
@@ -154,14 +162,15 @@ func (h *Host) Err() *Violation { return h.err.Load() }
 // Turns counts the calls into the node so far (turns, the factory and
 // queries). A watchdog that sees Current busy with the same count for too
 // long has found a call that does not return. Safe from any goroutine.
-func (h *Host) Turns() int64 { return h.turns.Load() }
+func (h *Host) Turns() int64 { return int64(h.state.Load() >> 32) }
 
 // Current says which call into the node is in progress, if any: its kind
 // and the sender of the message that caused it (-1 if none). Safe from any
 // goroutine.
 func (h *Host) Current() (kind TurnKind, peer int, busy bool) {
-	c := h.cur.Load()
-	return TurnKind(c >> 16 & 0xff), int(c&0xffff) - 1, c>>31 != 0
+	s := h.state.Load()
+	ph := phase(s & 0xff)
+	return TurnKind(s >> 8 & 0xff), int(s>>16&0xffff) - 1, ph == phaseFactory || ph == phaseTurn || ph == phaseQuery
 }
 
 // TakeOutbox returns the messages the last turn sent, in the order it sent
@@ -210,12 +219,10 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 		h.outbox = h.outbox[:0]
 	}
 	h.kind, h.peer, h.turnErr = kind, peer, nil
-	h.turns.Add(1)
-	h.cur.Store(1<<31 | uint32(kind)<<16 | uint32(peer+1)&0xffff)
-	h.phase.Store(uint32(ph))
+	h.seq++
+	h.state.Store(h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph))
 	ok := false
 	defer func() {
-		h.cur.Store(0)
 		if ok {
 			return
 		}
@@ -232,7 +239,9 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	}()
 	body()
 	ok = true
-	h.phase.CompareAndSwap(uint32(ph), uint32(phaseIdle)) // not if a hook killed the incarnation
+	if h.phase() == ph { // not if a hook killed the incarnation
+		h.setPhase(phaseIdle)
+	}
 	if h.turnErr != nil {
 		return h.turnErr
 	}
