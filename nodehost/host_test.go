@@ -215,7 +215,7 @@ func TestOutboxIsFlushedAtTheEndOfTheTurn(t *testing.T) {
 
 	ae := out[0]
 	assert.Equal(t, wire.Envelope{Kind: wire.KindAppendEntries, From: 0, To: 1, Call: 1, Incarnation: 4, Body: ae.Body}, ae.Envelope)
-	assert.Equal(t, nodehost.Fields{Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, Entries: 1, LeaderCommit: 1}, ae.Fields)
+	assert.Equal(t, nodehost.Fields{Term: 2, Index: 1, IndexTerm: 1, Count: 1, Commit: 1}, ae.Fields)
 	var got raftapi.AppendEntriesArgs
 	require.NoError(t, wire.DecodeAppendEntriesArgs(ae.Body, &got))
 	assert.Equal(t, 2, got.Term)
@@ -224,7 +224,7 @@ func TestOutboxIsFlushedAtTheEndOfTheTurn(t *testing.T) {
 	rv := out[1]
 	assert.Equal(t, wire.KindRequestVote, rv.Kind)
 	assert.Equal(t, uint64(2), rv.Call, "call ids count up within an incarnation")
-	assert.Equal(t, nodehost.Fields{Term: 3, LastLogIndex: 2, LastLogTerm: 2}, rv.Fields)
+	assert.Equal(t, nodehost.Fields{Term: 3, Index: 2, IndexTerm: 2}, rv.Fields)
 
 	assert.Empty(t, h.TakeOutbox(), "taking empties the outbox")
 
@@ -275,7 +275,7 @@ func TestRequestRunsTheHandlerAndRepliesLast(t *testing.T) {
 	reply := msgs[1]
 	assert.Equal(t, wire.Envelope{Kind: wire.KindRequestVoteReply, From: 0, To: 1, Call: 77, Incarnation: 5, Body: reply.Body}, reply.Envelope,
 		"the reply carries the caller's call id and incarnation back")
-	assert.Equal(t, nodehost.Fields{Term: 6, VoteGranted: true}, reply.Fields)
+	assert.Equal(t, nodehost.Fields{Term: 6, OK: true}, reply.Fields)
 }
 
 func TestRepliesAreRoutedByCallAndIncarnation(t *testing.T) {

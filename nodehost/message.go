@@ -54,24 +54,24 @@ func (k TurnKind) Describe(peer int) string {
 // closed.
 func (k TurnKind) IsQuery() bool { return k >= TurnGetState }
 
-// Fields are a message's fields as numbers: the ones of its Kind are set,
-// the others are zero. A request's are taken at the Env call (when the
-// contract copies the arguments), a reply's when the handler's turn ends.
-// They let a driver check and summarise the traffic without decoding
-// Body; Body is what travels.
+// Fields are a message's fields as numbers, so that a driver can check and
+// summarise the traffic without decoding Body (Body is what travels). A
+// request's are taken at the Env call (when the contract copies the
+// arguments), a reply's when the handler's turn ends. The struct is kept
+// small, since every message carries one: fields that never occur in the
+// same message share a slot, as listed below; the others are zero.
+//
+//	kind                  ID           Index              IndexTerm         Count     Commit        OK
+//	RequestVote           CandidateID  LastLogIndex       LastLogTerm
+//	RequestVoteReply                                                                                VoteGranted
+//	AppendEntries         LeaderID     PrevLogIndex       PrevLogTerm       #Entries  LeaderCommit
+//	AppendEntriesReply                 XIndex             XTerm             XLen                    Success
+//	InstallSnapshot       LeaderID     LastIncludedIndex  LastIncludedTerm  len(Data)
+//
+// Term is every message's Term; PreVote is RequestVote's and its reply's.
 type Fields struct {
-	Term int
-
-	CandidateID, LastLogIndex, LastLogTerm int  // RequestVote
-	PreVote                                bool // RequestVote and its reply
-	VoteGranted                            bool // RequestVoteReply
-
-	LeaderID                                         int  // AppendEntries and InstallSnapshot
-	PrevLogIndex, PrevLogTerm, Entries, LeaderCommit int  // AppendEntries (Entries counts them)
-	Success                                          bool // AppendEntriesReply
-	XTerm, XIndex, XLen                              int  // AppendEntriesReply
-
-	LastIncludedIndex, LastIncludedTerm, DataLen int // InstallSnapshot (DataLen: bytes of Data)
+	Term, ID, Index, IndexTerm, Count, Commit int
+	OK, PreVote                               bool
 }
 
 // Message is one message a turn sent: the envelope that crosses the network
@@ -84,27 +84,27 @@ type Message struct {
 // FieldsOfRequestVote and the five functions below extract the fields of
 // a message, for drivers that build messages themselves.
 func FieldsOfRequestVote(a *raftapi.RequestVoteArgs) Fields {
-	return Fields{Term: a.Term, CandidateID: a.CandidateID, LastLogIndex: a.LastLogIndex, LastLogTerm: a.LastLogTerm, PreVote: a.PreVote}
+	return Fields{Term: a.Term, ID: a.CandidateID, Index: a.LastLogIndex, IndexTerm: a.LastLogTerm, PreVote: a.PreVote}
 }
 
 // FieldsOfRequestVoteReply: see FieldsOfRequestVote.
 func FieldsOfRequestVoteReply(r *raftapi.RequestVoteReply) Fields {
-	return Fields{Term: r.Term, VoteGranted: r.VoteGranted, PreVote: r.PreVote}
+	return Fields{Term: r.Term, OK: r.VoteGranted, PreVote: r.PreVote}
 }
 
 // FieldsOfAppendEntries: see FieldsOfRequestVote.
 func FieldsOfAppendEntries(a *raftapi.AppendEntriesArgs) Fields {
-	return Fields{Term: a.Term, LeaderID: a.LeaderID, PrevLogIndex: a.PrevLogIndex, PrevLogTerm: a.PrevLogTerm, Entries: len(a.Entries), LeaderCommit: a.LeaderCommit}
+	return Fields{Term: a.Term, ID: a.LeaderID, Index: a.PrevLogIndex, IndexTerm: a.PrevLogTerm, Count: len(a.Entries), Commit: a.LeaderCommit}
 }
 
 // FieldsOfAppendEntriesReply: see FieldsOfRequestVote.
 func FieldsOfAppendEntriesReply(r *raftapi.AppendEntriesReply) Fields {
-	return Fields{Term: r.Term, Success: r.Success, XTerm: r.XTerm, XIndex: r.XIndex, XLen: r.XLen}
+	return Fields{Term: r.Term, OK: r.Success, Index: r.XIndex, IndexTerm: r.XTerm, Count: r.XLen}
 }
 
 // FieldsOfInstallSnapshot: see FieldsOfRequestVote.
 func FieldsOfInstallSnapshot(a *raftapi.InstallSnapshotArgs) Fields {
-	return Fields{Term: a.Term, LeaderID: a.LeaderID, LastIncludedIndex: a.LastIncludedIndex, LastIncludedTerm: a.LastIncludedTerm, DataLen: len(a.Data)}
+	return Fields{Term: a.Term, ID: a.LeaderID, Index: a.LastIncludedIndex, IndexTerm: a.LastIncludedTerm, Count: len(a.Data)}
 }
 
 // FieldsOfInstallSnapshotReply: see FieldsOfRequestVote.

@@ -91,15 +91,15 @@ func summarize(o *nodehost.Message) summary {
 	f := &o.Fields
 	switch o.Kind {
 	case MsgRequestVote:
-		return summary{MsgRequestVote, f.Term, f.CandidateID, f.LastLogIndex, f.LastLogTerm, b2i(f.PreVote)}
+		return summary{MsgRequestVote, f.Term, f.ID, f.Index, f.IndexTerm, b2i(f.PreVote)}
 	case MsgRequestVoteReply:
-		return summary{kind: MsgRequestVoteReply, a: f.Term, b: b2i(f.VoteGranted), e: b2i(f.PreVote)}
+		return summary{kind: MsgRequestVoteReply, a: f.Term, b: b2i(f.OK), e: b2i(f.PreVote)}
 	case MsgAppendEntries:
-		return summary{MsgAppendEntries, f.Term, f.PrevLogIndex, f.PrevLogTerm, f.Entries, f.LeaderCommit}
+		return summary{MsgAppendEntries, f.Term, f.Index, f.IndexTerm, f.Count, f.Commit}
 	case MsgAppendEntriesReply:
-		return summary{MsgAppendEntriesReply, f.Term, b2i(f.Success), f.XTerm, f.XIndex, f.XLen}
+		return summary{MsgAppendEntriesReply, f.Term, b2i(f.OK), f.IndexTerm, f.Index, f.Count}
 	case MsgInstallSnapshot:
-		return summary{kind: MsgInstallSnapshot, a: f.Term, b: f.LastIncludedIndex, c: f.LastIncludedTerm, d: f.DataLen}
+		return summary{kind: MsgInstallSnapshot, a: f.Term, b: f.Index, c: f.IndexTerm, d: f.Count}
 	default:
 		return summary{kind: MsgInstallSnapshotReply, a: f.Term}
 	}

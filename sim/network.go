@@ -131,7 +131,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 		// The reply is the last message of the handler's turn.
 		r := &out[len(out)-1]
 		c.check.voteOnWire(sn.id, m.from, &raftapi.RequestVoteArgs{Term: m.sum.a, CandidateID: m.sum.b, PreVote: m.sum.e != 0},
-			&raftapi.RequestVoteReply{Term: r.Term, VoteGranted: r.VoteGranted, PreVote: r.PreVote})
+			&raftapi.RequestVoteReply{Term: r.Term, VoteGranted: r.OK, PreVote: r.PreVote})
 	}
 	c.flush(out)
 	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
