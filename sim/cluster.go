@@ -41,13 +41,18 @@ type Cluster struct {
 	rec       recorder
 	failed    *Failure
 
-	// Watchdog state, read by the goroutine that waits for Run.
-	turns     atomic.Int64            // turns started
-	turnOwner atomic.Int64            // owner(node, inc) during a turn, noOwner between turns
-	turnWhat  atomic.Int32            // turnKind of the turn in progress
-	turnPeer  atomic.Int32            // its message's sender, -1 if none
-	turnAt    atomic.Int64            // simulated time at its start
-	async     atomic.Pointer[Failure] // a failure seen off the scenario's goroutine
+	// Watchdog state, read by the goroutine that waits for Run. A turn is
+	// seen through the host that runs it (current: its phase, kind and
+	// call count); the factory and the checkers' Inspect calls, which run
+	// outside any host's turn, are marked in the fields after it.
+	current   atomic.Pointer[nodehost.Host] // the host of the latest turn
+	cur       *nodehost.Host                // current, as the scenario's goroutine last stored it
+	turns     atomic.Int64                  // factory and Inspect calls started
+	turnOwner atomic.Int64                  // owner(node, inc) during such a call, noOwner otherwise
+	turnWhat  atomic.Int32                  // turnKind of that call
+	turnPeer  atomic.Int32                  // its message's sender, -1 if none
+	turnAt    atomic.Int64                  // simulated time at the start of the latest call
+	async     atomic.Pointer[Failure]       // a failure seen off the scenario's goroutine
 }
 
 const noOwner = -1
@@ -178,14 +183,18 @@ func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
 // the factory) fails the run with the node, the event and the message; a
 // panic does not take the test binary down.
 func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() error) {
-	c.turnWhat.Store(int32(what))
-	c.turnPeer.Store(int32(peer))
 	c.turnAt.Store(int64(c.now))
-	c.turnOwner.Store(owner(sn.id, sn.inc))
-	c.turns.Add(1)
+	if what == turnFactory { // no host to watch yet
+		c.watchInspect(sn, turnFactory)
+	} else if c.cur != sn.host { // an atomic store only when the host changes
+		c.cur = sn.host
+		c.current.Store(sn.host)
+	}
 	normal := false
 	defer func() {
-		c.turnOwner.Store(noOwner)
+		if what == turnFactory {
+			c.turnOwner.Store(noOwner)
+		}
 		if normal || c.failed != nil {
 			return
 		}
