@@ -24,7 +24,13 @@
 // returned by a turn; they go to [Config.OnViolation] and [Host.Err].
 //
 // A Host is not safe for concurrent use: one goroutine (the driver's)
-// calls it, one turn at a time. Only the Env's guard, [Host.Err] and
-// [Host.Current] may be reached from other goroutines: the first to report
-// a node's stray goroutine, the others for a wall-clock watchdog.
+// calls it, one turn at a time — the simulator's scenario goroutine, or a
+// goroutine per node in a driver over real time (see the example). Only
+// the Env's guard, [Host.Err], [Host.Current], [Host.Turns] and [Host.ID]
+// may be reached from other goroutines: the guard to report a node's stray
+// goroutine, the others for a wall-clock watchdog.
+//
+// The Env's guard tells an incarnation's turns from everything else; it
+// cannot tell the driver's goroutine from a goroutine the node started
+// that happens to call the Env during one of its turns.
 package nodehost
