@@ -50,8 +50,18 @@ func (h *Host) peerOK(method string, to int) bool {
 	return false
 }
 
+// post adds a message to the outbox. It fills the new slot in place: a
+// Message holds a pointer, and copying one whole costs a bulk write
+// barrier while the garbage collector runs.
 func (h *Host) post(kind wire.Kind, to int, call uint64, inc uint64, body []byte, f Fields) {
-	h.outbox = append(h.outbox, Message{Envelope: wire.Envelope{Kind: kind, From: h.id, To: to, Call: call, Incarnation: inc, Body: body}, Fields: f})
+	if len(h.outbox) < cap(h.outbox) {
+		h.outbox = h.outbox[:len(h.outbox)+1]
+	} else {
+		h.outbox = append(h.outbox, Message{})
+	}
+	m := &h.outbox[len(h.outbox)-1]
+	m.Kind, m.From, m.To, m.Call, m.Incarnation, m.Body = kind, h.id, to, call, inc, body
+	m.Fields = f
 }
 
 // SendRequestVote sends a RequestVote; see raftapi.Env.
