@@ -20,14 +20,12 @@ func (c *Cluster) bootHost(sn *simNode) {
 		OnSave:      func(state, snap int) { c.stats.persisted(sn.id, state, snap) },
 		OnViolation: c.violatedOffTurn,
 	}
-	var h *nodehost.Host
 	c.runTurn(sn, turnFactory, -1, func() error {
 		var err error
-		h, err = nodehost.Boot(cfg, c.cfg.Factory)
-		sn.host = h // before err is judged, so that a Goexit in the factory is attributed
+		sn.host, err = nodehost.Boot(cfg, c.cfg.Factory)
 		return err
 	})
-	sn.node = h.Node()
+	sn.node = sn.host.Node()
 }
 
 // violatedOffTurn records a violation no turn returned (the Env used by a
