@@ -42,17 +42,15 @@ type Cluster struct {
 	failed    *Failure
 
 	// Watchdog state, read by the goroutine that waits for Run. A turn is
-	// seen through the host that runs it (current: its phase, kind and
-	// call count); the factory and the checkers' Inspect calls, which run
-	// outside any host's turn, are marked in the fields after it.
-	current   atomic.Pointer[nodehost.Host] // the host of the latest turn
-	cur       *nodehost.Host                // current, as the scenario's goroutine last stored it
-	turns     atomic.Int64                  // factory and Inspect calls started
-	turnOwner atomic.Int64                  // owner(node, inc) during such a call, noOwner otherwise
-	turnWhat  atomic.Int32                  // turnKind of that call
-	turnPeer  atomic.Int32                  // its message's sender, -1 if none
-	turnAt    atomic.Int64                  // simulated time at the start of the latest call
-	async     atomic.Pointer[Failure]       // a failure seen off the scenario's goroutine
+	// seen through the host that runs it (each node's watched host: its
+	// phase, kind and call count); the factory and the checkers' Inspect
+	// calls, which run outside any host's turn, are marked here.
+	turns     atomic.Int64            // factory and Inspect calls started
+	turnOwner atomic.Int64            // owner(node, inc) during such a call, noOwner otherwise
+	turnWhat  atomic.Int32            // turnKind of that call
+	turnPeer  atomic.Int32            // its message's sender, -1 if none
+	turnAt    atomic.Int64            // simulated time at the start of the latest call
+	async     atomic.Pointer[Failure] // a failure seen off the scenario's goroutine
 }
 
 const noOwner = -1
@@ -101,8 +99,11 @@ type simNode struct {
 	paused bool
 	host   *nodehost.Host // nil while crashed
 	node   raftapi.Node   // host.Node(), for the checkers' Inspect calls
-	disk   nodehost.Disk
-	svc    service
+	// watched is the latest host, for the watchdog's goroutine: stored
+	// once per incarnation, so that turns cost the watchdog nothing.
+	watched atomic.Pointer[nodehost.Host]
+	disk    nodehost.Disk
+	svc     service
 
 	tickEvery time.Duration
 	phase     time.Duration
@@ -186,9 +187,6 @@ func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() erro
 	c.turnAt.Store(int64(c.now))
 	if what == turnFactory { // no host to watch yet
 		c.watchInspect(sn, turnFactory)
-	} else if c.cur != sn.host { // an atomic store only when the host changes
-		c.cur = sn.host
-		c.current.Store(sn.host)
 	}
 	normal := false
 	defer func() {

@@ -26,6 +26,7 @@ func (c *Cluster) bootHost(sn *simNode) {
 		return err
 	})
 	sn.node = sn.host.Node()
+	sn.watched.Store(sn.host)
 }
 
 // violatedOffTurn records a violation no turn returned (the Env used by a

@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/raftlab/raftlab/nodehost"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -69,10 +68,7 @@ func (c *Cluster) watch(done <-chan struct{}) *Failure {
 	const poll = 50 * time.Millisecond
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
-	type progress struct {
-		host        *nodehost.Host
-		turns, more int64
-	}
+	type progress struct{ turns, more int64 }
 	last, stuckFor := progress{}, time.Duration(0)
 	for {
 		select {
@@ -80,17 +76,21 @@ func (c *Cluster) watch(done <-chan struct{}) *Failure {
 			return nil
 		case <-tick.C:
 		}
-		h := c.current.Load()
-		now := progress{host: h, more: c.turns.Load()}
+		now := progress{more: c.turns.Load()}
 		busy, node, what := false, -1, ""
 		if o := c.turnOwner.Load(); o != noOwner { // the factory, or an Inspect
 			busy, node = true, int(o&0xffff)
 			what = turnKind(c.turnWhat.Load()).describe(int(c.turnPeer.Load()))
-		} else if h != nil {
-			var kind nodehost.TurnKind
-			var peer int
-			kind, peer, busy = h.Current()
-			node, what, now.turns = h.ID(), kind.Describe(peer), h.Turns()
+		}
+		for _, sn := range c.nodes { // at most one host is in a turn
+			h := sn.watched.Load()
+			if h == nil {
+				continue
+			}
+			now.turns += h.Turns()
+			if kind, peer, b := h.Current(); b && !busy {
+				busy, node, what = true, h.ID(), kind.Describe(peer)
+			}
 		}
 		if !busy || now != last {
 			last, stuckFor = now, 0
