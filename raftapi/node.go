@@ -139,10 +139,14 @@ type Env interface {
 }
 
 // Persister is a node's stable storage: one Raft-state blob and one
-// snapshot blob, replaced together.
+// snapshot blob, replaced together. It is part of the Env: its methods,
+// StateSize and SnapshotSize included, may be called only during a turn of
+// the incarnation that got it, or from its Factory.
 type Persister interface {
 	// Save replaces the Raft state and the snapshot atomically, copying
-	// both. A nil snapshot means no snapshot.
+	// both. A nil snapshot means no snapshot, and so does an empty one:
+	// Save(state, []byte{}) reads back as ReadSnapshot() == nil. The same
+	// holds for the state.
 	Save(state, snapshot []byte)
 	// ReadState returns a copy of the last saved Raft state (nil if none).
 	ReadState() []byte

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raftlab/raftlab/nodehost"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -40,12 +41,15 @@ type Cluster struct {
 	rec       recorder
 	failed    *Failure
 
-	// Watchdog state, read by the goroutine that waits for Run.
-	turns     atomic.Int64            // turns started
-	turnOwner atomic.Int64            // owner(node, inc) during a turn, noOwner between turns
-	turnWhat  atomic.Int32            // turnKind of the turn in progress
+	// Watchdog state, read by the goroutine that waits for Run. A turn is
+	// seen through the host that runs it (each node's watched host: its
+	// phase, kind and call count); the factory and the checkers' Inspect
+	// calls, which run outside any host's turn, are marked here.
+	turns     atomic.Int64            // factory and Inspect calls started
+	turnOwner atomic.Int64            // owner(node, inc) during such a call, noOwner otherwise
+	turnWhat  atomic.Int32            // turnKind of that call
 	turnPeer  atomic.Int32            // its message's sender, -1 if none
-	turnAt    atomic.Int64            // simulated time at its start
+	turnAt    atomic.Int64            // simulated time at the start of the latest call
 	async     atomic.Pointer[Failure] // a failure seen off the scenario's goroutine
 }
 
@@ -86,28 +90,26 @@ func (k turnKind) describe(peer int) string {
 	return s
 }
 
-// simNode is one server slot: the node object of its current incarnation,
-// its disk (which survives crashes) and its service.
+// simNode is one server slot: the host of its current incarnation (with
+// the node object), its disk (which survives crashes) and its service.
 type simNode struct {
 	id     int
 	inc    int // incarnation: bumped at every restart
 	up     bool
 	paused bool
-	node   raftapi.Node
-	env    *nodeEnv
-	disk   disk
-	svc    service
+	host   *nodehost.Host // nil while crashed
+	node   raftapi.Node   // host.Node(), for the checkers' Inspect calls
+	// watched is the latest host, for the watchdog's goroutine: stored
+	// once per incarnation, so that turns cost the watchdog nothing.
+	watched atomic.Pointer[nodehost.Host]
+	disk    nodehost.Disk
+	svc     service
 
 	tickEvery time.Duration
 	phase     time.Duration
 	held      []event // deliveries and service turns held while paused
 
 	last raftapi.NodeState // Inspect after the node's last turn
-}
-
-// disk is a node's stable storage.
-type disk struct {
-	state, snapshot []byte
 }
 
 func newCluster(cfg Config) *Cluster {
@@ -164,56 +166,69 @@ func (c *Cluster) startNode(sn *simNode, firstTick time.Duration) {
 	sn.up = true
 	sn.paused = false
 	sn.held = nil
-	sn.env = &nodeEnv{c: c, sn: sn, id: sn.id, inc: sn.inc,
-		rand: newStream(c.cfg.Seed, streamNode, uint64(sn.id), uint64(sn.inc))}
 	c.restoreService(sn)
-	c.runFactory(sn)
+	c.bootHost(sn)
 	c.check.restarted(sn)
 	c.q.push(event{at: c.now + firstTick, kind: evTick, node: sn.id, inc: sn.inc})
 }
 
-// runFactory calls the factory under the factory's rules: only Persister
-// and Rand may be used.
-func (c *Cluster) runFactory(sn *simNode) {
-	sn.env.factory = true
-	c.turn(sn, turnFactory, -1, func() {
-		sn.node = c.cfg.Factory(sn.id, c.n, sn.env)
-	})
-	sn.env.factory = false
-	if sn.node == nil {
-		c.fail(&Failure{Kind: KindContract, Rule: "Factory", Nodes: []int{sn.id},
-			Message: "the Factory returned a nil Node; it must return the node it built"})
-	}
+// turn runs body, which calls sn's node, as a call of kind what (a turn,
+// or a query for GetState) and then sends what the turn sent.
+func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
+	c.runTurn(sn, what, peer, func() error { return sn.host.Run(hostKinds[what], peer, body) })
+	c.flush(sn.host.TakeOutbox())
 }
 
-// turn runs body as one turn of sn: the only time sn's Env may be used.
-// A panic in body fails the run with the node, the event and the panic
-// message; it does not take the test binary down.
-func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
-	c.turnWhat.Store(int32(what))
-	c.turnPeer.Store(int32(peer))
+// runTurn runs call, one call of sn's host, under the watchdog. A
+// violation the host returns (a panic, a bad peer id, the Env misused by
+// the factory) fails the run with the node, the event and the message; a
+// panic does not take the test binary down.
+func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() error) {
 	c.turnAt.Store(int64(c.now))
-	c.turnOwner.Store(owner(sn.id, sn.inc))
-	c.turns.Add(1)
+	if what == turnFactory { // no host to watch yet
+		c.watchInspect(sn, turnFactory)
+	}
 	normal := false
 	defer func() {
-		c.turnOwner.Store(noOwner)
-		if normal {
+		if what == turnFactory {
+			c.turnOwner.Store(noOwner)
+		}
+		if normal || c.failed != nil {
 			return
 		}
-		if r := recover(); r != nil {
-			c.failPanic(sn, what, peer, r)
-		}
-		// Otherwise runtime.Goexit is unwinding: a failure ending the
-		// scenario, or the node's own code calling it (t.FailNow from a
+		// runtime.Goexit is unwinding and no failure of the simulator's
+		// started it: the node's own code called it (t.FailNow from a
 		// helper, say), which must not pass for success.
-		if c.failed == nil {
-			c.failed = &Failure{Kind: KindContract, Rule: "turns return", At: c.now, Nodes: []int{sn.id},
-				Message: fmt.Sprintf("node %d's %s called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): a turn must return normally", sn.id, what.describe(peer))}
+		f := &Failure{Kind: KindContract, Rule: "turns return", Nodes: []int{sn.id},
+			Message: fmt.Sprintf("node %d's %s called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): a turn must return normally", sn.id, what.describe(peer))}
+		if sn.host != nil && sn.host.Err() != nil {
+			f = violationFailure(sn.host.Err())
 		}
+		f.At = c.now
+		c.failed = f
 	}()
-	body()
+	err := call()
 	normal = true
+	if err == nil {
+		return
+	}
+	if v, ok := nodehost.AsViolation(err); ok {
+		c.fail(violationFailure(v))
+	}
+	c.fail(&Failure{Kind: KindInternal, Rule: "wire", Nodes: []int{sn.id}, Message: err.Error()})
+}
+
+// flush puts the messages a turn sent on the wire, in the order it
+// sent them, after the wire checks that need their fields.
+func (c *Cluster) flush(out []nodehost.Message) {
+	for i := range out {
+		o := &out[i]
+		switch o.Kind {
+		case MsgAppendEntries, MsgInstallSnapshot:
+			c.check.leaderOnWire(o.From, o.Term, o.Kind.String())
+		}
+		c.send(&message{kind: o.Kind, from: o.From, to: o.To, data: o.Body, call: o.Call, inc: o.Incarnation, sum: summarize(o)})
+	}
 }
 
 // afterTurn runs the checkers on sn's new state. logTurn says whether the
@@ -250,7 +265,8 @@ func (c *Cluster) step() bool {
 		if sn.paused {
 			return true
 		}
-		c.turn(sn, turnTick, -1, sn.node.Tick)
+		c.runTurn(sn, turnTick, -1, sn.host.Tick)
+		c.flush(sn.host.TakeOutbox())
 		c.afterTurn(sn, true, false)
 	case evDeliver:
 		c.deliver(sn, ev)
@@ -263,7 +279,8 @@ func (c *Cluster) step() bool {
 			return true
 		}
 		c.rec.add(record{at: c.now, kind: trace.KindSnapshot, node: sn.id, peer: -1, n: ev.index})
-		c.turn(sn, turnSnapshot, -1, func() { sn.node.Snapshot(ev.index, ev.data) })
+		c.runTurn(sn, turnSnapshot, -1, func() error { return sn.host.Snapshot(ev.index, ev.data) })
+		c.flush(sn.host.TakeOutbox())
 		c.afterTurn(sn, false, true)
 	}
 	return true

@@ -108,11 +108,6 @@ func indent(s, pre string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// failPanic turns a panic in a node's turn into a failure.
-func (c *Cluster) failPanic(sn *simNode, what turnKind, peer int, r any) {
-	c.failPanicIn(sn, what.describe(peer), r)
-}
-
 func (c *Cluster) failPanicIn(sn *simNode, where string, r any) {
 	if f, ok := r.(*Failure); ok { // not expected: failures end runs with Goexit
 		c.fail(f)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/nodehost"
 	"github.com/raftlab/raftlab/wire"
 )
 
@@ -23,25 +23,21 @@ const (
 	numMsgKinds             = wire.NumKinds
 )
 
-// call is one RPC a node made: where its reply goes. Duplicated requests
-// and their replies share it, so onReply may run more than once.
-type call struct {
-	node, inc int
-	onRV      func(*raftapi.RequestVoteReply)
-	onAE      func(*raftapi.AppendEntriesReply)
-	onIS      func(*raftapi.InstallSnapshotReply)
-	// Fields of the request that the wire checkers and summaries need
-	// when its reply comes back.
-	preVote bool
-}
-
-// message is one encoded request or reply in flight.
+// message is one encoded request or reply in flight: a wire.Envelope's
+// contents (kept as fields, so that the counters and the recorder read
+// them directly) and its summary.
 type message struct {
 	kind     MsgKind
 	from, to int
-	data     []byte
-	call     *call
+	data     []byte  // the encoded body
+	call     uint64  // the requester's call id, carried back by the reply
+	inc      uint64  // the requester's incarnation, carried back by the reply
 	sum      summary // for the timeline and the trace
+}
+
+// envelope is m as the host takes it.
+func (m *message) envelope() wire.Envelope {
+	return wire.Envelope{Kind: m.kind, From: m.from, To: m.to, Call: m.call, Incarnation: m.inc, Body: m.data}
 }
 
 // summary holds a message's salient fields as numbers, so that recording
@@ -89,34 +85,23 @@ func b2i(b bool) int {
 	return 0
 }
 
-func sumRV(a *raftapi.RequestVoteArgs) summary {
-	return summary{MsgRequestVote, a.Term, a.CandidateID, a.LastLogIndex, a.LastLogTerm, b2i(a.PreVote)}
-}
-func sumRVR(a *raftapi.RequestVoteReply) summary {
-	return summary{kind: MsgRequestVoteReply, a: a.Term, b: b2i(a.VoteGranted), e: b2i(a.PreVote)}
-}
-func sumAE(a *raftapi.AppendEntriesArgs) summary {
-	return summary{MsgAppendEntries, a.Term, a.PrevLogIndex, a.PrevLogTerm, len(a.Entries), a.LeaderCommit}
-}
-func sumAER(a *raftapi.AppendEntriesReply) summary {
-	return summary{MsgAppendEntriesReply, a.Term, b2i(a.Success), a.XTerm, a.XIndex, a.XLen}
-}
-func sumIS(a *raftapi.InstallSnapshotArgs) summary {
-	return summary{kind: MsgInstallSnapshot, a: a.Term, b: a.LastIncludedIndex, c: a.LastIncludedTerm, d: len(a.Data)}
-}
-func sumISR(a *raftapi.InstallSnapshotReply) summary {
-	return summary{kind: MsgInstallSnapshotReply, a: a.Term}
-}
-
-// encodeReply encodes the reply a handler filled in.
-func encodeReply(kind MsgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) ([]byte, summary) {
-	switch kind {
+// summarize takes the summary of a message from the fields the host
+// extracted when it was sent: no decoding.
+func summarize(o *nodehost.Message) summary {
+	f := &o.Fields
+	switch o.Kind {
+	case MsgRequestVote:
+		return summary{MsgRequestVote, f.Term, f.ID, f.Index, f.IndexTerm, b2i(f.PreVote)}
 	case MsgRequestVoteReply:
-		return wire.AppendRequestVoteReply(nil, rv), sumRVR(rv)
+		return summary{kind: MsgRequestVoteReply, a: f.Term, b: b2i(f.OK), e: b2i(f.PreVote)}
+	case MsgAppendEntries:
+		return summary{MsgAppendEntries, f.Term, f.Index, f.IndexTerm, f.Count, f.Commit}
 	case MsgAppendEntriesReply:
-		return wire.AppendAppendEntriesReply(nil, ae), sumAER(ae)
+		return summary{MsgAppendEntriesReply, f.Term, b2i(f.OK), f.IndexTerm, f.Index, f.Count}
+	case MsgInstallSnapshot:
+		return summary{kind: MsgInstallSnapshot, a: f.Term, b: f.Index, c: f.IndexTerm, d: f.Count}
 	default:
-		return wire.AppendInstallSnapshotReply(nil, is), sumISR(is)
+		return summary{kind: MsgInstallSnapshotReply, a: f.Term}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
-	"github.com/raftlab/raftlab/wire"
 )
 
 // Faults recorded with a message.
@@ -103,7 +102,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "destination is down"})
 		return
 	}
-	if m.kind.IsReply() && (m.call.inc != sn.inc) {
+	if m.kind.IsReply() && m.inc != uint64(sn.inc) {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "reply to a crashed incarnation"})
 		return
 	}
@@ -118,57 +117,24 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 	}
 	c.stats.delivered(m)
 	c.rec.add(record{at: c.now, kind: trace.KindDeliver, node: m.to, peer: m.from, sum: m.sum})
-	switch m.kind {
-	case MsgRequestVote:
-		var args raftapi.RequestVoteArgs
-		c.decode(m, wire.DecodeRequestVoteArgs(m.data, &args))
-		reply := raftapi.RequestVoteReply{}
-		c.turn(sn, turnRequestVote, m.from, func() { sn.node.RequestVote(m.from, &args, &reply) })
-		c.check.voteOnWire(sn.id, m.from, &args, &reply)
-		c.reply(sn, m, MsgRequestVoteReply, &reply, nil, nil)
-	case MsgAppendEntries:
-		var args raftapi.AppendEntriesArgs
-		c.decode(m, wire.DecodeAppendEntriesArgs(m.data, &args))
-		reply := raftapi.AppendEntriesReply{}
-		c.turn(sn, turnAppendEntries, m.from, func() { sn.node.AppendEntries(m.from, &args, &reply) })
-		c.reply(sn, m, MsgAppendEntriesReply, nil, &reply, nil)
-	case MsgInstallSnapshot:
-		var args raftapi.InstallSnapshotArgs
-		c.decode(m, wire.DecodeInstallSnapshotArgs(m.data, &args))
-		reply := raftapi.InstallSnapshotReply{}
-		c.turn(sn, turnInstallSnapshot, m.from, func() { sn.node.InstallSnapshot(m.from, &args, &reply) })
-		c.reply(sn, m, MsgInstallSnapshotReply, nil, nil, &reply)
-	case MsgRequestVoteReply:
-		var r raftapi.RequestVoteReply
-		c.decode(m, wire.DecodeRequestVoteReply(m.data, &r))
-		if m.call.onRV != nil {
-			c.turn(sn, turnRequestVoteReply, m.from, func() { m.call.onRV(&r) })
-		}
-	case MsgAppendEntriesReply:
-		var r raftapi.AppendEntriesReply
-		c.decode(m, wire.DecodeAppendEntriesReply(m.data, &r))
-		if m.call.onAE != nil {
-			c.turn(sn, turnAppendEntriesReply, m.from, func() { m.call.onAE(&r) })
-		}
-	case MsgInstallSnapshotReply:
-		var r raftapi.InstallSnapshotReply
-		c.decode(m, wire.DecodeInstallSnapshotReply(m.data, &r))
-		if m.call.onIS != nil {
-			c.turn(sn, turnInstallSnapshotReply, m.from, func() { m.call.onIS(&r) })
-		}
+	env := m.envelope()
+	// A reply the node made with a nil onReply (or to a call too old to
+	// remember) runs no turn: the host drops it, as it always did.
+	c.runTurn(sn, deliverTurns[m.kind], m.from, func() error {
+		_, err := sn.host.Deliver(&env)
+		return err
+	})
+	out := sn.host.TakeOutbox()
+	if m.kind == MsgRequestVote {
+		// The reply is the last message of the handler's turn.
+		r := &out[len(out)-1]
+		c.check.voteOnWire(sn.id, m.from, &raftapi.RequestVoteArgs{Term: m.sum.a, CandidateID: m.sum.b, PreVote: m.sum.e != 0},
+			&raftapi.RequestVoteReply{Term: r.Term, VoteGranted: r.OK, PreVote: r.PreVote})
 	}
+	c.flush(out)
 	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
 }
 
-// reply sends the reply a handler filled in back to the caller. It leaves
-// after the handler's turn, like every message.
-func (c *Cluster) reply(sn *simNode, req *message, kind MsgKind, rv *raftapi.RequestVoteReply, ae *raftapi.AppendEntriesReply, is *raftapi.InstallSnapshotReply) {
-	data, sum := encodeReply(kind, rv, ae, is)
-	c.send(&message{kind: kind, from: sn.id, to: req.from, data: data, call: req.call, sum: sum})
-}
-
-func (c *Cluster) decode(m *message, err error) {
-	if err != nil {
-		c.fail(&Failure{Kind: KindInternal, Rule: "wire", Message: fmt.Sprintf("%s from %d to %d: %v", m.kind, m.from, m.to, err)})
-	}
-}
+// deliverTurns is the turn that delivering a message of each kind runs.
+var deliverTurns = [numMsgKinds]turnKind{turnRequestVote, turnRequestVoteReply, turnAppendEntries,
+	turnAppendEntriesReply, turnInstallSnapshot, turnInstallSnapshotReply}

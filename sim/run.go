@@ -61,30 +61,45 @@ func Run(cfg Config, s Scenario) *Result {
 	return res
 }
 
-// watch waits for the scenario to finish, polling the turn counter; a turn
-// that stays in progress for HangBound of wall time is a hang.
+// watch waits for the scenario to finish, polling the call counters; a
+// call into a node that stays in progress for HangBound of wall time is a
+// hang.
 func (c *Cluster) watch(done <-chan struct{}) *Failure {
 	const poll = 50 * time.Millisecond
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
-	lastTurns, stuckFor := c.turns.Load(), time.Duration(0)
+	type progress struct{ turns, more int64 }
+	last, stuckFor := progress{}, time.Duration(0)
 	for {
 		select {
 		case <-done:
 			return nil
 		case <-tick.C:
 		}
-		turns := c.turns.Load()
-		if turns != lastTurns || c.turnOwner.Load() == noOwner {
-			lastTurns, stuckFor = turns, 0
+		now := progress{more: c.turns.Load()}
+		busy, node, what := false, -1, ""
+		if o := c.turnOwner.Load(); o != noOwner { // the factory, or an Inspect
+			busy, node = true, int(o&0xffff)
+			what = turnKind(c.turnWhat.Load()).describe(int(c.turnPeer.Load()))
+		}
+		for _, sn := range c.nodes { // at most one host is in a turn
+			h := sn.watched.Load()
+			if h == nil {
+				continue
+			}
+			now.turns += h.Turns()
+			if kind, peer, b := h.Current(); b && !busy {
+				busy, node, what = true, h.ID(), kind.Describe(peer)
+			}
+		}
+		if !busy || now != last {
+			last, stuckFor = now, 0
 			continue
 		}
 		stuckFor += poll
 		if stuckFor < c.cfg.HangBound {
 			continue
 		}
-		node := int(c.turnOwner.Load() & 0xffff)
-		what := turnKind(c.turnWhat.Load()).describe(int(c.turnPeer.Load()))
 		at := time.Duration(c.turnAt.Load())
 		return &Failure{Kind: KindHang, Rule: "turns return", Nodes: []int{node}, At: at,
 			Message: fmt.Sprintf("node %d's %s did not return within %s of wall time: an infinite loop, or a blocking call (channel, mutex, WaitGroup, time.Sleep)? Every call into a node must return promptly; wait for things by counting ticks instead. The run was abandoned", node, what, c.cfg.HangBound)}

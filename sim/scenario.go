@@ -185,7 +185,8 @@ func (c *Cluster) Crash(i int) {
 	}
 	c.check.crashed(sn)
 	sn.up = false
-	sn.node, sn.env, sn.held = nil, nil, nil
+	sn.host.Kill() // its Env refuses every later call: a stale goroutine is reported
+	sn.node, sn.host, sn.held = nil, nil, nil
 	sn.last.Role = raftapi.Follower
 	c.rec.add(record{at: c.now, kind: trace.KindCrash, node: i, peer: -1})
 	c.rec.state(sn, c.now)

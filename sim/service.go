@@ -52,10 +52,10 @@ func chain(h uint64, cmd []byte) uint64 {
 // new incarnation's first turn.
 func (c *Cluster) restoreService(sn *simNode) {
 	sn.svc = service{}
-	if sn.disk.snapshot == nil {
+	if sn.disk.Snapshot() == nil {
 		return
 	}
-	idx, h, ok := decodeServiceSnapshot(sn.disk.snapshot)
+	idx, h, ok := decodeServiceSnapshot(sn.disk.Snapshot())
 	if !ok {
 		c.fail(&Failure{Kind: KindSafety, Rule: props.StateMachineSafety.Name(), Paper: props.StateMachineSafety.Section(), Nodes: []int{sn.id},
 			Message: "the snapshot the node saved is not one its service made: Persister().Save must store the snapshot bytes given to Snapshot (or InstallSnapshot) unchanged"})

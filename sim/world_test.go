@@ -95,6 +95,49 @@ func (h hangingInspect) Inspect() raftapi.NodeState {
 	return h.toy.Inspect()
 }
 
+// The watchdog sees every kind of call: a handler (which runs in the
+// node's host) and the factory (which runs before the host exists).
+func TestHandlerAndFactoryThatNeverReturnAreHangs(t *testing.T) {
+	if runtime.GOARCH == "wasm" {
+		t.Skip("hang detection needs a second thread, which js/wasm does not have")
+	}
+	var release atomic.Bool
+	t.Cleanup(func() { release.Store(true) })
+	spin := func() {
+		for !release.Load() {
+		}
+	}
+	cases := []struct {
+		name  string
+		setup func(t *toy)
+		want  string
+	}{
+		{"handler", func(t *toy) {
+			t.onTick = func(t *toy) {
+				if t.me == 0 && t.ticks == 2 {
+					t.env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1}, nil)
+				}
+			}
+			t.onAE = func(*toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) { spin() }
+		}, "node 1's AppendEntries handler (message from node 0) did not return within 300ms"},
+		{"factory", func(t *toy) {
+			if t.me == 1 {
+				spin()
+			}
+		}, "node 1's Factory (boot) did not return within 300ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := sim.Run(sim.Config{Nodes: 3, Factory: toyFactory(tc.setup), Seed: 1, HangBound: 300 * time.Millisecond},
+				func(c *sim.Cluster) { c.RunFor(time.Second) })
+			require.NotNil(t, res.Failure)
+			assert.Equal(t, sim.KindHang, res.Failure.Kind)
+			assert.Equal(t, []int{1}, res.Failure.Nodes)
+			assert.Contains(t, res.Failure.Message, tc.want)
+		})
+	}
+}
+
 func TestInspectThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 	if runtime.GOARCH == "wasm" {
 		t.Skip("hang detection needs a second thread, which js/wasm does not have")
@@ -189,6 +232,25 @@ func TestEnvUsedOutsideTurnIsAContractViolation(t *testing.T) {
 	})
 	require.NotNil(t, res.Failure)
 	assert.Contains(t, res.Failure.Message, "node 1 called Env.Apply outside its turn")
+}
+
+// StateSize belongs to the Env like every Persister method: the simulator
+// (through nodehost) and the rule harness now agree that it is guarded.
+func TestStateSizeOutsideTurnIsAContractViolation(t *testing.T) {
+	var p raftapi.Persister
+	f := toyFactory(func(t *toy) {
+		if t.me == 1 {
+			p = t.env.Persister()
+		}
+	})
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
+		c.RunFor(100 * time.Millisecond)
+		_ = p.StateSize() // between turns
+		c.RunFor(100 * time.Millisecond)
+	})
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, sim.KindContract, res.Failure.Kind)
+	assert.Contains(t, res.Failure.Message, "node 1 called Env.Persister().StateSize outside its turn")
 }
 
 func TestFactoryMayNotSend(t *testing.T) {

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"runtime/debug"
 	"slices"
 	"strings"
 
+	"github.com/raftlab/raftlab/nodehost"
 	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/wire"
@@ -17,34 +17,25 @@ import (
 // a heartbeat interval) of at most this many ticks.
 const maxTicks = 1000
 
-// phase says what the harness is doing with the node right now, so that
-// Env calls outside a turn are caught.
-type phase int
-
-const (
-	idle    phase = iota // between turns, or in a query (GetState, Inspect)
-	booting              // inside the factory
-	inTurn               // inside a turn
-)
-
-// sentRV, sentAE and sentIS are RPCs the node sent, copied at the end of
-// the turn that sent them, with the callback for their reply.
+// sentRV, sentAE and sentIS are RPCs the node sent, decoded from the
+// envelopes its turn's outbox held; the host keeps their callbacks, and a
+// reply reaches them by call id.
 type sentRV struct {
 	seq, inc, to int
+	call         uint64
 	args         raftapi.RequestVoteArgs
-	cb           func(*raftapi.RequestVoteReply)
 }
 
 type sentAE struct {
 	seq, inc, to int
+	call         uint64
 	args         raftapi.AppendEntriesArgs
-	cb           func(*raftapi.AppendEntriesReply)
 }
 
 type sentIS struct {
 	seq, inc, to int
+	call         uint64
 	args         raftapi.InstallSnapshotArgs
-	cb           func(*raftapi.InstallSnapshotReply)
 }
 
 // lastIndex is the index of the last entry the request carries (its
@@ -56,45 +47,35 @@ type appliedMsg struct {
 	msg raftapi.ApplyMsg
 }
 
-// store is the stable storage that survives crashes.
-type store struct {
-	state, snapshot []byte
-	saves           int
-}
-
-func (s *store) clone() *store {
-	return &store{state: bytes.Clone(s.state), snapshot: bytes.Clone(s.snapshot)}
-}
-
 // harness drives one node of a cluster of peers; the other peers exist
-// only as the messages the test constructs.
+// only as the messages the test constructs. Each incarnation of the node
+// runs in a nodehost.Host, as it does in the simulator.
 type harness struct {
 	t         TB
 	paper     string
 	f         raftapi.Factory
 	me, peers int
 
-	store *store
-	node  raftapi.Node
-	inc   int // incarnation, 1 after the first boot
-	phase phase
-	ticks int // ticks in this incarnation
+	store *nodehost.Disk // the stable storage that survives crashes
+	host  *nodehost.Host // the current incarnation
+	inc   int            // incarnation, 1 after the first boot
+	ticks int            // ticks in this incarnation
 
 	lastTurn  string
 	everyTurn bool // check after every turn that a crash would lose nothing
 
-	seq     int
-	pending []func() // copies of this turn's sends, made when it ends
-	rvs     []*sentRV
-	aes     []*sentAE
-	iss     []*sentIS
-	applied []appliedMsg
+	seq      int
+	requests uint64 // call ids of the requests the test sends the node
+	rvs      []*sentRV
+	aes      []*sentAE
+	iss      []*sentIS
+	applied  []appliedMsg
 }
 
 // newHarness boots node me of a cluster of peers nodes with fresh storage.
 func newHarness(t TB, f raftapi.Factory, me, peers int) *harness {
 	t.Helper()
-	h := &harness{t: t, f: f, me: me, peers: peers, store: &store{}}
+	h := &harness{t: t, f: f, me: me, peers: peers, store: &nodehost.Disk{}}
 	if r, ok := t.(*ruleT); ok {
 		h.paper = r.paper
 		// From the persistence stage on, every turn of every rule must
@@ -134,191 +115,49 @@ func (h *harness) must(ok bool, format string, args ...any) {
 	}
 }
 
-// ---- the Env ----
+// ---- violations of the contract ----
 
-type env struct {
-	h      *harness
-	inc    int
-	shadow *shadowBoot // non-nil for the throw-away boots of durability checks
-	rnd    *rand.Rand
-}
-
-type shadowBoot struct {
-	store   *store
-	booting bool
-}
-
-// allow reports whether the node may call the Env method what now;
-// bootOK says whether the factory may call it.
-func (e *env) allow(what string, bootOK bool) bool {
-	h := e.h
-	if e.shadow != nil {
-		if e.shadow.booting && bootOK {
-			return true
-		}
-		h.t.Errorf("contract (raftapi.Factory): a node booted only to check its saved state called Env.%s%s",
-			what, map[bool]string{true: " after its factory returned", false: " (the factory may use only Env.Persister and Env.Rand)"}[e.shadow.booting])
-		return false
-	}
-	switch {
-	case e.inc != h.inc:
-		h.t.Errorf("contract (raftapi.Env): Env.%s was called by a crashed incarnation of node %d; after a crash the old node must never touch its Env again", what, h.me)
-		return false
-	case h.phase == inTurn:
-		return true
-	case h.phase == booting && bootOK:
-		return true
-	case h.phase == booting:
-		h.t.Errorf("contract (raftapi.Factory): the factory called Env.%s; it may use only Env.Persister and Env.Rand (sending and applying start with the first turn)", what)
-		return false
+// offTurn reports a violation no turn returned: the Env used between
+// turns, during GetState, Inspect or InspectLog, or after a crash.
+func (h *harness) offTurn(v *nodehost.Violation) {
+	switch v.Cause {
+	case nodehost.CauseStale:
+		h.t.Errorf("contract (raftapi.Env): Env.%s was called by a crashed incarnation of node %d; after a crash the old node must never touch its Env again", v.Method, h.me)
 	default:
-		h.t.Errorf("contract (raftapi, Turns): Env.%s was called outside a turn (from a goroutine, or from GetState/Inspect/InspectLog); the Env may be used only while the driver is calling the node", what)
-		return false
+		h.t.Errorf("contract (raftapi, Turns): Env.%s was called outside a turn (from a goroutine, or from GetState/Inspect/InspectLog); the Env may be used only while the driver is calling the node", v.Method)
 	}
 }
 
-func (e *env) peerOK(what string, to int) bool {
-	h := e.h
-	if to < 0 || to >= h.peers || to == h.me {
-		h.t.Errorf("contract (raftapi.Env): %s to node %d, but node %d's peers are 0..%d excluding itself", what, to, h.me, h.peers-1)
-		return false
-	}
-	return true
+// offTurnShadow reports a violation by a throw-away incarnation booted to
+// check the saved state.
+func (h *harness) offTurnShadow(v *nodehost.Violation) {
+	h.t.Errorf("contract (raftapi.Factory): a node booted only to check its saved state called Env.%s after its factory returned", v.Method)
 }
 
-func (e *env) SendRequestVote(to int, args *raftapi.RequestVoteArgs, onReply func(*raftapi.RequestVoteReply)) {
-	h := e.h
-	if !e.allow("SendRequestVote", false) || !e.peerOK("SendRequestVote", to) {
-		return
-	}
-	inc := e.inc
-	copied := copyRVArgs(args) // copied at the call; it leaves when the turn ends (raftapi.Env)
-	h.pending = append(h.pending, func() {
-		m := &sentRV{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply}
-		if m.args.PreVote {
-			h.fatalf("node %d sent a PreVote RequestVote (%s); these rule tests grade the paper's algorithm, which has no PreVote: turn PreVote off", h.me, fmtRV(m.args))
-		}
-		h.rvs = append(h.rvs, m)
-	})
-}
-
-func (e *env) SendAppendEntries(to int, args *raftapi.AppendEntriesArgs, onReply func(*raftapi.AppendEntriesReply)) {
-	h := e.h
-	if !e.allow("SendAppendEntries", false) || !e.peerOK("SendAppendEntries", to) {
-		return
-	}
-	inc := e.inc
-	copied := copyAEArgs(args)
-	h.pending = append(h.pending, func() {
-		h.aes = append(h.aes, &sentAE{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply})
-	})
-}
-
-func (e *env) SendInstallSnapshot(to int, args *raftapi.InstallSnapshotArgs, onReply func(*raftapi.InstallSnapshotReply)) {
-	h := e.h
-	if !e.allow("SendInstallSnapshot", false) || !e.peerOK("SendInstallSnapshot", to) {
-		return
-	}
-	inc := e.inc
-	copied := copyISArgs(args)
-	h.pending = append(h.pending, func() {
-		h.iss = append(h.iss, &sentIS{seq: h.nextSeq(), inc: inc, to: to, args: copied, cb: onReply})
-	})
-}
-
-func (e *env) Apply(msg raftapi.ApplyMsg) {
-	if !e.allow("Apply", false) {
-		return
-	}
-	msg.Command = bytes.Clone(msg.Command)
-	msg.Snapshot = bytes.Clone(msg.Snapshot)
-	e.h.applied = append(e.h.applied, appliedMsg{inc: e.inc, msg: msg})
-}
-
-func (e *env) Persister() raftapi.Persister {
-	e.allow("Persister", true)
-	return envPersister{e}
-}
-
-func (e *env) Rand() *rand.Rand {
-	e.allow("Rand", true)
-	return e.rnd
-}
-
-// envPersister checks that its incarnation is in a turn on every call.
-type envPersister struct{ e *env }
-
-func (p envPersister) st() *store {
-	if p.e.shadow != nil {
-		return p.e.shadow.store
-	}
-	return p.e.h.store
-}
-
-func (p envPersister) Save(state, snapshot []byte) {
-	if p.e.allow("Persister().Save", true) {
-		s := p.st()
-		s.state, s.snapshot = bytes.Clone(state), bytes.Clone(snapshot)
-		s.saves++
+// violated reports what a turn (described by what) returned.
+func (h *harness) violated(what string, err error) {
+	h.t.Helper()
+	v, ok := nodehost.AsViolation(err)
+	switch {
+	case !ok:
+		h.fatalf("rules: the harness could not deliver %s: %v", what, err)
+	case v.Cause == nodehost.CausePanic:
+		h.fatalf("the node panicked in %s: %v\n%s", what, v.Value, v.Stack)
+	case v.Cause == nodehost.CauseBadPeer:
+		h.t.Errorf("contract (raftapi.Env): %s", v.Message)
+	case v.Cause == nodehost.CauseFactoryEnv:
+		h.t.Errorf("contract (raftapi.Factory): the factory called Env.%s; it may use only Env.Persister and Env.Rand (sending and applying start with the first turn)", v.Method)
+	default:
+		h.t.Errorf("contract: %s", v.Message)
 	}
 }
 
-func (p envPersister) ReadState() []byte {
-	p.e.allow("Persister().ReadState", true)
-	return bytes.Clone(p.st().state)
-}
-
-func (p envPersister) ReadSnapshot() []byte {
-	p.e.allow("Persister().ReadSnapshot", true)
-	return bytes.Clone(p.st().snapshot)
-}
-
-func (p envPersister) StateSize() int {
-	p.e.allow("Persister().StateSize", true)
-	return len(p.st().state)
-}
-
-func (p envPersister) SnapshotSize() int {
-	p.e.allow("Persister().SnapshotSize", true)
-	return len(p.st().snapshot)
-}
-
-// ---- copies through the wire codec, so that nothing aliases ----
+// ---- the wire codec: nothing the test and the node exchange aliases ----
 
 func mustWire(err error) {
 	if err != nil {
 		panic("rules: wire codec round trip failed: " + err.Error())
 	}
-}
-
-func copyRVArgs(a *raftapi.RequestVoteArgs) (out raftapi.RequestVoteArgs) {
-	mustWire(wire.DecodeRequestVoteArgs(wire.AppendRequestVoteArgs(nil, a), &out))
-	return out
-}
-
-func copyRVReply(a *raftapi.RequestVoteReply) (out raftapi.RequestVoteReply) {
-	mustWire(wire.DecodeRequestVoteReply(wire.AppendRequestVoteReply(nil, a), &out))
-	return out
-}
-
-func copyAEArgs(a *raftapi.AppendEntriesArgs) (out raftapi.AppendEntriesArgs) {
-	mustWire(wire.DecodeAppendEntriesArgs(wire.AppendAppendEntriesArgs(nil, a), &out))
-	return out
-}
-
-func copyAEReply(a *raftapi.AppendEntriesReply) (out raftapi.AppendEntriesReply) {
-	mustWire(wire.DecodeAppendEntriesReply(wire.AppendAppendEntriesReply(nil, a), &out))
-	return out
-}
-
-func copyISArgs(a *raftapi.InstallSnapshotArgs) (out raftapi.InstallSnapshotArgs) {
-	mustWire(wire.DecodeInstallSnapshotArgs(wire.AppendInstallSnapshotArgs(nil, a), &out))
-	return out
-}
-
-func copyISReply(a *raftapi.InstallSnapshotReply) (out raftapi.InstallSnapshotReply) {
-	mustWire(wire.DecodeInstallSnapshotReply(wire.AppendInstallSnapshotReply(nil, a), &out))
-	return out
 }
 
 // ---- turns ----
@@ -328,66 +167,84 @@ func (h *harness) nextSeq() int {
 	return h.seq
 }
 
-// protect runs fn, turning a panic into a value.
-func protect(fn func()) (pv any, stack []byte) {
-	defer func() {
-		if r := recover(); r != nil {
-			pv, stack = r, debug.Stack()
-		}
-	}()
-	fn()
-	return nil, nil
-}
-
-// turn runs fn as one turn of the node: Env calls are allowed, a panic
-// fails the rule, and the turn's sends are copied when it ends.
-func (h *harness) turn(what string, fn func()) {
+// turn runs one turn of the node through the host (run is one host call)
+// and takes what it sent: the requests are recorded for the test, and the
+// reply of a request handler, which is the last message, is returned.
+func (h *harness) turn(what string, run func() error) (reply *nodehost.Message) {
 	h.t.Helper()
-	h.phase, h.pending = inTurn, nil
-	pv, stack := protect(fn)
-	h.phase = idle
-	if pv != nil {
-		h.fatalf("the node panicked in %s: %v\n%s", what, pv, stack)
+	if err := run(); err != nil {
+		h.violated(what, err)
 	}
 	h.lastTurn = what
-	pending := h.pending
-	h.pending = nil
-	for _, p := range pending {
-		p()
+	for _, m := range h.host.TakeOutbox() {
+		if m.Kind.IsReply() {
+			reply = &m
+			continue
+		}
+		h.record(m)
 	}
 	if h.everyTurn {
 		h.checkDurable()
 	}
+	return reply
 }
 
-// query runs fn (GetState, Inspect, InspectLog) outside a turn.
-func (h *harness) query(what string, fn func()) {
+// record keeps a request the node sent, decoded from its envelope.
+func (h *harness) record(m nodehost.Message) {
 	h.t.Helper()
-	pv, stack := protect(fn)
-	if pv != nil {
-		h.fatalf("the node panicked in %s: %v\n%s", what, pv, stack)
+	inc := int(m.Incarnation)
+	switch m.Kind {
+	case wire.KindRequestVote:
+		x := &sentRV{seq: h.nextSeq(), inc: inc, to: m.To, call: m.Call}
+		mustWire(wire.DecodeRequestVoteArgs(m.Body, &x.args))
+		if x.args.PreVote {
+			h.fatalf("node %d sent a PreVote RequestVote (%s); these rule tests grade the paper's algorithm, which has no PreVote: turn PreVote off", h.me, fmtRV(x.args))
+		}
+		h.rvs = append(h.rvs, x)
+	case wire.KindAppendEntries:
+		x := &sentAE{seq: h.nextSeq(), inc: inc, to: m.To, call: m.Call}
+		mustWire(wire.DecodeAppendEntriesArgs(m.Body, &x.args))
+		h.aes = append(h.aes, x)
+	case wire.KindInstallSnapshot:
+		x := &sentIS{seq: h.nextSeq(), inc: inc, to: m.To, call: m.Call}
+		mustWire(wire.DecodeInstallSnapshotArgs(m.Body, &x.args))
+		h.iss = append(h.iss, x)
 	}
+}
+
+// hostConfig is the configuration of incarnation inc over disk.
+func (h *harness) hostConfig(inc int, disk *nodehost.Disk, rnd *rand.Rand, onViolation func(*nodehost.Violation)) nodehost.Config {
+	return nodehost.Config{ID: h.me, Peers: h.peers, Incarnation: uint64(inc), Disk: disk, Rand: rnd,
+		OnApply: func(msg raftapi.ApplyMsg) {
+			msg.Command = bytes.Clone(msg.Command)
+			msg.Snapshot = bytes.Clone(msg.Snapshot)
+			h.applied = append(h.applied, appliedMsg{inc: inc, msg: msg})
+		},
+		OnViolation: onViolation}
 }
 
 // boot starts a new incarnation over the stored bytes.
 func (h *harness) boot() {
 	h.t.Helper()
 	h.inc++
-	e := &env{h: h, inc: h.inc, rnd: rand.New(rand.NewPCG(uint64(h.me)+1, uint64(h.inc)*0x9e3779b97f4a7c15))}
-	var n raftapi.Node
-	h.phase = booting
-	pv, stack := protect(func() { n = h.f(h.me, h.peers, e) })
-	h.phase = idle
-	if pv != nil {
-		h.fatalf("the factory panicked booting node %d of %d (incarnation %d): %v\n%s", h.me, h.peers, h.inc, pv, stack)
+	rnd := rand.New(rand.NewPCG(uint64(h.me)+1, uint64(h.inc)*0x9e3779b97f4a7c15))
+	host, err := nodehost.Boot(h.hostConfig(h.inc, h.store, rnd, h.offTurn), h.f)
+	h.host, h.ticks = host, 0
+	if v, ok := nodehost.AsViolation(err); ok {
+		switch v.Cause {
+		case nodehost.CausePanic:
+			h.fatalf("the factory panicked booting node %d of %d (incarnation %d): %v\n%s", h.me, h.peers, h.inc, v.Value, v.Stack)
+		case nodehost.CauseNilNode:
+			h.fatalf("the factory returned a nil Node")
+		default:
+			h.violated("the factory", err)
+		}
 	}
-	h.must(n != nil, "the factory returned a nil Node")
-	h.node, h.ticks = n, 0
 }
 
 func (h *harness) tick() {
 	h.t.Helper()
-	h.turn("Tick", h.node.Tick)
+	h.turn("Tick", h.host.Tick)
 	h.ticks++
 }
 
@@ -415,89 +272,120 @@ func (h *harness) tickN(n int) {
 	}
 }
 
-func (h *harness) requestVote(from int, a raftapi.RequestVoteArgs) raftapi.RequestVoteReply {
+// request delivers a request the test built, from peer from, and returns
+// the reply the handler filled in.
+func (h *harness) request(what string, kind wire.Kind, from int, body []byte) *nodehost.Message {
 	h.t.Helper()
-	args := copyRVArgs(&a)
-	var reply raftapi.RequestVoteReply
-	h.turn(fmt.Sprintf("RequestVote from %d (%s)", from, fmtRV(a)), func() { h.node.RequestVote(from, &args, &reply) })
-	return copyRVReply(&reply)
+	h.requests++
+	e := wire.Envelope{Kind: kind, From: from, To: h.me, Call: h.requests, Incarnation: 1, Body: body}
+	reply := h.turn(what, func() error {
+		_, err := h.host.Deliver(&e)
+		return err
+	})
+	h.must(reply != nil, "rules: the handler's turn sent no reply")
+	return reply
 }
 
-func (h *harness) appendEntries(from int, a raftapi.AppendEntriesArgs) raftapi.AppendEntriesReply {
+func (h *harness) requestVote(from int, a raftapi.RequestVoteArgs) (r raftapi.RequestVoteReply) {
 	h.t.Helper()
-	args := copyAEArgs(&a)
-	var reply raftapi.AppendEntriesReply
-	h.turn(fmt.Sprintf("AppendEntries from %d (%s)", from, fmtAE(a)), func() { h.node.AppendEntries(from, &args, &reply) })
-	return copyAEReply(&reply)
+	m := h.request(fmt.Sprintf("RequestVote from %d (%s)", from, fmtRV(a)), wire.KindRequestVote, from, wire.AppendRequestVoteArgs(nil, &a))
+	mustWire(wire.DecodeRequestVoteReply(m.Body, &r))
+	return r
 }
 
-func (h *harness) installSnapshot(from int, a raftapi.InstallSnapshotArgs) raftapi.InstallSnapshotReply {
+func (h *harness) appendEntries(from int, a raftapi.AppendEntriesArgs) (r raftapi.AppendEntriesReply) {
 	h.t.Helper()
-	args := copyISArgs(&a)
-	var reply raftapi.InstallSnapshotReply
-	h.turn(fmt.Sprintf("InstallSnapshot from %d (%s)", from, fmtIS(a)), func() { h.node.InstallSnapshot(from, &args, &reply) })
-	return copyISReply(&reply)
+	m := h.request(fmt.Sprintf("AppendEntries from %d (%s)", from, fmtAE(a)), wire.KindAppendEntries, from, wire.AppendAppendEntriesArgs(nil, &a))
+	mustWire(wire.DecodeAppendEntriesReply(m.Body, &r))
+	return r
+}
+
+func (h *harness) installSnapshot(from int, a raftapi.InstallSnapshotArgs) (r raftapi.InstallSnapshotReply) {
+	h.t.Helper()
+	m := h.request(fmt.Sprintf("InstallSnapshot from %d (%s)", from, fmtIS(a)), wire.KindInstallSnapshot, from, wire.AppendInstallSnapshotArgs(nil, &a))
+	mustWire(wire.DecodeInstallSnapshotReply(m.Body, &r))
+	return r
 }
 
 func (h *harness) start(cmd string) (index, term int, ok bool) {
 	h.t.Helper()
-	h.turn(fmt.Sprintf("Start(%q)", cmd), func() { index, term, ok = h.node.Start([]byte(cmd)) })
+	h.turn(fmt.Sprintf("Start(%q)", cmd), func() (err error) {
+		index, term, ok, err = h.host.Start([]byte(cmd))
+		return err
+	})
 	return index, term, ok
 }
 
 func (h *harness) snapshot(index int, data string) {
 	h.t.Helper()
-	h.turn(fmt.Sprintf("Snapshot(%d, %q)", index, data), func() { h.node.Snapshot(index, []byte(data)) })
+	h.turn(fmt.Sprintf("Snapshot(%d, %q)", index, data), func() error { return h.host.Snapshot(index, []byte(data)) })
+}
+
+// reply delivers the reply body (of kind) to the call the node made, as
+// node to, unless the incarnation that sent it has crashed.
+func (h *harness) reply(what, method string, kind wire.Kind, to, inc int, call uint64, body []byte) {
+	h.t.Helper()
+	if inc != h.inc {
+		return
+	}
+	e := wire.Envelope{Kind: kind, From: to, To: h.me, Call: call, Incarnation: uint64(inc), Body: body}
+	var out nodehost.Outcome
+	h.turn(what, func() (err error) {
+		out, err = h.host.Deliver(&e)
+		return err
+	})
+	h.must(out != nodehost.DroppedNoCallback, "contract (raftapi.Env): %s was given a nil onReply", method)
+	h.must(out == nodehost.Ran, "rules: the reply to %s was dropped: %s", method, out)
 }
 
 // replyRV delivers a reply to a RequestVote the node sent, unless the
 // incarnation that sent it has crashed.
 func (h *harness) replyRV(m *sentRV, r raftapi.RequestVoteReply) {
 	h.t.Helper()
-	if m.inc != h.inc {
-		return
-	}
-	h.must(m.cb != nil, "contract (raftapi.Env): SendRequestVote was given a nil onReply")
-	rc := copyRVReply(&r)
-	h.turn(fmt.Sprintf("the reply {Term %d, VoteGranted %v} from %d to RequestVote(%s)", r.Term, r.VoteGranted, m.to, fmtRV(m.args)), func() { m.cb(&rc) })
+	h.reply(fmt.Sprintf("the reply {Term %d, VoteGranted %v} from %d to RequestVote(%s)", r.Term, r.VoteGranted, m.to, fmtRV(m.args)),
+		"SendRequestVote", wire.KindRequestVoteReply, m.to, m.inc, m.call, wire.AppendRequestVoteReply(nil, &r))
 }
 
 func (h *harness) replyAE(m *sentAE, r raftapi.AppendEntriesReply) {
 	h.t.Helper()
-	if m.inc != h.inc {
-		return
-	}
-	h.must(m.cb != nil, "contract (raftapi.Env): SendAppendEntries was given a nil onReply")
-	rc := copyAEReply(&r)
-	h.turn(fmt.Sprintf("the reply %s from %d to AppendEntries(%s)", fmtAEReply(r), m.to, fmtAE(m.args)), func() { m.cb(&rc) })
+	h.reply(fmt.Sprintf("the reply %s from %d to AppendEntries(%s)", fmtAEReply(r), m.to, fmtAE(m.args)),
+		"SendAppendEntries", wire.KindAppendEntriesReply, m.to, m.inc, m.call, wire.AppendAppendEntriesReply(nil, &r))
 }
 
 func (h *harness) replyIS(m *sentIS, r raftapi.InstallSnapshotReply) {
 	h.t.Helper()
-	if m.inc != h.inc {
-		return
-	}
-	h.must(m.cb != nil, "contract (raftapi.Env): SendInstallSnapshot was given a nil onReply")
-	rc := copyISReply(&r)
-	h.turn(fmt.Sprintf("the reply {Term %d} from %d to InstallSnapshot(%s)", r.Term, m.to, fmtIS(m.args)), func() { m.cb(&rc) })
+	h.reply(fmt.Sprintf("the reply {Term %d} from %d to InstallSnapshot(%s)", r.Term, m.to, fmtIS(m.args)),
+		"SendInstallSnapshot", wire.KindInstallSnapshotReply, m.to, m.inc, m.call, wire.AppendInstallSnapshotReply(nil, &r))
 }
 
 // ---- queries ----
 
+// query reports what a query returned.
+func (h *harness) query(what string, err error) {
+	h.t.Helper()
+	if v, ok := nodehost.AsViolation(err); ok && v.Cause == nodehost.CausePanic {
+		h.fatalf("the node panicked in %s: %v\n%s", what, v.Value, v.Stack)
+	} else if err != nil {
+		h.fatalf("%s: %v", what, err)
+	}
+}
+
 func (h *harness) getState() (term int, leader bool) {
 	h.t.Helper()
-	h.query("GetState", func() { term, leader = h.node.GetState() })
+	term, leader, err := h.host.GetState()
+	h.query("GetState", err)
 	return term, leader
 }
 
 func (h *harness) inspect() raftapi.NodeState {
 	h.t.Helper()
-	return h.inspectNode(h.node)
+	return h.inspectNode(h.host)
 }
 
-func (h *harness) inspectNode(n raftapi.Node) (s raftapi.NodeState) {
+func (h *harness) inspectNode(n *nodehost.Host) raftapi.NodeState {
 	h.t.Helper()
-	h.query("Inspect", func() { s = n.Inspect() })
+	s, err := n.Inspect()
+	h.query("Inspect", err)
 	s.NextIndex = slices.Clone(s.NextIndex)
 	s.MatchIndex = slices.Clone(s.MatchIndex)
 	return s
@@ -505,12 +393,13 @@ func (h *harness) inspectNode(n raftapi.Node) (s raftapi.NodeState) {
 
 func (h *harness) logView() raftapi.LogView {
 	h.t.Helper()
-	return h.logViewOf(h.node)
+	return h.logViewOf(h.host)
 }
 
-func (h *harness) logViewOf(n raftapi.Node) (v raftapi.LogView) {
+func (h *harness) logViewOf(n *nodehost.Host) raftapi.LogView {
 	h.t.Helper()
-	h.query("InspectLog", func() { v = n.InspectLog() })
+	v, err := n.InspectLog()
+	h.query("InspectLog", err)
 	v.Terms = slices.Clone(v.Terms)
 	cmds := make([][]byte, len(v.Commands))
 	for i, c := range v.Commands {
@@ -693,7 +582,7 @@ type durable struct {
 	Commands                    [][]byte
 }
 
-func (h *harness) durableOf(n raftapi.Node) durable {
+func (h *harness) durableOf(n *nodehost.Host) durable {
 	h.t.Helper()
 	s := h.inspectNode(n)
 	v := h.logViewOf(n)
@@ -734,16 +623,19 @@ func (d durable) diff(after durable) []string {
 // this point would lose nothing.
 func (h *harness) checkDurable() {
 	h.t.Helper()
-	sb := &shadowBoot{store: h.store.clone(), booting: true}
-	e := &env{h: h, inc: -1, shadow: sb, rnd: rand.New(rand.NewPCG(99, 99))}
-	var n raftapi.Node
-	pv, stack := protect(func() { n = h.f(h.me, h.peers, e) })
-	sb.booting = false
-	if pv != nil {
-		h.fatalf("a crash right after %s: the factory panicked restoring the saved state: %v\n%s", h.lastTurn, pv, stack)
+	shadow, err := nodehost.Boot(h.hostConfig(0, h.store.Clone(), rand.New(rand.NewPCG(99, 99)), h.offTurnShadow), h.f)
+	defer shadow.Kill()
+	if v, ok := nodehost.AsViolation(err); ok {
+		switch v.Cause {
+		case nodehost.CausePanic:
+			h.fatalf("a crash right after %s: the factory panicked restoring the saved state: %v\n%s", h.lastTurn, v.Value, v.Stack)
+		case nodehost.CauseNilNode:
+			h.fatalf("the factory returned a nil Node")
+		default:
+			h.t.Errorf("contract (raftapi.Factory): a node booted only to check its saved state called Env.%s (the factory may use only Env.Persister and Env.Rand)", v.Method)
+		}
 	}
-	h.must(n != nil, "the factory returned a nil Node")
-	if d := h.durableOf(h.node).diff(h.durableOf(n)); len(d) > 0 {
+	if d := h.durableOf(h.host).diff(h.durableOf(shadow)); len(d) > 0 {
 		h.fatalf("a crash right after %s would lose state: the restarted node's %s. Persistent state (currentTerm, votedFor, log[], snapshot) must be saved before the turn that changes it ends (Figure 2, 'Persistent state on all servers'; raftapi: persistence point = end of turn)",
 			h.lastTurn, strings.Join(d, "; "))
 	}
@@ -755,16 +647,16 @@ func (h *harness) checkDurable() {
 // lastApplied = commitIndex = its snapshot index.
 func (h *harness) crashAndRestart() {
 	h.t.Helper()
-	before := h.durableOf(h.node)
-	snap := bytes.Clone(h.store.snapshot)
+	before := h.durableOf(h.host)
+	snap := bytes.Clone(h.store.Snapshot())
 	last := h.lastTurn
-	h.node = nil
+	h.host.Kill()
 	h.boot()
-	if d := before.diff(h.durableOf(h.node)); len(d) > 0 {
+	if d := before.diff(h.durableOf(h.host)); len(d) > 0 {
 		h.fatalf("after a crash right after %s, the restarted node's %s. Persistent state (currentTerm, votedFor, log[], snapshot) must be saved before the turn that changes it ends (Figure 2, 'Persistent state on all servers'; raftapi: persistence point = end of turn)",
 			last, strings.Join(d, "; "))
 	}
-	h.check(bytes.Equal(snap, h.store.snapshot), "restarting changed the saved snapshot from %q to %q; restoring must not rewrite it differently", snap, h.store.snapshot)
+	h.check(bytes.Equal(snap, h.store.Snapshot()), "restarting changed the saved snapshot from %q to %q; restoring must not rewrite it differently", snap, h.store.Snapshot())
 	s := h.inspect()
 	h.check(s.CommitIndex == s.SnapshotIndex && s.LastApplied == s.SnapshotIndex,
 		"after a restart, commitIndex = %d and lastApplied = %d, but a node starts with lastApplied = commitIndex = its snapshot's last included index (%d) (raftapi, 'The service': the service restores itself from the snapshot; Figure 2: commitIndex and lastApplied are volatile)",

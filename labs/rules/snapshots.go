@@ -35,7 +35,7 @@ func (h *harness) snapState(what string, snapIndex, snapTerm int, terms []int, d
 	h.check(s.SnapshotIndex == snapIndex && s.SnapshotTerm == snapTerm, "after %s the node's snapshot is %d/%d (index/term), want %d/%d", what, s.SnapshotIndex, s.SnapshotTerm, snapIndex, snapTerm)
 	h.check(v.FirstIndex == snapIndex+1 && slices.Equal(v.Terms, terms), "after %s InspectLog reports first index %d and terms %v, want first index %d (snapshot index + 1) and terms %v", what, v.FirstIndex, v.Terms, snapIndex+1, terms)
 	h.check(s.LastIndex == lastIndex && s.LastTerm == lastTerm, "after %s the node's last log entry is %d/%d, want %d/%d", what, s.LastIndex, s.LastTerm, lastIndex, lastTerm)
-	h.check(string(h.store.snapshot) == data, "after %s the saved snapshot (Persister.ReadSnapshot) is %q, want %q: Save(state, snapshot) must carry the current snapshot", what, h.store.snapshot, data)
+	h.check(string(h.store.Snapshot()) == data, "after %s the saved snapshot (Persister.ReadSnapshot) is %q, want %q: Save(state, snapshot) must carry the current snapshot", what, h.store.Snapshot(), data)
 }
 
 func testServiceSnapshot(t TB, f raftapi.Factory) {
