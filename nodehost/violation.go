@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/raftlab/raftlab/props"
 )
 
 // Cause says which rule of the contract a [Violation] broke.
@@ -26,15 +28,17 @@ const (
 	KindPanic    = "panic"
 )
 
-var causeRules = [...]string{"turns", "turns", "turns", "peers", "Factory", "turns return", "panic"}
+// causeRules is the catalogue's property each cause breaks.
+var causeRules = [...]props.ID{props.Turns, props.Turns, props.Turns, props.Peers, props.Factory, props.TurnsReturn, props.Panic}
 
 // Violation is a contract violation by node code, as a value. Kind, Rule,
 // Node and Message are what a failure report needs; the other fields say
 // where it happened.
 type Violation struct {
 	Cause   Cause
-	Kind    string // KindContract or KindPanic
-	Rule    string // the contract's rule: "turns", "peers", "Factory", "turns return", "panic"
+	Kind    string   // KindContract or KindPanic
+	Prop    props.ID // the contract's rule in the catalogue: props.Turns, Peers, Factory, TurnsReturn or Panic
+	Rule    string   // Prop's name, as reports print it
 	Node    int
 	Inc     uint64   // the incarnation
 	Turn    TurnKind // the call in progress (for CausePanic, CauseGoexit, CauseBadPeer, CauseFactoryEnv)
@@ -59,7 +63,7 @@ func (h *Host) violation(c Cause, turn TurnKind, peer int, method, format string
 	if c == CausePanic {
 		kind = KindPanic
 	}
-	return &Violation{Cause: c, Kind: kind, Rule: causeRules[c], Node: h.id, Inc: h.inc, Turn: turn, Peer: peer,
+	return &Violation{Cause: c, Kind: kind, Prop: causeRules[c], Rule: causeRules[c].Name(), Node: h.id, Inc: h.inc, Turn: turn, Peer: peer,
 		Method: method, Message: fmt.Sprintf(format, args...)}
 }
 

@@ -45,29 +45,15 @@ func TestCatalogue(t *testing.T) {
 	assert.Panics(t, func() { props.ID(0).Get() })
 }
 
-// pendingLiterals are files that still spell a harness-level rule name as
-// a string literal, because other work is rewriting them; each name is
-// checked against the catalogue below. Remove a file from this list once
-// it uses the catalogue (props.X.Name(), props.X.Section()).
-var pendingLiterals = map[string]bool{
-	"sim/cluster.go": true,
-	"sim/env.go":     true,
-	"sim/failure.go": true,
-	"sim/network.go": true,
-	"sim/run.go":     true,
-}
-
 // TestEveryReportedRuleIsCatalogued reads the simulator's and the labs'
 // source and checks every Failure they build: its rule name must come
-// from the catalogue (by a props.ID), or, in the few files listed in
-// pendingLiterals, be a literal that the catalogue holds, with the
-// catalogue's section. Scenario reports (Cluster.Failf, FailLiveness) and
+// from the catalogue (by a props.ID), never a literal. Scenario reports (Cluster.Failf, FailLiveness) and
 // the checkers take a props.ID, so they hold by construction.
 func TestEveryReportedRuleIsCatalogued(t *testing.T) {
 	root := moduleRoot(t)
 	fset := token.NewFileSet()
 	failures := 0
-	for _, dir := range []string{"sim", "labs"} {
+	for _, dir := range []string{"sim", "labs", "nodehost"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -98,14 +84,10 @@ func TestEveryReportedRuleIsCatalogued(t *testing.T) {
 				}
 				name, err := strconv.Unquote(rule.Value)
 				require.NoError(t, err)
-				id, ok := props.ByName(name)
-				switch {
-				case !ok:
+				if _, ok := props.ByName(name); !ok {
 					t.Errorf("%s: rule %q is not in the catalogue (package props)", pos, name)
-				case !pendingLiterals[rel]:
+				} else {
 					t.Errorf("%s: rule %q spelled as a literal: name its props.ID and take Name() and Section() from it", pos, name)
-				case paper != nil && paper.Value != strconv.Quote(id.Section()):
-					t.Errorf("%s: rule %q cited as %s, but the catalogue's section is %q", pos, name, paper.Value, id.Section())
 				}
 				return true
 			})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftlab/raftlab/nodehost"
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -199,7 +200,7 @@ func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() erro
 		// runtime.Goexit is unwinding and no failure of the simulator's
 		// started it: the node's own code called it (t.FailNow from a
 		// helper, say), which must not pass for success.
-		f := &Failure{Kind: KindContract, Rule: "turns return", Nodes: []int{sn.id},
+		f := &Failure{Kind: KindContract, Rule: props.TurnsReturn.Name(), Paper: props.TurnsReturn.Section(), Nodes: []int{sn.id},
 			Message: fmt.Sprintf("node %d's %s called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): a turn must return normally", sn.id, what.describe(peer))}
 		if sn.host != nil && sn.host.Err() != nil {
 			f = violationFailure(sn.host.Err())
@@ -215,7 +216,7 @@ func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() erro
 	if v, ok := nodehost.AsViolation(err); ok {
 		c.fail(violationFailure(v))
 	}
-	c.fail(&Failure{Kind: KindInternal, Rule: "wire", Nodes: []int{sn.id}, Message: err.Error()})
+	c.fail(&Failure{Kind: KindInternal, Rule: props.Wire.Name(), Paper: props.Wire.Section(), Nodes: []int{sn.id}, Message: err.Error()})
 }
 
 // flush puts the messages a turn sent on the wire, in the order it
@@ -252,7 +253,7 @@ func (c *Cluster) step() bool {
 	c.now = ev.at
 	c.stats.Events++
 	if c.stats.Events > c.cfg.MaxEvents {
-		c.fail(&Failure{Kind: KindContract, Rule: "event budget",
+		c.fail(&Failure{Kind: KindContract, Rule: props.EventBudget.Name(), Paper: props.EventBudget.Section(),
 			Message: "the run exceeded its budget of events: a node is flooding the network (sending many messages every turn?)"})
 	}
 	sn := c.nodes[ev.node]

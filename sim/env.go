@@ -38,7 +38,7 @@ func (c *Cluster) violatedOffTurn(v *nodehost.Violation) {
 
 // violationFailure is a host's violation as the run's failure.
 func violationFailure(v *nodehost.Violation) *Failure {
-	f := &Failure{Kind: v.Kind, Rule: v.Rule, Nodes: []int{v.Node}, Message: v.Message}
+	f := &Failure{Kind: v.Kind, Rule: v.Prop.Name(), Paper: v.Prop.Section(), Nodes: []int{v.Node}, Message: v.Message}
 	if v.Cause == nodehost.CausePanic {
 		f.Stack = userStack(v.Stack)
 	}

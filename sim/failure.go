@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/raftlab/raftlab/props"
 )
 
 // Kinds of failure.
@@ -112,7 +114,7 @@ func (c *Cluster) failPanicIn(sn *simNode, where string, r any) {
 	if f, ok := r.(*Failure); ok { // not expected: failures end runs with Goexit
 		c.fail(f)
 	}
-	c.fail(&Failure{Kind: KindPanic, Rule: "panic", Nodes: []int{sn.id},
+	c.fail(&Failure{Kind: KindPanic, Rule: props.Panic.Name(), Paper: props.Panic.Section(), Nodes: []int{sn.id},
 		Message: fmt.Sprintf("node %d panicked in %s: %v", sn.id, where, r),
 		Stack:   userStack(string(debug.Stack()))})
 }

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
@@ -25,7 +26,7 @@ type Result struct {
 // rather than hanging the caller; that goroutine is then abandoned.
 func Run(cfg Config, s Scenario) *Result {
 	if cfg.Nodes < 1 || cfg.Factory == nil {
-		return &Result{Failure: &Failure{Kind: KindInternal, Rule: "config", Message: "sim.Config needs Nodes ≥ 1 and a Factory"}}
+		return &Result{Failure: &Failure{Kind: KindInternal, Rule: props.Config.Name(), Paper: props.Config.Section(), Message: "sim.Config needs Nodes ≥ 1 and a Factory"}}
 	}
 	c := newCluster(cfg)
 	wallStart := time.Now()
@@ -34,7 +35,7 @@ func Run(cfg Config, s Scenario) *Result {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil { // a bug in raftlab or in the scenario itself
-				c.failed = &Failure{Kind: KindInternal, Rule: "internal error", At: c.now,
+				c.failed = &Failure{Kind: KindInternal, Rule: props.InternalError.Name(), Paper: props.InternalError.Section(), At: c.now,
 					Message: fmt.Sprintf("the simulator or the scenario panicked: %v (please report this)", r),
 					Stack:   string(debug.Stack())}
 			}
@@ -101,7 +102,7 @@ func (c *Cluster) watch(done <-chan struct{}) *Failure {
 			continue
 		}
 		at := time.Duration(c.turnAt.Load())
-		return &Failure{Kind: KindHang, Rule: "turns return", Nodes: []int{node}, At: at,
+		return &Failure{Kind: KindHang, Rule: props.TurnsReturn.Name(), Paper: props.TurnsReturn.Section(), Nodes: []int{node}, At: at,
 			Message: fmt.Sprintf("node %d's %s did not return within %s of wall time: an infinite loop, or a blocking call (channel, mutex, WaitGroup, time.Sleep)? Every call into a node must return promptly; wait for things by counting ticks instead. The run was abandoned", node, what, c.cfg.HangBound)}
 	}
 }
@@ -193,7 +194,7 @@ func nondeterminism(i int, t int64, detail string) *Failure {
 	if i >= 0 {
 		where = fmt.Sprintf("event %d", i)
 	}
-	return &Failure{Kind: KindNondeterminism, Rule: "Determinism", At: time.Duration(t) * time.Microsecond,
+	return &Failure{Kind: KindNondeterminism, Rule: props.Determinism.Name(), Paper: props.Determinism.Section(), At: time.Duration(t) * time.Microsecond,
 		Message: fmt.Sprintf("two runs of the same seed differ, first at %s:\n  %s\nThe implementation's behaviour depends on something besides its inputs: map iteration order, goroutines, the wall clock, or a random source other than Env.Rand()", where, detail)}
 }
 
