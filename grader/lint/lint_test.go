@@ -21,7 +21,6 @@ func rules(fs []result.Finding) []string {
 	return out
 }
 
-
 func TestImportVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		path string
