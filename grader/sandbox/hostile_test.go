@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftlab/raftlab/grader/result"
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/sim"
 )
 
 // fastOptions grade one stage, two scenarios, one seed, with short limits:
@@ -24,7 +25,7 @@ func fastOptions(t *testing.T) Options {
 		Stages:       []labs.Stage{labs.Election},
 		Scenarios:    []string{"InitialElection", "ReElection"},
 		Seeds:        1,
-		StageTimeout: 20 * time.Second,
+		StageTimeout: 15 * time.Second,
 		HangBound:    time.Second,
 		RuleTimeout:  2 * time.Second,
 		MemoryBytes:  3 << 30,
@@ -99,13 +100,18 @@ type hostileCase struct {
 	// detail must appear in the stage's Detail, a rule's message or a
 	// scenario's report; refusal in one of the Refusals; note in a Note.
 	detail, refusal, note string
-	bound                 time.Duration // the wall time the case may take, build included
+	// besides, if set, is what replaying a failing seed must find in at
+	// least one scenario (Failure.Besides.Kind).
+	besides      string
+	bound        time.Duration // the wall time the case may take, build included
+	stageTimeout time.Duration // instead of fastOptions'
+
 }
 
 func hostileCases() []hostileCase {
 	return []hostileCase{
 		{name: "loop-in-turn", stub: true, verdict: result.StageRan, detail: "never returned", bound: 30 * time.Second},
-		{name: "loop-in-init", stub: true, verdict: result.StageTimedOut, detail: "wall-clock limit of 20s", bound: 45 * time.Second},
+		{name: "loop-in-init", stub: true, verdict: result.StageTimedOut, detail: "wall-clock limit of 6s", stageTimeout: 6 * time.Second, bound: 20 * time.Second},
 		{name: "deadlock", stub: true, verdict: result.StageRan, detail: "never returned", bound: 30 * time.Second},
 		{name: "panic", stub: true, verdict: result.StageRan, detail: "panicked", bound: 30 * time.Second},
 		{name: "panic-in-goroutine", stub: true, verdict: result.StageNoReport, detail: "boom from a goroutine", bound: 30 * time.Second},
@@ -116,6 +122,7 @@ func hostileCases() []hostileCase {
 		{name: "network-dial", stub: true, verdict: result.StageRefused, refusal: `raft.go:3: import "net" is not allowed`, bound: 5 * time.Second},
 		{name: "own-tests", stub: true, verdict: result.StageRan, note: "raft_test.go: a test file, ignored", bound: 30 * time.Second},
 		{name: "imports-reference", verdict: result.StageRefused, refusal: "the reference implementation", bound: 5 * time.Second},
+		{name: "nondeterministic", stub: true, verdict: result.StageRan, besides: sim.KindNondeterminism, detail: "NONDETERMINISM", bound: 30 * time.Second},
 		{name: "fake-json", stub: true, verdict: result.StageRan, bound: 30 * time.Second},
 		{name: "compile-error", stub: true, verdict: result.StageBuildFailed, detail: "raft.go:6:4: n.undefinedField undefined", bound: 60 * time.Second},
 		{name: "empty", verdict: result.StageRefused, refusal: "no Go file", note: ".keep: not a Go file", bound: 5 * time.Second},
@@ -169,7 +176,11 @@ func TestHostileSubmissions(t *testing.T) {
 				path = submission(t, tc.name, tc.stub)
 			}
 			start := time.Now()
-			out, err := Grade(context.Background(), path, fastOptions(t))
+			opts := fastOptions(t)
+			if tc.stageTimeout > 0 {
+				opts.StageTimeout = tc.stageTimeout
+			}
+			out, err := Grade(context.Background(), path, opts)
 			took := time.Since(start)
 			require.NoError(t, err)
 			require.Len(t, out.Stages, 1)
@@ -189,6 +200,15 @@ func TestHostileSubmissions(t *testing.T) {
 					msgs = append(msgs, f.Message)
 				}
 				assert.Contains(t, strings.Join(msgs, "\n"), tc.refusal)
+			}
+			if tc.besides != "" {
+				var found []string
+				for _, sc := range st.Scenarios {
+					if sc.Failure != nil && sc.Failure.Besides != nil {
+						found = append(found, sc.Failure.Besides.Kind)
+					}
+				}
+				assert.Contains(t, found, tc.besides, "no replay found %s", tc.besides)
 			}
 			if tc.note != "" {
 				assert.Contains(t, strings.Join(out.Notes, "\n"), tc.note)

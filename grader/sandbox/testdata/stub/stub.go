@@ -35,4 +35,4 @@ func (n *node) Start(command []byte) (int, int, bool) { return 0, 0, false }
 func (n *node) GetState() (int, bool)                 { return 0, false }
 func (n *node) Snapshot(index int, snapshot []byte)   {}
 func (n *node) Inspect() raftapi.NodeState            { return raftapi.NodeState{VotedFor: raftapi.None} }
-func (n *node) InspectLog() raftapi.LogView           { return raftapi.LogView{} }
+func (n *node) InspectLog() raftapi.LogView           { return raftapi.LogView{FirstIndex: 1} }
