@@ -105,6 +105,7 @@ type hostileCase struct {
 	besides      string
 	bound        time.Duration // the wall time the case may take, build included
 	stageTimeout time.Duration // instead of fastOptions'
+	cpu          time.Duration // instead of fastOptions'
 
 }
 
@@ -117,6 +118,7 @@ func hostileCases() []hostileCase {
 		{name: "panic-in-goroutine", stub: true, verdict: result.StageNoReport, detail: "boom from a goroutine", bound: 30 * time.Second},
 		{name: "os-exit", stub: true, verdict: result.StageRefused, refusal: `raft.go:3: import "os" is not allowed`, bound: 5 * time.Second},
 		{name: "huge-alloc", stub: true, verdict: result.StageKilled, detail: "out of memory", bound: 30 * time.Second},
+		{name: "cpu-burn", stub: true, verdict: result.StageKilled, detail: "CPU limit of 1s", cpu: time.Second, bound: 30 * time.Second},
 		{name: "goroutines", stub: true, verdict: result.StageRan, bound: 45 * time.Second},
 		{name: "write-file", stub: true, verdict: result.StageRefused, refusal: `raft.go:3: import "io/ioutil" is not allowed`, bound: 5 * time.Second},
 		{name: "network-dial", stub: true, verdict: result.StageRefused, refusal: `raft.go:3: import "net" is not allowed`, bound: 5 * time.Second},
@@ -179,6 +181,9 @@ func TestHostileSubmissions(t *testing.T) {
 			opts := fastOptions(t)
 			if tc.stageTimeout > 0 {
 				opts.StageTimeout = tc.stageTimeout
+			}
+			if tc.cpu > 0 {
+				opts.CPU = tc.cpu
 			}
 			out, err := Grade(context.Background(), path, opts)
 			took := time.Since(start)
