@@ -240,7 +240,7 @@ func (c *collector) load(ctx context.Context, spec string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("submission: %w", err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only
 		gz, err := gzip.NewReader(f)
 		if err != nil {
 			return "", fmt.Errorf("submission %s: not a gzip file: %w", repo, err)
@@ -303,7 +303,7 @@ func (c *collector) fromDir(root string) error {
 		if err != nil {
 			return fmt.Errorf("read submission: %w", err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only
 		return c.add(rel, fi.Size(), f)
 	})
 }
@@ -313,7 +313,7 @@ func (c *collector) fromZip(file string, size int64) error {
 	if err != nil {
 		return fmt.Errorf("submission: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return fmt.Errorf("submission %s: not a zip file: %w", file, err)
@@ -346,7 +346,7 @@ func (c *collector) fromZip(file string, size int64) error {
 			continue
 		}
 		err = c.add(p, int64(zf.UncompressedSize64), rc)
-		rc.Close()
+		_ = rc.Close() // read only
 		if err != nil {
 			c.refuse(p, "unreadable archive entry", "%s could not be read from the archive: %v", p, err)
 		}
@@ -404,7 +404,7 @@ func (c *collector) fromGit(ctx context.Context, repo, rev string) error {
 	if err != nil {
 		return fmt.Errorf("submission: %w", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // best effort: a temp dir
 	abs, err := filepath.Abs(repo)
 	if err != nil {
 		return fmt.Errorf("submission: %w", err)
@@ -582,8 +582,8 @@ func (c *collector) accept(s *Submission, base string, e entry) {
 func hashFiles(s *Submission) string {
 	h := sha256.New()
 	for _, n := range s.Names() {
-		fmt.Fprintf(h, "%d:%s\n%d:", len(n), n, len(s.Files[n]))
-		h.Write(s.Files[n])
+		_, _ = fmt.Fprintf(h, "%d:%s\n%d:", len(n), n, len(s.Files[n])) // a hash never fails
+		_, _ = h.Write(s.Files[n])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

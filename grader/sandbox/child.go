@@ -16,11 +16,6 @@ const (
 	envConfig = "RAFTLAB_GRADER_CONFIG"
 )
 
-// reportFD is the inherited file descriptor the child writes its records
-// to (cmd.ExtraFiles[0]). Student code has no way to name a file
-// descriptor without os or syscall.
-const reportFD = 3
-
 // childSource is the grader's program, written into the build tree. It runs
 // one stage through the pure runner in package labs and writes one record
 // per line to fd 3 as "<hex HMAC-SHA256 of the JSON> <JSON>".

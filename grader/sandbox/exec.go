@@ -143,10 +143,11 @@ func runChild(ctx context.Context, spec childSpec) childExit {
 	}
 	// The parent's copies of the inherited files are the child's alone now.
 	for _, f := range spec.Extra {
-		f.Close()
+		_ = f.Close()
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// Wait's error says how the child ended; ProcessState says it better.
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-wctx.Done():

@@ -27,7 +27,7 @@ func TestRunChildIsolation(t *testing.T) {
 	t.Setenv("RAFTLAB_TEST_SECRET", "do-not-leak")
 	dir, err := os.MkdirTemp("", "raftlab-isolation-*") // t.TempDir's parent is closed to nobody
 	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o777))
 	script := `tail -n +3 /proc/self/net/dev | cut -d: -f1 | tr -d ' '; echo uid=$(id -u); env; grep -E 'Max (cpu time|address space|file size|open files)' /proc/self/limits`
 	ex := runChild(context.Background(), childSpec{

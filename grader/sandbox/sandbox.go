@@ -218,7 +218,7 @@ func Grade(ctx context.Context, spec string, opts Options) (*result.Outcome, err
 	if opts.Keep {
 		out.Isolation = append(out.Isolation, "build tree kept: "+work)
 	} else {
-		defer os.RemoveAll(work)
+		defer func() { _ = os.RemoveAll(work) }() // best effort: a temp dir
 	}
 	// Reachable by the child's identity (nobody): the binary and its
 	// private directories live under here.
@@ -490,7 +490,7 @@ func runStage(ctx context.Context, stage labs.Stage, bin, work string, opts Opti
 	if err != nil {
 		return so, nil, fmt.Errorf("stage %s: %w", stage, err)
 	}
-	defer pr.Close()
+	defer func() { _ = pr.Close() }() // read side
 
 	rep := &reports{rules: map[int]*result.TestOutcome{}, scenarios: map[int]*result.ScenarioOutcome{}}
 	// After "done", the child has nothing left to say: a student's
@@ -522,7 +522,7 @@ func runStage(ctx context.Context, stage labs.Stage, bin, work string, opts Opti
 		Drop:   drop, Uid: nobody, Gid: nobody,
 	})
 	if ex.Err != nil {
-		pw.Close()
+		_ = pw.Close()
 		return so, nil, fmt.Errorf("stage %s: %w", stage, ex.Err)
 	}
 	<-readDone
