@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,7 +38,9 @@ func TestGradeReference(t *testing.T) {
 	t.Logf("reference: every stage in %s", time.Since(start).Round(time.Millisecond))
 	assert.Empty(t, out.Refusals)
 	assert.Empty(t, out.Warnings)
-	assert.Empty(t, out.Isolation)
+	if os.Geteuid() == 0 {
+		assert.Empty(t, out.Isolation, "as root, every isolation measure applies")
+	}
 	require.Len(t, out.Stages, len(labs.Stages))
 	for _, st := range out.Stages {
 		require.Equal(t, result.StageRan, st.Verdict, "%s: %s", st.Stage, st.Detail)

@@ -218,8 +218,8 @@ func TestHostileSubmissions(t *testing.T) {
 			if tc.note != "" {
 				assert.Contains(t, strings.Join(out.Notes, "\n"), tc.note)
 			}
-			if st.Verdict == result.StageRan || st.Verdict == result.StageTimedOut {
-				assert.Empty(t, out.Isolation, "every isolation measure applies on this machine (root)")
+			if os.Geteuid() == 0 && (st.Verdict == result.StageRan || st.Verdict == result.StageTimedOut) {
+				assert.Empty(t, out.Isolation, "as root, every isolation measure applies")
 			}
 		})
 	}
