@@ -1,0 +1,7 @@
+package raft
+
+func onBoot(n *node) {}
+
+func onTick(n *node) {
+	n.undefinedField++
+}

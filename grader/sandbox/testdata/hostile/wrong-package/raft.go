@@ -1,0 +1,4 @@
+package main
+
+func onBoot(n *node) {}
+func onTick(n *node) {}
