@@ -57,14 +57,14 @@ func stageIndex(s Stage) int {
 // Fatalf reports a failure of the rule, saying what a failed setup step
 // needs.
 func (r *ruleT) Fatalf(format string, args ...any) {
-	r.TB.Helper()
+	r.Helper()
 	r.TB.Fatalf("%s", r.explainSetup(fmt.Sprintf(format, args...)))
 }
 
 // Errorf reports a failure of the rule, saying what a failed setup step
 // needs.
 func (r *ruleT) Errorf(format string, args ...any) {
-	r.TB.Helper()
+	r.Helper()
 	r.TB.Errorf("%s", r.explainSetup(fmt.Sprintf(format, args...)))
 }
 
