@@ -110,7 +110,7 @@ func TestElection(t *testing.T) {
 // A candidate that hears from a leader of its term steps down (§5.2).
 func TestCandidateStepsDown(t *testing.T) {
 	n, e := newTestNode(t, 3, Options{})
-	n.startElection()
+	n.campaign(false)
 	n.finish()
 	take(e)
 	var r raftapi.AppendEntriesReply
