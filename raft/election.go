@@ -52,7 +52,8 @@ func (n *node) becomeFollower() {
 // set): the same question for term+1, without incrementing the term or
 // voting, so that a node that cannot win does not disrupt the cluster;
 // only if a majority says yes does the real election start. The node's
-// role stays what it was during a pre-vote.
+// role stays what it was during a pre-vote: Follower, or Candidate if its
+// election timed out.
 func (n *node) campaign(preVote bool) {
 	if preVote {
 		n.preCandidate = true
@@ -101,7 +102,11 @@ func (n *node) onVoteReply(from, term int, preVote bool, r *raftapi.RequestVoteR
 	if n.term != term || !r.VoteGranted {
 		return
 	}
-	if preVote && !n.preCandidate || !preVote && n.role != raftapi.Candidate {
+	// Only the campaign running now counts. A candidate whose election
+	// timed out runs a pre-vote and is still a Candidate: a late vote of
+	// its election must not be counted with the pre-votes, which are not
+	// votes (a leader needs a majority of real votes in its term, §5.2).
+	if n.preCandidate != preVote || !preVote && n.role != raftapi.Candidate {
 		return
 	}
 	n.votes[from] = true

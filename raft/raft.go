@@ -86,7 +86,7 @@ type node struct {
 	electionTimeout int // random, drawn from env.Rand()
 
 	// Candidates and pre-candidates (§5.2, thesis §9.6).
-	preCandidate bool   // running a pre-vote; role stays Follower
+	preCandidate bool   // running a pre-vote; role unchanged (Follower, or Candidate whose election timed out)
 	votes        []bool // votes[i]: i granted the (pre-)vote
 
 	// Volatile state on leaders (Figure 2), reinitialized after election:
