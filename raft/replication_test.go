@@ -360,3 +360,55 @@ func TestInspectCheap(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// The per-follower state machine (progress.go): which replies end probing,
+// which rejections are stale, and that nextIndex and matchIndex only move
+// as the transitions say.
+func TestProgressTransitions(t *testing.T) {
+	var p progress
+	p.reset(5) // Figure 2: nextIndex = last log index + 1, matchIndex = 0
+	assert.Equal(t, progress{state: stateProbe, next: 6}, p)
+	assert.False(t, p.awaitingReply(), "nothing sent yet")
+
+	p.sentProbe(6, 8, 3) // entries 6..8 after the consistency check at 5
+	assert.True(t, p.awaitingReply())
+	assert.Equal(t, 3, p.sentAt)
+	for _, tc := range []struct {
+		prev, last int
+		ends       bool
+	}{{5, 8, true}, {5, 7, false}, {4, 8, false}, {2, 2, false}} {
+		assert.Equal(t, tc.ends, p.endsProbe(tc.prev, tc.last), "success for (%d, %d] while the probe (5, 8] is out", tc.prev, tc.last)
+	}
+	assert.True(t, p.staleRejection(4), "not the probe's")
+	assert.False(t, p.staleRejection(5), "the probe's")
+
+	assert.True(t, p.acked(8, 4))
+	assert.False(t, p.acked(8, 5), "a duplicate")
+	assert.False(t, p.acked(7, 5), "matchIndex never falls")
+	assert.Equal(t, 8, p.match)
+	assert.Equal(t, 4, p.batchAt)
+
+	p.becomeReplicate(8)
+	assert.Equal(t, stateReplicate, p.state)
+	assert.Equal(t, 9, p.next)
+	assert.False(t, p.batchInFlight())
+	assert.True(t, p.endsProbe(2, 2), "nothing to end in replicate")
+	p.sentBatch(12, 6)
+	assert.True(t, p.batchInFlight())
+	assert.Equal(t, 13, p.next)
+	assert.True(t, p.staleRejection(8), "the follower holds matchIndex")
+	assert.False(t, p.staleRejection(12), "a heartbeat after the batch, rejected")
+
+	p.becomeProbe(p.match + 1) // the batch presumed lost
+	assert.Equal(t, progress{state: stateProbe, match: 8, next: 9, sentAt: 3, probeLast: 8, batchAt: 6}, p)
+	assert.False(t, p.batchInFlight())
+
+	p.becomeSnapshot(9, 7)
+	assert.Equal(t, stateSnapshot, p.state)
+	assert.True(t, p.awaitingReply())
+	assert.False(t, p.endsProbe(8, 8), "only the snapshot's reply ends it")
+	assert.True(t, p.acked(10, 8), "a late acknowledgement still counts")
+	p.becomeReplicate(5) // the reply to a snapshot through 5: after matchIndex
+	assert.Equal(t, 11, p.next)
+	assert.Equal(t, stateReplicate, p.state)
+}
