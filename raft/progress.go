@@ -38,7 +38,8 @@ const (
 	// probe, is in flight at a time; it carries the entries from nextIndex
 	// (a batch), so that a right guess costs no extra round trip. Its
 	// reply either confirms the guess (→ replicate) or moves nextIndex by
-	// the hints (§5.3) for the next probe.
+	// the hints (§5.3) for the next probe. The probe doubles as the
+	// heartbeat; unanswered for retryTicks, it is sent again.
 	stateProbe progressState = iota
 
 	// stateReplicate: the follower's log is known to match through
@@ -50,7 +51,9 @@ const (
 
 	// stateSnapshot: the entry at nextIndex was compacted away, so the
 	// leader sent its snapshot instead (§7, Figure 13). Nothing else is
-	// sent while it is in flight.
+	// sent while it is in flight. Unanswered for retryTicks, it is sent
+	// again, or a probe goes instead if a late acknowledgement has raised
+	// matchIndex past the snapshot meanwhile.
 	stateSnapshot
 )
 
