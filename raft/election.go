@@ -17,24 +17,27 @@ func (n *node) tickElection() {
 	if n.electionElapsed < n.electionTimeout {
 		return
 	}
-	if n.opts.PreVote {
-		n.startPreVote()
-	} else {
-		n.startElection()
-	}
+	n.campaign(n.opts.PreVote)
 }
 
-// becomeFollower makes the node a follower in term (Figure 2, rules for all
-// servers: "If RPC request or response contains term T > currentTerm: set
-// currentTerm = T, convert to follower"). A new term clears the vote. The
-// election timer keeps running, unless the node was the leader and had none.
-func (n *node) becomeFollower(term int) {
-	if term > n.term {
-		n.term = term
-		n.votedFor = raftapi.None
-		n.leader = raftapi.None
-		n.dirty = true
-	}
+// adoptTerm is Figure 2's rule for all servers, for a term T greater than
+// currentTerm seen in any request or reply (deliver): set currentTerm = T,
+// convert to follower (§5.1). A new term clears the vote (at most one vote
+// per term, §5.2) and the leader known.
+func (n *node) adoptTerm(term int) {
+	n.term = term
+	n.votedFor = raftapi.None
+	n.leader = raftapi.None
+	n.dirty = true
+	n.becomeFollower()
+}
+
+// becomeFollower makes the node a follower in its current term: after a
+// higher term (adoptTerm), a candidate or pre-candidate that hears from the
+// leader of its term (§5.2), a leader that lost its quorum (CheckQuorum).
+// The election timer keeps running, unless the node was the leader and had
+// none.
+func (n *node) becomeFollower() {
 	if n.role == raftapi.Leader {
 		n.leader = raftapi.None
 		n.resetElectionTimer()
@@ -43,20 +46,30 @@ func (n *node) becomeFollower(term int) {
 	n.preCandidate = false
 }
 
-// startElection begins an election (§5.2): increment currentTerm, vote for
-// self, reset the election timer, send RequestVote to all other servers.
-func (n *node) startElection() {
-	n.term++
-	n.votedFor = n.me
-	n.dirty = true
-	n.role = raftapi.Candidate
-	n.preCandidate = false
+// campaign asks every other server for its vote. A real election (§5.2):
+// increment currentTerm, vote for self, reset the election timer, send
+// RequestVote to all other servers. A pre-vote (thesis §9.6, with preVote
+// set): the same question for term+1, without incrementing the term or
+// voting, so that a node that cannot win does not disrupt the cluster;
+// only if a majority says yes does the real election start. The node's
+// role stays what it was during a pre-vote: Follower, or Candidate if its
+// election timed out.
+func (n *node) campaign(preVote bool) {
+	if preVote {
+		n.preCandidate = true
+	} else {
+		n.term++
+		n.votedFor = n.me
+		n.dirty = true
+		n.role = raftapi.Candidate
+		n.preCandidate = false
+	}
 	n.leader = raftapi.None
 	n.resetElectionTimer()
 	clear(n.votes)
 	n.votes[n.me] = true
 	if n.quorum(n.votes) { // a cluster of one
-		n.becomeLeader()
+		n.wonCampaign(preVote)
 		return
 	}
 	term := n.term
@@ -69,78 +82,46 @@ func (n *node) startElection() {
 			CandidateID:  n.me,
 			LastLogIndex: n.log.lastIndex(),
 			LastLogTerm:  n.log.lastTerm(),
+			PreVote:      preVote,
+		}
+		if preVote {
+			args.Term = term + 1
 		}
 		n.env.SendRequestVote(i, args, func(r *raftapi.RequestVoteReply) {
-			n.onVoteReply(i, term, r)
-			n.finish()
+			n.deliver(r.Term, func() { n.onVoteReply(i, term, preVote, r) })
 		})
 	}
 }
 
-// onVoteReply counts a vote (§5.2): a candidate that receives votes from a
-// majority in the same term becomes leader. Replies to an earlier
-// election are ignored; a duplicated reply counts once.
-func (n *node) onVoteReply(from, term int, r *raftapi.RequestVoteReply) {
-	if r.Term > n.term {
-		n.becomeFollower(r.Term)
+// onVoteReply counts a vote or a pre-vote granted to the campaign started
+// in term (§5.2); a majority wins it. Replies to an earlier campaign are
+// ignored; a duplicated reply counts once. A higher term in the reply,
+// even in a pre-vote's (the receiver holds that term), was adopted by
+// deliver, which ended the campaign.
+func (n *node) onVoteReply(from, term int, preVote bool, r *raftapi.RequestVoteReply) {
+	if n.term != term || !r.VoteGranted {
 		return
 	}
-	if n.role != raftapi.Candidate || n.term != term || !r.VoteGranted {
+	// Only the campaign running now counts. A candidate whose election
+	// timed out runs a pre-vote and is still a Candidate: a late vote of
+	// its election must not be counted with the pre-votes, which are not
+	// votes (a leader needs a majority of real votes in its term, §5.2).
+	if n.preCandidate != preVote || !preVote && n.role != raftapi.Candidate {
 		return
 	}
 	n.votes[from] = true
 	if n.quorum(n.votes) {
+		n.wonCampaign(preVote)
+	}
+}
+
+// wonCampaign moves on from a campaign that a majority granted: a pre-vote
+// to the real election (thesis §9.6), an election to leadership (§5.2).
+func (n *node) wonCampaign(preVote bool) {
+	if preVote {
+		n.campaign(false)
+	} else {
 		n.becomeLeader()
-	}
-}
-
-// startPreVote begins a pre-vote (thesis §9.6): the node asks the others
-// whether they would vote for it in term+1, without incrementing its own
-// term. Only if a majority says yes does it start a real election. The
-// node stays a follower meanwhile.
-func (n *node) startPreVote() {
-	n.preCandidate = true
-	n.leader = raftapi.None
-	n.resetElectionTimer()
-	clear(n.votes)
-	n.votes[n.me] = true
-	if n.quorum(n.votes) {
-		n.startElection()
-		return
-	}
-	term := n.term
-	for i := range n.peers {
-		if i == n.me {
-			continue
-		}
-		args := &raftapi.RequestVoteArgs{
-			Term:         term + 1,
-			CandidateID:  n.me,
-			LastLogIndex: n.log.lastIndex(),
-			LastLogTerm:  n.log.lastTerm(),
-			PreVote:      true,
-		}
-		n.env.SendRequestVote(i, args, func(r *raftapi.RequestVoteReply) {
-			n.onPreVoteReply(i, term, r)
-			n.finish()
-		})
-	}
-}
-
-// onPreVoteReply counts a pre-vote; a majority starts the real election.
-// A higher term in the reply is real (the receiver holds it), so the node
-// adopts it as for any reply.
-func (n *node) onPreVoteReply(from, term int, r *raftapi.RequestVoteReply) {
-	if r.Term > n.term {
-		n.becomeFollower(r.Term)
-		return
-	}
-	if !n.preCandidate || n.term != term || !r.VoteGranted {
-		return
-	}
-	n.votes[from] = true
-	if n.quorum(n.votes) {
-		n.startElection()
 	}
 }
 
@@ -154,34 +135,30 @@ func (n *node) becomeLeader() {
 	n.leader = n.me
 	n.preCandidate = false
 	n.quorumElapsed = 0
-	last := n.log.lastIndex()
 	for i := range n.prs {
-		n.nextIndex[i] = last + 1
-		n.matchIndex[i] = 0
-		n.prs[i] = progress{probing: true, wantSend: i != n.me}
+		n.prs[i].reset(n.log.lastIndex()) // nextIndex = last log index + 1, matchIndex = 0; probe
+		n.prs[i].wantSend = i != n.me
 	}
-	n.matchIndex[n.me] = last
 	n.maybeCommit() // a cluster of one commits on its own
 }
 
 // RequestVote is the receiver side of RequestVote (Figure 2).
 func (n *node) RequestVote(from int, args *raftapi.RequestVoteArgs, reply *raftapi.RequestVoteReply) {
 	if args.PreVote {
+		// Not deliver: a pre-vote's term is a proposal, not a term its
+		// sender holds, so it changes nothing here (thesis §9.6).
 		n.handlePreVote(args, reply)
-	} else {
-		n.handleRequestVote(args, reply)
+		n.finish()
+		return
 	}
-	n.finish()
+	n.deliver(args.Term, func() { n.handleRequestVote(args, reply) })
 }
 
 // handleRequestVote implements the receiver rules of RequestVote (Figure 2):
 // reject an older term; grant at most one vote per term (§5.2), and only to
 // a candidate whose log is at least as up-to-date (§5.4.1). Granting a
-// vote resets the election timer.
+// vote resets the election timer. A higher term was adopted by deliver.
 func (n *node) handleRequestVote(args *raftapi.RequestVoteArgs, reply *raftapi.RequestVoteReply) {
-	if args.Term > n.term {
-		n.becomeFollower(args.Term)
-	}
 	reply.Term = n.term
 	if args.Term < n.term {
 		return
@@ -249,17 +226,18 @@ func (n *node) checkQuorum() {
 		n.prs[i].active = false
 	}
 	if 2*heard <= n.peers {
-		n.becomeFollower(n.term)
+		n.becomeFollower()
 	}
 }
 
-// heardFromLeader handles a request from the leader of term (not older
-// than ours, already checked): candidates and pre-candidates of this term
-// give up (§5.2), a higher term is adopted, and the election timer
+// heardFromLeader handles a request from the leader of the current term
+// (deliver adopted a higher one; an older one was rejected): candidates and
+// pre-candidates of this term give up (§5.2: "If AppendEntries RPC
+// received from new leader: convert to follower"), and the election timer
 // restarts.
-func (n *node) heardFromLeader(term, leader int) {
-	if term > n.term || n.role != raftapi.Follower || n.preCandidate {
-		n.becomeFollower(term)
+func (n *node) heardFromLeader(leader int) {
+	if n.role != raftapi.Follower || n.preCandidate {
+		n.becomeFollower()
 	}
 	n.leader = leader
 	n.electionElapsed = 0

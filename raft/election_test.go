@@ -110,7 +110,7 @@ func TestCandidateCampaignsAndCountsVotes(t *testing.T) {
 // A candidate that hears from a leader of its term steps down (§5.2).
 func TestCandidateStepsDown(t *testing.T) {
 	n, e := newTestNode(t, 3, Options{})
-	n.startElection()
+	n.campaign(false)
 	n.finish()
 	take(e)
 	var r raftapi.AppendEntriesReply
@@ -250,4 +250,35 @@ func TestSingleNode(t *testing.T) {
 		_, ok = n.GetState()
 		assert.True(t, ok)
 	}
+}
+
+// A candidate whose election times out with PreVote runs a pre-vote for
+// the next term; a late real vote of the old election must not be counted
+// with the pre-votes (a majority of real votes, §5.2, is what elects).
+func TestLateVoteDuringPreVote(t *testing.T) {
+	n, e := newTestNode(t, 5, Options{PreVote: true})
+	for n.role != raftapi.Candidate {
+		n.Tick()
+		for _, s := range take(e) {
+			if s.rv.PreVote {
+				s.rvOK(&raftapi.RequestVoteReply{Term: n.term, VoteGranted: true, PreVote: true})
+			}
+		}
+	}
+	require.Equal(t, 1, n.term)
+	votes := take(e)
+	require.Len(t, votes, 4)
+	// No vote comes back within the election timeout: a new pre-vote.
+	for n.electionElapsed < n.electionTimeout-1 {
+		n.Tick()
+	}
+	n.Tick()
+	pre := take(e)
+	require.Len(t, pre, 4)
+	require.True(t, pre[0].rv.PreVote)
+	pre[1].rvOK(&raftapi.RequestVoteReply{Term: 1, VoteGranted: true, PreVote: true})
+	// Node 1's real vote of term 1 arrives late: with the node's own vote
+	// that is two real votes of five, and a pre-vote is not a vote.
+	votes[0].rvOK(&raftapi.RequestVoteReply{Term: 1, VoteGranted: true})
+	assert.NotEqual(t, raftapi.Leader, n.role, "elected in term 1 by two real votes of five and a pre-vote")
 }

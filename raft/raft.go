@@ -1,10 +1,6 @@
 package raft
 
-import (
-	"slices"
-
-	"github.com/raftlab/raftlab/raftapi"
-)
+import "github.com/raftlab/raftlab/raftapi"
 
 // Timing, counted in ticks of raftapi.TickInterval (10 ms).
 const (
@@ -30,7 +26,7 @@ const (
 
 	// Batching: one AppendEntries carries at most this many entries, and
 	// at most this many bytes of commands unless one command is larger.
-	// With one batch in flight per follower (see progress), the batch is
+	// With one batch in flight per follower (see progress.go), the batch is
 	// what bounds throughput: a leader replicates at most maxBatchEntries
 	// per follower per round trip.
 	maxBatchEntries = 256
@@ -65,41 +61,6 @@ func NewFactory(o Options) raftapi.Factory {
 	}
 }
 
-// progress is what a leader knows about replication to one follower, beyond
-// Figure 2's nextIndex and matchIndex.
-//
-// A follower is either probed or replicated to. While probing (right after
-// the election, and after a rejection), the leader does not know where the
-// follower's log matches its own; it keeps a single AppendEntries (or
-// InstallSnapshot) in flight and moves nextIndex by the reply's hints.
-// Once an AppendEntries succeeds, the leader replicates in batches: it
-// keeps at most one AppendEntries with entries in flight, the entries
-// (matchIndex, nextIndex), and sends the next batch, every entry started
-// meanwhile up to maxBatchEntries, when that one is acknowledged. A batch
-// unanswered for retryTicks is presumed lost: the leader falls back to
-// probing from matchIndex. Heartbeats may go out meanwhile; they carry no
-// entries.
-//
-// Why not pipeline (several batches in flight)? The network may reorder
-// messages (the simulator's reliable network delays each one independently
-// by 1–5 ms), and a batch that overtakes the one before it finds the
-// follower's log too short: it is rejected, and the leader must probe and
-// resend everything unacknowledged, while the earlier copies are still on
-// their way. Waiting one round trip costs less than that, and batching
-// keeps the throughput: everything started during the round trip leaves
-// in one request.
-type progress struct {
-	probing       bool // nextIndex is a guess: one request in flight at a time
-	inflight      bool // probing: a probe is outstanding
-	sentAt        int  // probing: when the outstanding probe was sent
-	probeLast     int  // probing: the last entry the outstanding probe carries (-1: a snapshot)
-	inflightSince int  // replicating: since when the batch in flight (matchIndex, nextIndex) is unacknowledged
-	sinceSend     int  // ticks since the last request to this follower (heartbeat timer)
-	sentCommit    int  // the commit index the follower can learn from what was sent
-	active        bool // CheckQuorum: the follower replied in the current window
-	wantSend      bool // send what is due at the end of the turn
-}
-
 // node is one Raft server. All its methods run in turns (see raftapi).
 type node struct {
 	me    int
@@ -125,12 +86,12 @@ type node struct {
 	electionTimeout int // random, drawn from env.Rand()
 
 	// Candidates and pre-candidates (§5.2, thesis §9.6).
-	preCandidate bool   // running a pre-vote; role stays Follower
+	preCandidate bool   // running a pre-vote; role unchanged (Follower, or Candidate whose election timed out)
 	votes        []bool // votes[i]: i granted the (pre-)vote
 
-	// Volatile state on leaders (Figure 2), reinitialized after election.
-	nextIndex     []int
-	matchIndex    []int
+	// Volatile state on leaders (Figure 2), reinitialized after election:
+	// prs[i] holds nextIndex and matchIndex of follower i, with the
+	// state of replication to it (progress.go).
 	prs           []progress
 	quorumElapsed int
 
@@ -141,18 +102,16 @@ type node struct {
 
 func newNode(me, peers int, env raftapi.Env, o Options) *node {
 	n := &node{
-		me:         me,
-		peers:      peers,
-		env:        env,
-		opts:       o,
-		votedFor:   raftapi.None,
-		leader:     raftapi.None,
-		role:       raftapi.Follower,
-		votes:      make([]bool, peers),
-		nextIndex:  make([]int, peers),
-		matchIndex: make([]int, peers),
-		prs:        make([]progress, peers),
-		scratch:    make([]int, 0, peers),
+		me:       me,
+		peers:    peers,
+		env:      env,
+		opts:     o,
+		votedFor: raftapi.None,
+		leader:   raftapi.None,
+		role:     raftapi.Follower,
+		votes:    make([]bool, peers),
+		prs:      make([]progress, peers),
+		scratch:  make([]int, 0, peers),
 	}
 	n.restore()
 	// Restart: the service restores itself from the snapshot, so
@@ -183,6 +142,24 @@ func (n *node) finish() {
 	n.apply()
 }
 
+// deliver is the turn of every message a node receives, request or reply:
+// handle runs between Figure 2's rule for all servers and finish. That rule
+// is applied here and nowhere else: "If RPC request or response contains
+// term T > currentTerm: set currentTerm = T, convert to follower (§5.1)".
+// The handlers then see the message's term at most equal to their own, so
+// a reply that deposed a leader or a candidate is ignored as one of an
+// earlier term.
+//
+// A pre-vote request (thesis §9.6) does not come here: its term is one its
+// sender would campaign for, not one any server holds.
+func (n *node) deliver(term int, handle func()) {
+	if term > n.term {
+		n.adoptTerm(term)
+	}
+	handle()
+	n.finish()
+}
+
 // Tick advances the node's timers by one tick: the election timeout of
 // followers and candidates (§5.2), heartbeats and retries of leaders.
 func (n *node) Tick() {
@@ -202,7 +179,7 @@ func (n *node) GetState() (int, bool) {
 }
 
 // Inspect returns a summary of the node's state. It allocates only for a
-// leader, whose nextIndex and matchIndex it copies.
+// leader, whose nextIndex and matchIndex it copies out of prs.
 func (n *node) Inspect() raftapi.NodeState {
 	st := raftapi.NodeState{
 		Role:          n.role,
@@ -216,8 +193,13 @@ func (n *node) Inspect() raftapi.NodeState {
 		SnapshotTerm:  n.log.snapTerm,
 	}
 	if n.role == raftapi.Leader {
-		st.NextIndex = slices.Clone(n.nextIndex)
-		st.MatchIndex = slices.Clone(n.matchIndex)
+		st.NextIndex = make([]int, n.peers)
+		st.MatchIndex = make([]int, n.peers)
+		for i := range n.prs {
+			st.NextIndex[i], st.MatchIndex[i] = n.prs[i].next, n.prs[i].match
+		}
+		// The leader's own entries (unspecified by the contract): its log.
+		st.NextIndex[n.me], st.MatchIndex[n.me] = n.log.lastIndex()+1, n.log.lastIndex()
 	}
 	return st
 }

@@ -8,10 +8,9 @@ import (
 
 // Start appends a command to a leader's log (§5.3) and returns its index.
 // At the end of this turn the new entry leaves, one AppendEntries per
-// follower, for every follower that is being replicated to and has no
-// batch in flight; for the others it waits, and leaves with every entry
-// started meanwhile in the next batch, when the reply to the batch in
-// flight comes.
+// follower, for every follower in stateReplicate with no batch in flight;
+// for the others it waits, and leaves with every entry started meanwhile
+// in the next batch, when the reply to the request in flight comes.
 func (n *node) Start(command []byte) (int, int, bool) {
 	defer n.finish()
 	if n.role != raftapi.Leader {
@@ -19,7 +18,6 @@ func (n *node) Start(command []byte) (int, int, bool) {
 	}
 	n.log.append(n.term, command)
 	n.dirty = true
-	n.matchIndex[n.me] = n.log.lastIndex()
 	for i := range n.prs {
 		if i != n.me {
 			n.prs[i].wantSend = true
@@ -45,19 +43,18 @@ func (n *node) tickLeader() {
 		}
 		p := &n.prs[i]
 		p.sinceSend++
-		if !p.probing && n.nextIndex[i]-1 > n.matchIndex[i] && n.now-p.inflightSince >= retryTicks {
+		if p.batchInFlight() && n.now-p.batchAt >= retryTicks {
 			// The batch in flight went unanswered: presume it lost and
 			// probe again from the last entry known to match, which
 			// resends it together with the entries started since.
-			p.probing, p.inflight = true, false
-			n.nextIndex[i] = n.matchIndex[i] + 1
+			p.becomeProbe(p.match + 1)
 		}
 		switch {
-		case p.probing && p.inflight && n.now-p.sentAt >= retryTicks:
-			n.replicate(i, true) // the probe was lost: send it again
+		case p.awaitingReply() && n.now-p.sentAt >= retryTicks:
+			n.replicate(i, true) // the probe or snapshot was lost: send it again
 		case p.sinceSend >= heartbeatTicks:
 			n.replicate(i, true)
-		case !p.probing && p.sentCommit < min(n.commitIndex, n.matchIndex[i]):
+		case p.state == stateReplicate && p.sentCommit < min(n.commitIndex, p.match):
 			// The follower holds entries it does not know are committed.
 			// Tell it now rather than at the next heartbeat, but at most
 			// once per tick, so that a burst of commits costs one message.
@@ -66,46 +63,48 @@ func (n *node) tickLeader() {
 	}
 }
 
-// replicate sends follower i what it is due (§5.3): the snapshot if the
-// entries it needs were compacted away (§7), otherwise the entries from
-// nextIndex on. With heartbeat set it sends an empty AppendEntries when
-// there is nothing else to send (§5.2).
+// replicate sends follower i what its progress state allows (§5.3): in
+// stateProbe and stateSnapshot, the one probe (or the snapshot, if the
+// entries it needs were compacted away, §7) unless one is in flight; in
+// stateReplicate, the next batch if none is in flight. With heartbeat set
+// it sends an empty AppendEntries when there is nothing else to send
+// (§5.2).
 func (n *node) replicate(i int, heartbeat bool) {
 	p := &n.prs[i]
-	if !p.probing && n.nextIndex[i] <= n.log.snapIndex {
-		p.probing, p.inflight = true, false
+	if p.state == stateReplicate && p.next <= n.log.snapIndex {
+		p.becomeProbe(p.next) // the next entry was compacted away: probe, which sends the snapshot
 	}
-	if p.probing {
-		if p.inflight && n.now-p.sentAt < retryTicks {
-			return // one probe at a time; it doubles as the heartbeat
+	if p.state != stateReplicate {
+		if p.awaitingReply() && n.now-p.sentAt < retryTicks {
+			return // one request at a time; it doubles as the heartbeat
 		}
 		// A late success may have shown the follower holds more than
 		// the guess: probe from there.
-		n.nextIndex[i] = max(n.nextIndex[i], n.matchIndex[i]+1)
-		if n.nextIndex[i] <= n.log.snapIndex {
+		next := max(p.next, p.match+1)
+		if next <= n.log.snapIndex {
 			n.sendSnapshot(i)
-			p.probeLast = -1
+			p.becomeSnapshot(next, n.now)
 		} else {
-			p.probeLast = n.sendAppend(i, n.nextIndex[i]-1, true)
+			last := n.sendAppend(i, next-1, true)
+			p.sentProbe(next, last, n.now)
 		}
-		p.inflight, p.sentAt = true, n.now
 		return
 	}
 	// One AppendEntries with entries in flight at a time: the next batch
 	// leaves when this one is acknowledged (onAppendReply) or presumed
 	// lost (tickLeader), carrying every entry started meanwhile.
-	if n.nextIndex[i]-1 == n.matchIndex[i] && n.nextIndex[i] <= n.log.lastIndex() {
-		p.inflightSince = n.now
-		n.nextIndex[i] = n.sendAppend(i, n.nextIndex[i]-1, true) + 1
+	if !p.batchInFlight() && p.next <= n.log.lastIndex() {
+		last := n.sendAppend(i, p.next-1, true)
+		p.sentBatch(last, n.now)
 		return
 	}
 	if heartbeat {
 		// Anchor the heartbeat at matchIndex, which the follower is known
 		// to hold, so that it cannot fail because the batch in flight has
 		// not arrived yet.
-		prev := n.matchIndex[i]
+		prev := p.match
 		if prev < n.log.snapIndex {
-			prev = n.nextIndex[i] - 1
+			prev = p.next - 1
 		}
 		n.sendAppend(i, prev, false)
 	}
@@ -134,58 +133,49 @@ func (n *node) sendAppend(i, prev int, withEntries bool) int {
 	p.sentCommit = min(n.commitIndex, last) // what the follower may commit from this
 	term := n.term
 	n.env.SendAppendEntries(i, args, func(r *raftapi.AppendEntriesReply) {
-		n.onAppendReply(i, term, prev, last, r)
-		n.finish()
+		n.deliver(r.Term, func() { n.onAppendReply(i, term, prev, last, r) })
 	})
 	return last
 }
 
 // onAppendReply handles a follower's answer to an AppendEntries that
-// covered (prev, last] and was sent in term.
+// covered (prev, last] and was sent in term (a higher term in the reply
+// was already adopted by deliver).
 //
 // Success: the follower holds everything through last (§5.3), so
 // matchIndex rises to last (never falls: replies may come late or twice)
-// and the commit rule runs; the next batch leaves if entries are waiting.
-// Failure: the leader moves nextIndex back using
-// the fast-backup hints (§5.3) and probes again.
+// and the commit rule runs; the reply to the probe ends probing, and the
+// next batch leaves if entries are waiting. Failure: the leader moves
+// nextIndex back using the fast-backup hints (§5.3) and probes again.
 func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {
-	if r.Term > n.term {
-		n.becomeFollower(r.Term)
-		return
-	}
 	if n.role != raftapi.Leader || n.term != term {
 		return // a reply to an earlier term's request
 	}
 	p := &n.prs[i]
 	p.active = true
 	if r.Success {
-		if last > n.matchIndex[i] {
-			n.matchIndex[i] = last
-			p.inflightSince = n.now
+		if p.acked(last, n.now) {
 			n.maybeCommit()
 		}
-		if p.probing && p.inflight && (prev != n.nextIndex[i]-1 || last != p.probeLast) {
-			// A late answer to an earlier request while a probe is
-			// outstanding: the probe's reply ends probing, so that no
-			// second request with entries goes out meanwhile.
+		if !p.endsProbe(prev, last) {
+			// A late answer to an earlier request while a probe or the
+			// snapshot is in flight: that one's reply ends probing, so
+			// that no second request with entries goes out meanwhile.
 			return
 		}
-		// matchIndex may have risen past the probe while it was out.
-		n.nextIndex[i] = max(n.nextIndex[i], last+1, n.matchIndex[i]+1)
-		p.probing, p.inflight = false, false
-		if n.nextIndex[i] <= n.log.lastIndex() {
+		p.becomeReplicate(last)
+		if p.next <= n.log.lastIndex() {
 			p.wantSend = true
 		}
 		return
 	}
-	if prev <= n.matchIndex[i] || (p.probing && prev != n.nextIndex[i]-1) {
-		return // stale: a late or duplicated answer to an earlier request
+	if p.staleRejection(prev) {
+		return // a late or duplicated answer to an earlier request
 	}
 	next := n.nextIndexFromHint(r)
-	next = max(next, n.matchIndex[i]+1)   // the follower holds matchIndex
+	next = max(next, p.match+1)           // the follower holds matchIndex
 	next = min(next, n.log.lastIndex()+1) // a hint cannot point past our log
-	n.nextIndex[i] = next
-	p.probing, p.inflight = true, false
+	p.becomeProbe(next)
 	p.wantSend = true
 }
 
@@ -216,7 +206,7 @@ func (n *node) maybeCommit() {
 		if i == n.me {
 			m = append(m, n.log.lastIndex())
 		} else {
-			m = append(m, n.matchIndex[i])
+			m = append(m, n.prs[i].match)
 		}
 	}
 	slices.Sort(m)
@@ -230,8 +220,7 @@ func (n *node) maybeCommit() {
 
 // AppendEntries is the receiver side of AppendEntries (Figure 2).
 func (n *node) AppendEntries(from int, args *raftapi.AppendEntriesArgs, reply *raftapi.AppendEntriesReply) {
-	n.handleAppendEntries(args, reply)
-	n.finish()
+	n.deliver(args.Term, func() { n.handleAppendEntries(args, reply) })
 }
 
 // handleAppendEntries implements the receiver rules of raftapi's
@@ -244,7 +233,7 @@ func (n *node) handleAppendEntries(args *raftapi.AppendEntriesArgs, reply *rafta
 		reply.Term = n.term
 		return
 	}
-	n.heardFromLeader(args.Term, args.LeaderID)
+	n.heardFromLeader(args.LeaderID)
 	reply.Term = n.term
 
 	// Rule 2: the consistency check (§5.3), with the hints.

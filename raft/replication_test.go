@@ -176,7 +176,7 @@ func TestLeaderSendsEachEntryOnce(t *testing.T) {
 		m.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
 		m.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
 	}
-	assert.Equal(t, []int{5, 5, 5}, n.matchIndex)
+	assert.Equal(t, []int{5, 5, 5}, n.Inspect().MatchIndex)
 	assert.Equal(t, 5, n.commitIndex)
 	assert.Empty(t, take(e))
 	assert.Equal(t, map[int][]int{1: {1, 2, 3, 4, 5}, 2: {1, 2, 3, 4, 5}}, sentTo, "each entry sent to each follower exactly once")
@@ -214,7 +214,7 @@ func TestHeartbeatDuringBatch(t *testing.T) {
 	// The heartbeat timer is reset by each send, so the retry timer of
 	// the batch comes first when both are equal; make the heartbeat due
 	// first by pretending the batch went out later.
-	n.prs[1].inflightSince = n.now + 1
+	n.prs[1].batchAt = n.now + 1
 	for range heartbeatTicks {
 		n.Tick()
 	}
@@ -239,12 +239,12 @@ func TestMatchIndexFromRequest(t *testing.T) {
 	n.Start([]byte("c"))
 	take(e)
 	first[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
-	assert.Equal(t, 1, n.matchIndex[first[0].to])
+	assert.Equal(t, 1, n.prs[first[0].to].match)
 	assert.Equal(t, 1, n.commitIndex, "the leader and one follower are a majority of three")
 	// A later rejection of an old request is stale.
 	first[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, XTerm: -1, XIndex: -1, XLen: 1})
-	assert.Equal(t, 1, n.matchIndex[first[0].to])
-	assert.False(t, n.prs[first[0].to].probing)
+	assert.Equal(t, 1, n.prs[first[0].to].match)
+	assert.Equal(t, stateReplicate, n.prs[first[0].to].state)
 	// A reply from an older term's request is ignored; a higher term
 	// deposes the leader.
 	first[1].aeOK(&raftapi.AppendEntriesReply{Term: 5})
@@ -259,7 +259,7 @@ func TestLeaderBacktracks(t *testing.T) {
 	n, e := newTestNode(t, 3, Options{})
 	withLog(n, 0, 0, 1, 1, 1, 4, 4, 5, 5, 6, 6, 6)
 	n.term = 6
-	n.startElection()
+	n.campaign(false)
 	n.finish()
 	for _, s := range take(e) {
 		s.rvOK(&raftapi.RequestVoteReply{Term: 7, VoteGranted: true})
@@ -282,7 +282,7 @@ func TestLeaderBacktracks(t *testing.T) {
 	n.Tick()
 	assert.Empty(t, take(e), "one probe at a time")
 	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 7, Success: true})
-	assert.Equal(t, 10, n.matchIndex[p.to])
+	assert.Equal(t, 10, n.prs[p.to].match)
 	assert.Equal(t, 0, n.commitIndex, "Figure 8: no commit of earlier terms by counting")
 	n.Start([]byte("x"))
 	out := take(e)
@@ -316,7 +316,7 @@ func TestLeaderRetriesLostEntries(t *testing.T) {
 	// The first copy was late, not lost: its reply counts, and sends
 	// nothing, since the resent batch is in flight.
 	lost[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
-	assert.Equal(t, 1, n.matchIndex[1])
+	assert.Equal(t, 1, n.prs[1].match)
 	assert.Equal(t, 1, n.commitIndex)
 	assert.Empty(t, take(e))
 	s[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
@@ -330,7 +330,7 @@ func TestLeaderBatches(t *testing.T) {
 	require.Equal(t, 256, maxBatchEntries)
 	n, e := newTestNode(t, 2, Options{})
 	lead(t, n, e, 2)
-	n.prs[1].probing = true
+	n.prs[1].becomeProbe(n.prs[1].next)
 	const total = 2*maxBatchEntries + 88
 	for range total {
 		n.log.append(2, []byte("x"))
@@ -346,7 +346,7 @@ func TestLeaderBatches(t *testing.T) {
 		assert.Empty(t, take(e), "batch %d: nothing more before the reply", k)
 		s[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
 	}
-	assert.Equal(t, total, n.matchIndex[1])
+	assert.Equal(t, total, n.prs[1].match)
 	assert.Empty(t, take(e))
 }
 
@@ -359,4 +359,56 @@ func TestInspectCheap(t *testing.T) {
 		_ = n.InspectLog()
 	})
 	assert.Zero(t, allocs)
+}
+
+// The per-follower state machine (progress.go): which replies end probing,
+// which rejections are stale, and that nextIndex and matchIndex only move
+// as the transitions say.
+func TestProgressTransitions(t *testing.T) {
+	var p progress
+	p.reset(5) // Figure 2: nextIndex = last log index + 1, matchIndex = 0
+	assert.Equal(t, progress{state: stateProbe, next: 6}, p)
+	assert.False(t, p.awaitingReply(), "nothing sent yet")
+
+	p.sentProbe(6, 8, 3) // entries 6..8 after the consistency check at 5
+	assert.True(t, p.awaitingReply())
+	assert.Equal(t, 3, p.sentAt)
+	for _, tc := range []struct {
+		prev, last int
+		ends       bool
+	}{{5, 8, true}, {5, 7, false}, {4, 8, false}, {2, 2, false}} {
+		assert.Equal(t, tc.ends, p.endsProbe(tc.prev, tc.last), "success for (%d, %d] while the probe (5, 8] is out", tc.prev, tc.last)
+	}
+	assert.True(t, p.staleRejection(4), "not the probe's")
+	assert.False(t, p.staleRejection(5), "the probe's")
+
+	assert.True(t, p.acked(8, 4))
+	assert.False(t, p.acked(8, 5), "a duplicate")
+	assert.False(t, p.acked(7, 5), "matchIndex never falls")
+	assert.Equal(t, 8, p.match)
+	assert.Equal(t, 4, p.batchAt)
+
+	p.becomeReplicate(8)
+	assert.Equal(t, stateReplicate, p.state)
+	assert.Equal(t, 9, p.next)
+	assert.False(t, p.batchInFlight())
+	assert.True(t, p.endsProbe(2, 2), "nothing to end in replicate")
+	p.sentBatch(12, 6)
+	assert.True(t, p.batchInFlight())
+	assert.Equal(t, 13, p.next)
+	assert.True(t, p.staleRejection(8), "the follower holds matchIndex")
+	assert.False(t, p.staleRejection(12), "a heartbeat after the batch, rejected")
+
+	p.becomeProbe(p.match + 1) // the batch presumed lost
+	assert.Equal(t, progress{state: stateProbe, match: 8, next: 9, sentAt: 3, probeLast: 8, batchAt: 6}, p)
+	assert.False(t, p.batchInFlight())
+
+	p.becomeSnapshot(9, 7)
+	assert.Equal(t, stateSnapshot, p.state)
+	assert.True(t, p.awaitingReply())
+	assert.False(t, p.endsProbe(8, 8), "only the snapshot's reply ends it")
+	assert.True(t, p.acked(10, 8), "a late acknowledgement still counts")
+	p.becomeReplicate(5) // the reply to a snapshot through 5: after matchIndex
+	assert.Equal(t, 11, p.next)
+	assert.Equal(t, stateReplicate, p.state)
 }

@@ -35,43 +35,34 @@ func (n *node) sendSnapshot(i int) {
 	p.sentCommit = args.LastIncludedIndex // a snapshot holds only committed entries
 	term, index := n.term, args.LastIncludedIndex
 	n.env.SendInstallSnapshot(i, args, func(r *raftapi.InstallSnapshotReply) {
-		n.onSnapshotReply(i, term, index, r)
-		n.finish()
+		n.deliver(r.Term, func() { n.onSnapshotReply(i, term, index, r) })
 	})
 }
 
 // onSnapshotReply handles a follower's answer to an InstallSnapshot of the
-// snapshot through index, sent in term. Whether the follower installed it
-// or already had a newer snapshot, it now holds everything through index,
-// so matchIndex and nextIndex move up to it (never down) and replication
-// resumes from index+1.
+// snapshot through index, sent in term (a higher term in the reply was
+// already adopted by deliver). Whether the follower installed it or
+// already had a newer snapshot, it now holds everything through index, so
+// matchIndex and nextIndex move up to it (never down) and replication
+// resumes from index+1 (stateReplicate).
 func (n *node) onSnapshotReply(i, term, index int, r *raftapi.InstallSnapshotReply) {
-	if r.Term > n.term {
-		n.becomeFollower(r.Term)
-		return
-	}
 	if n.role != raftapi.Leader || n.term != term {
 		return
 	}
 	p := &n.prs[i]
 	p.active = true
-	if index > n.matchIndex[i] {
-		n.matchIndex[i] = index
-		p.inflightSince = n.now
+	if p.acked(index, n.now) {
 		n.maybeCommit()
 	}
-	// matchIndex may have risen past the snapshot while it was out.
-	n.nextIndex[i] = max(n.nextIndex[i], index+1, n.matchIndex[i]+1)
-	p.probing, p.inflight = false, false
-	if n.nextIndex[i] <= n.log.lastIndex() {
+	p.becomeReplicate(index)
+	if p.next <= n.log.lastIndex() {
 		p.wantSend = true
 	}
 }
 
 // InstallSnapshot is the receiver side of InstallSnapshot (Figure 13).
 func (n *node) InstallSnapshot(from int, args *raftapi.InstallSnapshotArgs, reply *raftapi.InstallSnapshotReply) {
-	n.handleInstallSnapshot(args, reply)
-	n.finish()
+	n.deliver(args.Term, func() { n.handleInstallSnapshot(args, reply) })
 }
 
 // handleInstallSnapshot implements the receiver rules of raftapi's
@@ -82,7 +73,7 @@ func (n *node) handleInstallSnapshot(args *raftapi.InstallSnapshotArgs, reply *r
 		reply.Term = n.term
 		return
 	}
-	n.heardFromLeader(args.Term, args.LeaderID)
+	n.heardFromLeader(args.LeaderID)
 	reply.Term = n.term
 
 	// Rule 2: a snapshot not past our own is stale.

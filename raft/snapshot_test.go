@@ -154,14 +154,14 @@ func TestLeaderSendsSnapshot(t *testing.T) {
 		assert.NotEqual(t, 1, m.to, "no entries while the snapshot is in flight")
 	}
 	s[0].isOK(&raftapi.InstallSnapshotReply{Term: 2})
-	assert.Equal(t, 8, n.matchIndex[1])
+	assert.Equal(t, 8, n.prs[1].match)
 	after := take(e)
 	require.Len(t, after, 1)
 	assert.Equal(t, 8, after[0].ae.PrevLogIndex)
 	assert.Len(t, after[0].ae.Entries, 3)
 	// A duplicated reply changes nothing.
 	s[0].isOK(&raftapi.InstallSnapshotReply{Term: 2})
-	assert.Equal(t, 8, n.matchIndex[1])
+	assert.Equal(t, 8, n.prs[1].match)
 	assert.Empty(t, take(e))
 }
 
@@ -207,10 +207,10 @@ func TestLateAckWhileSnapshotInFlight(t *testing.T) {
 	require.Len(t, is, 1)
 	require.NotNil(t, is[0].is, "the batch seems lost and the next entry is compacted: a snapshot")
 	late.aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
-	assert.Equal(t, 6, n.matchIndex[1])
+	assert.Equal(t, 6, n.prs[1].match)
 	assert.Empty(t, take(e), "nothing more while the snapshot is in flight")
 	is[0].isOK(&raftapi.InstallSnapshotReply{Term: 2})
-	assert.Equal(t, 6, n.matchIndex[1])
+	assert.Equal(t, 6, n.prs[1].match)
 	assert.Empty(t, take(e))
 	n.Start([]byte{7})
 	s := take(e)

@@ -41,7 +41,7 @@ func withLog(n *node, snapIndex, snapTerm int, terms ...int) {
 func lead(t *testing.T, n *node, e *testEnv, term int) {
 	t.Helper()
 	n.term = term - 1
-	n.startElection()
+	n.campaign(false)
 	n.finish()
 	for _, s := range take(e) {
 		s.rvOK(&raftapi.RequestVoteReply{Term: term, VoteGranted: true})
