@@ -21,8 +21,8 @@ type idle struct {
 	ticks int
 }
 
-func (n *idle) Tick() { n.ticks++ }
-func (n *idle) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) {}
+func (n *idle) Tick()                                                                      { n.ticks++ }
+func (n *idle) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply)       {}
 func (n *idle) AppendEntries(int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {}
 func (n *idle) InstallSnapshot(int, *raftapi.InstallSnapshotArgs, *raftapi.InstallSnapshotReply) {
 }
