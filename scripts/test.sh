@@ -36,7 +36,7 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 # What runs in a browser (the simulator, the suites, the reference and
 # what they import) is vetted, linted and tested under js/wasm too; the
 # grader and localnet drive Linux processes and stay native.
-wasm_pkgs=(./raftapi/... ./wire/... ./props/... ./nodehost/... ./trace/... ./traceview/... ./sim/... ./raft/... ./labs/...)
+wasm_pkgs=(./raftapi/... ./wire/... ./props/... ./nodehost/... ./trace/... ./traceview/... ./sim/... ./raft/... ./labs/... ./wasm/...)
 
 step "go vet (native and js/wasm)"
 go vet ./...
