@@ -96,7 +96,7 @@ func (c *cluster) status(i int) (node.Status, error) {
 	if err != nil {
 		return st, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return st, fmt.Errorf("status %d", resp.StatusCode)
 	}
@@ -128,7 +128,7 @@ func post(t *testing.T, addr, path, body string) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.Post("http://"+addr+path, "application/json", strings.NewReader(body))
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	var m map[string]any
@@ -287,11 +287,14 @@ func TestHTTPBadRequests(t *testing.T) {
 }
 
 func TestPartitionedMinorityCannotCommit(t *testing.T) {
-	c := newCluster(t, 3, nil)
+	c := newCluster(t, 3, func(cfg *node.Config) { cfg.RequestTimeout = 500 * time.Millisecond })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	old := c.leader()
 	a, b := (old+1)%3, (old+2)%3
+	st, err := c.status(old)
+	require.NoError(t, err)
+	atPartition := st.Commit
 	code, _ := post(t, c.clientAddrs[old], "/admin/partition", fmt.Sprintf(`{"blocked":[%d,%d]}`, a, b))
 	require.Equal(t, http.StatusOK, code)
 	for _, i := range []int{a, b} {
@@ -308,9 +311,11 @@ func TestPartitionedMinorityCannotCommit(t *testing.T) {
 		code, body := post(t, c.clientAddrs[old], "/kv", fmt.Sprintf(`{"op":"put","key":"minority","value":"x","client_id":99,"seq":%d}`, seq))
 		assert.Contains(t, []int{http.StatusServiceUnavailable, http.StatusMisdirectedRequest}, code, "body %v", body)
 	}
-	st, err := c.status(old)
+	st, err = c.status(old)
 	require.NoError(t, err)
 	before := st.Commit
+	assert.Equal(t, atPartition, before, "the minority's commit index never moved")
+	assert.Greater(t, st.LastIndex, before, "the old leader did append the writes it could not commit")
 
 	// Healed, the old leader catches up and the minority's write is not there.
 	for i := range c.peers {
