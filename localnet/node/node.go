@@ -188,7 +188,8 @@ func start(cfg Config) (*node, error) {
 		_ = n.store.Close()
 		return nil, fmt.Errorf("node %d: boot: %w", cfg.ID, err)
 	}
-	n.saved = n.disk.Saves()
+	// n.saved stays 0 (Disk.Set counts no save): a Save the Factory made
+	// is written by the first batch, before its messages leave.
 
 	if n.tr, err = transport.New(transport.Config{ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.PeerListener,
 		ListenAddr: cfg.PeerListen, Logf: logf}); err != nil {
@@ -241,6 +242,15 @@ func nextBoot(dir string, sync bool) (uint64, error) {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+	}
+	if err == nil && sync { // the rename itself must survive a power loss
+		var d *os.File
+		if d, err = os.Open(dir); err == nil {
+			err = d.Sync()
+			if cerr := d.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("node: boot counter: %w", err)

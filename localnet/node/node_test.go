@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,4 +376,120 @@ func TestTransportBytesOnTheWire(t *testing.T) {
 	require.True(t, bytes.HasPrefix(f, []byte("pre")))
 	assert.Equal(t, []byte{0, 0, 0, byte(len(enc))}, f[3:7])
 	assert.Equal(t, enc, f[7:])
+}
+
+// BenchmarkPut runs b.N puts of 100-byte values from 64 closed-loop
+// clients against a 3-node cluster over loopback TCP and the HTTP
+// protocol, and reports the leader's fsyncs per put.
+//
+//	go test ./localnet/node -run XXX -bench Put -benchtime 20000x
+func BenchmarkPut(b *testing.B) {
+	for _, durable := range []bool{true, false} {
+		name := "durable"
+		if !durable {
+			name = "nosync"
+		}
+		b.Run(name, func(b *testing.B) {
+			benchPut(b, durable)
+		})
+	}
+}
+
+func benchPut(b *testing.B, durable bool) {
+	const clients = 64
+	n := 3
+	peers, clientAddrs := make([]string, n), make([]string, n)
+	cancels := make([]context.CancelFunc, n)
+	dones := make([]chan error, n)
+	lns := make([][2]net.Listener, n)
+	for i := range n {
+		for j := range 2 {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(b, err)
+			lns[i][j] = ln
+		}
+		peers[i], clientAddrs[i] = lns[i][0].Addr().String(), lns[i][1].Addr().String()
+	}
+	for i := range n {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels[i], dones[i] = cancel, make(chan error, 1)
+		cfg := node.Config{ID: i, Peers: peers, ClientAddr: clientAddrs[i], ClientAddrs: clientAddrs, DataDir: b.TempDir(),
+			Factory: raft.New, NoSync: !durable, PeerListener: lns[i][0], ClientListener: lns[i][1]}
+		go func() { dones[i] <- node.Run(ctx, cfg) }()
+	}
+	defer func() {
+		for i := range n {
+			cancels[i]()
+			<-dones[i]
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cls := make([]*client.Client, clients)
+	for i := range cls {
+		cls[i] = client.New(clientAddrs)
+		require.NoError(b, cls[i].Put(ctx, "warm", "x"))
+	}
+	status := func() (total int64) {
+		for i := range n {
+			resp, err := http.Get("http://" + clientAddrs[i] + "/status")
+			require.NoError(b, err)
+			var st node.Status
+			require.NoError(b, json.NewDecoder(resp.Body).Decode(&st))
+			_ = resp.Body.Close()
+			if st.Role == "leader" {
+				total += st.Fsyncs
+			}
+		}
+		return total
+	}
+	value := strings.Repeat("v", 100)
+	before := status()
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for i, cl := range cls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := cl.Put(ctx, fmt.Sprintf("c%d", i), value); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(float64(status()-before)/float64(b.N), "leader-fsyncs/op")
+}
+
+func TestStatusAndSlowDisk(t *testing.T) {
+	c := newCluster(t, 1, nil)
+	c.leader()
+	addr := c.clientAddrs[0]
+	resp, err := http.Get("http://" + addr + "/status")
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	require.NoError(t, resp.Body.Close())
+	for _, k := range []string{"id", "term", "role", "leader", "commit", "applied", "last_index", "snapshot_index", "incarnation", "saves", "fsyncs"} {
+		assert.Contains(t, m, k)
+	}
+	assert.Equal(t, "leader", m["role"])
+
+	put := func(seq int) time.Duration {
+		start := time.Now()
+		code, body := post(t, addr, "/kv", fmt.Sprintf(`{"op":"put","key":"a","value":"1","client_id":5,"seq":%d}`, seq))
+		require.Equal(t, http.StatusOK, code, body)
+		return time.Since(start)
+	}
+	code, _ := post(t, addr, "/admin/slow-disk", `{"delay_ms":200}`)
+	require.Equal(t, http.StatusOK, code)
+	assert.GreaterOrEqual(t, put(1), 200*time.Millisecond, "the save before the reply sleeps")
+	code, _ = post(t, addr, "/admin/slow-disk", `{"delay_ms":0}`)
+	require.Equal(t, http.StatusOK, code)
+	put(2)
 }
