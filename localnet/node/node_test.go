@@ -420,7 +420,7 @@ func benchPut(b *testing.B, durable bool) {
 	defer func() {
 		for i := range n {
 			cancels[i]()
-			<-dones[i]
+			assert.NoError(b, <-dones[i])
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
