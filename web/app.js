@@ -12,6 +12,11 @@ const $ = (id) => document.getElementById(id);
 const STEP_LIMIT_MS = 5000; // one bounded advance/act never takes this long unless something spins
 const SCENARIO_LIMIT_MS = 60000; // a whole lab scenario, run in one call
 const MAX_WINDOW = 40; // log cells shown per node
+// A message is in flight for 1–5 simulated ms: at 1× that is less than a
+// frame, so each send is also animated along its link for ANIM_MS of real
+// time (at most ANIM_MAX at once), which is what makes the traffic visible.
+const ANIM_MS = 600;
+const ANIM_MAX = 80;
 
 // ---------------------------------------------------------------- engine
 
@@ -77,11 +82,13 @@ const S = {
   selected: -1,
   groups: [],
   drops: [], // lost messages being shown: {from, to, at, reason, born}
+  anims: [], // sent messages being animated: {from, to, kind, summary, born}
   seen: new Set(), // recent events already animated
   replay: null,
   busy: false,
   lastFrame: 0,
   frameMs: 0,
+  frameTimes: [], // render time of the last frames while playing, ms
 };
 
 const engine = new Engine({
@@ -106,6 +113,7 @@ function queue(fn) {
 
 // advanceUntil advances the world to T in bounded calls.
 async function advanceUntil(T) {
+  T = Math.round(T); // the simulator counts whole µs
   let st = S.state;
   for (let i = 0; i < 10000; i++) {
     st = await engine.call('advance', { until_us: T });
@@ -152,7 +160,7 @@ function setLive(st) {
   S.maxT = Math.max(S.maxT, st.now_us);
   noteRecent(st.recent || []);
   if (st.failure && S.playing) { S.playing = false; updatePlay(); }
-  render();
+  renderFrame();
   scheduleUrl();
 }
 
@@ -162,6 +170,7 @@ async function newWorld(cfg, actions = [], T = 0) {
   S.maxT = T;
   S.seen.clear();
   S.drops = [];
+  S.anims = [];
   S.state = null;
   S.groups = Array.from({ length: cfg.nodes }, () => 0);
   S.selected = Math.min(S.selected, cfg.nodes - 1);
@@ -242,9 +251,11 @@ function noteRecent(recent) {
     const key = `${e.t}|${e.kind}|${e.node}|${e.peer}|${e.msg ? JSON.stringify(e.msg) : ''}|${e.reason || ''}`;
     if (S.seen.has(key)) continue;
     S.seen.add(key);
+    if (e.kind === 'send' && !e.reason && e.msg) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg && e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg && e.msg.kind, born });
   }
+  if (S.anims.length > ANIM_MAX) S.anims.splice(0, S.anims.length - ANIM_MAX);
   if (S.seen.size > 20000) S.seen.clear();
 }
 
@@ -277,19 +288,37 @@ function liveView() {
     const last = (n.log && n.log.length) ? n.log[n.log.length - 1][0] : n.snapshot_index;
     return { ...n, terms, last };
   });
-  const msgs = (st.in_flight || []).map((m) => {
-    const span = Math.max(1, m.arrive_us - m.sent_us);
-    return { kind: m.kind, from: m.from, to: m.to, p: Math.min(1, Math.max(0, (st.now_us - m.sent_us) / span)), summary: m.summary };
-  });
+  // Messages still in flight after their animation (a long delay, a
+  // paused receiver) are drawn where the simulator says they are.
+  const nowMs = performance.now();
+  S.anims = S.anims.filter((a) => nowMs - a.born < ANIM_MS);
+  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / ANIM_MS }));
+  for (const m of st.in_flight || []) {
+    if (m.sent_us < 0 || st.now_us - m.sent_us > 20000) {
+      const span = Math.max(1, m.arrive_us - m.sent_us);
+      msgs.push({ kind: m.kind, from: m.from, to: m.to, p: m.sent_us < 0 ? 0.5 : Math.min(1, Math.max(0, (st.now_us - m.sent_us) / span)), summary: m.summary });
+    }
+  }
   return { nodes, msgs, now: st.now_us, failure: st.failure, cut: linkState(S.actions.filter((a) => a.at_us <= st.now_us), nodes.length) };
 }
 
 // ------------------------------------------------------------- rendering
 
+// render draws everything; the play loop calls renderFrame, which redraws
+// the logs and panels only when the state they show has changed.
+let logSig = '';
 function render() {
+  logSig = '';
+  renderFrame();
+}
+
+function renderFrame() {
   const v = S.mode === 'live' ? liveView() : replayView();
   if (!v) return;
   renderCluster(v);
+  const sig = JSON.stringify([v.nodes.map((x) => [x.up, x.paused, x.role, x.term, x.voted_for, x.commit, x.applied, x.last, x.snapshot_index, x.terms.size]), !!v.failure, S.selected, S.mode]);
+  if (sig === logSig) { renderTimeline(v); $('clock').textContent = 't = ' + secs(v.now); return; }
+  logSig = sig;
   renderLogs(v);
   renderFailure(v.failure);
   renderNodePanel(v);
@@ -303,49 +332,88 @@ function nodePos(i, n) {
   return [Math.cos(a) * 200, Math.sin(a) * 200];
 }
 
+// The cluster is drawn in two layers: the links and nodes, rebuilt only
+// when what they show changes (so a click never lands on an element that
+// a frame replaced), and the messages, redrawn every frame.
+let staticSig = '';
 function renderCluster(v) {
   const svg = $('cluster');
-  svg.textContent = '';
   const n = v.nodes.length;
   const culprits = new Set(v.failure && v.failure.nodes || []);
-  // links
+  const sig = JSON.stringify([v.nodes.map((x) => [x.up, x.paused, x.role, x.term, x.voted_for, x.commit]), v.cut, S.selected, [...culprits]]);
+  let layers = svg.querySelector('#staticLayer');
+  if (!layers) {
+    svg.textContent = '';
+    svg.append(el('g', { id: 'linkLayer' }), el('g', { id: 'msgLayer' }), el('g', { id: 'staticLayer' }));
+    layers = svg.querySelector('#staticLayer');
+    staticSig = '';
+  }
+  if (sig !== staticSig) {
+    staticSig = sig;
+    drawStatic(v, n, culprits, svg.querySelector('#linkLayer'), layers);
+  }
+  drawMessages(v, n, svg.querySelector('#msgLayer'));
+}
+
+function drawStatic(v, n, culprits, linkLayer, nodeLayer) {
+  linkLayer.textContent = '';
+  nodeLayer.textContent = '';
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const [x1, y1] = nodePos(i, n);
       const [x2, y2] = nodePos(j, n);
       const both = v.cut[i][j] && v.cut[j][i];
       const one = v.cut[i][j] || v.cut[j][i];
-      const g = el('g', { 'data-link': `${i}-${j}` });
+      const g = el('g', { 'data-link': `${i}-${j}`, 'data-cut': both ? 'both' : one ? 'one' : 'none' });
       const line = el('line', { x1, y1, x2, y2, class: 'link' + (both ? ' cut' : one ? ' half' : '') });
       const hit = el('line', { x1, y1, x2, y2, class: 'linkhit' });
       const title = el('title', {}, both ? `link n${i}–n${j} cut: click to mend` : `link n${i}–n${j}: click to cut`);
       g.append(line, hit, title);
-      if (one) g.append(el('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 12, fill: '#D55E00' }, both ? '✂ cut' : '✂ one way'));
-      g.addEventListener('click', () => toggleLink(i, j, both));
-      svg.append(g);
+      if (one) g.append(el('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 13, fill: '#D55E00', class: 'cutlabel' }, both ? 'cut' : 'cut one way'));
+      linkLayer.append(g);
     }
   }
-  // messages in flight
+  for (const node of v.nodes) {
+    const [x, y] = nodePos(node.id, n);
+    const cls = ['node', node.up ? node.role : 'down'];
+    if (node.paused) cls.push('paused');
+    if (node.id === S.selected) cls.push('selected');
+    if (culprits.has(node.id)) cls.push('culprit');
+    const g = el('g', { class: cls.join(' '), transform: `translate(${x},${y})`, 'data-node': node.id, tabindex: 0, role: 'button',
+      'aria-label': `node ${node.id}, ${node.up ? node.role : 'down'}, term ${node.term}` });
+    g.append(el('circle', { r: 48, class: 'body' }), el('circle', { r: 56, class: 'ring', fill: 'none' }));
+    const roleText = !node.up ? 'DOWN' : ROLE_TEXT[node.role] || node.role;
+    g.append(el('text', { y: -15, class: 'inner name' }, `n${node.id}`));
+    g.append(el('text', { y: 3, class: 'inner role' }, roleText));
+    g.append(el('text', { y: 20, class: 'inner' }, `term ${node.term}`));
+    if (node.paused) g.append(el('text', { y: 34, class: 'inner', 'font-size': 11 }, 'PAUSED'));
+    const vote = node.voted_for >= 0 ? `vote n${node.voted_for}` : 'no vote';
+    g.append(el('text', { y: 72, class: 'under' }, `${vote} · commit ${node.commit}`));
+    nodeLayer.append(g);
+  }
+}
+
+function drawMessages(v, n, layer) {
+  layer.textContent = '';
   for (const m of v.msgs) {
     if (m.from < 0 || m.to < 0 || m.from >= n || m.to >= n) continue;
     const [x1, y1] = nodePos(m.from, n);
     const [x2, y2] = nodePos(m.to, n);
     const len = Math.hypot(x2 - x1, y2 - y1) || 1;
-    const off = m.from < m.to ? 7 : -7; // the two directions travel side by side
+    const off = m.from < m.to ? 8 : -8; // the two directions travel side by side
     const nx = -(y2 - y1) / len * off;
     const ny = (x2 - x1) / len * off;
-    const p = 0.15 + 0.7 * m.p; // start and end at the circles' edges
+    const p = 0.15 + 0.7 * Math.min(1, Math.max(0, m.p)); // start and end at the circles' edges
     const x = x1 + (x2 - x1) * p + nx;
     const y = y1 + (y2 - y1) * p + ny;
     const k = msgAbbrev(m.kind);
     const g = el('g', { class: 'msg', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
-    g.append(el('rect', { x: -12, y: -7, width: 24, height: 14, rx: 4, fill: k.reply ? '#fff' : k.colour, stroke: k.colour, 'stroke-width': 2 }));
-    const t = el('text', { y: 3.5 }, k.ab);
+    g.append(el('rect', { x: -13, y: -8, width: 26, height: 16, rx: 4, fill: k.reply ? '#fff' : k.colour, stroke: k.colour, 'stroke-width': 2 }));
+    const t = el('text', { y: 4 }, k.ab);
     if (k.reply) t.setAttribute('style', `fill:${k.colour}`);
-    g.append(t, el('title', {}, m.summary || m.kind));
-    svg.append(g);
+    g.append(t);
+    layer.append(g);
   }
-  // lost messages
   const nowMs = performance.now();
   S.drops = S.drops.filter((d) => nowMs - d.born < 1500);
   for (const d of S.drops) {
@@ -355,28 +423,18 @@ function renderCluster(v) {
     const x = x1 + (x2 - x1) * d.at;
     const y = y1 + (y2 - y1) * d.at;
     const g = el('g', { class: 'drop', opacity: (1 - (nowMs - d.born) / 1500).toFixed(2) });
-    g.append(el('text', { x, y: y + 4 }, `✕ ${msgAbbrev(d.kind || '').ab} lost`), el('title', {}, `${d.kind} lost: ${d.reason}`));
-    svg.append(g);
+    g.append(el('text', { x, y: y + 4 }, `✕ ${msgAbbrev(d.kind || '').ab} lost`));
+    layer.append(g);
   }
-  // nodes
-  for (const node of v.nodes) {
-    const [x, y] = nodePos(node.id, n);
-    const cls = ['node', node.up ? node.role : 'down'];
-    if (node.paused) cls.push('paused');
-    if (node.id === S.selected) cls.push('selected');
-    if (culprits.has(node.id)) cls.push('culprit');
-    const g = el('g', { class: cls.join(' '), transform: `translate(${x},${y})`, 'data-node': node.id, tabindex: 0, role: 'button',
-      'aria-label': `node ${node.id}, ${node.up ? node.role : 'down'}, term ${node.term}` });
-    g.append(el('circle', { r: 44, class: 'body' }), el('circle', { r: 52, class: 'ring', fill: 'none' }));
-    const roleText = !node.up ? 'DOWN' : ROLE_TEXT[node.role] || node.role;
-    g.append(el('text', { y: -14, class: 'inner', 'font-weight': 700 }, `n${node.id}`));
-    g.append(el('text', { y: 3, class: 'inner role' }, roleText + (node.paused ? ' ⏸' : '')));
-    g.append(el('text', { y: 20, class: 'inner' }, `term ${node.term}`));
-    const vote = node.voted_for >= 0 ? `vote n${node.voted_for}` : 'no vote';
-    g.append(el('text', { y: 66, 'font-size': 12 }, `${vote} · c${node.commit} a${node.applied}`));
-    g.addEventListener('click', () => selectNode(node.id));
-    g.addEventListener('keydown', (e) => { if (e.key === 'Enter') selectNode(node.id); });
-    svg.append(g);
+}
+
+function onClusterClick(e) {
+  const node = e.target.closest('[data-node]');
+  if (node) { selectNode(+node.dataset.node); return; }
+  const link = e.target.closest('[data-link]');
+  if (link && S.mode === 'live') {
+    const [i, j] = link.dataset.link.split('-').map(Number);
+    toggleLink(i, j, link.dataset.cut === 'both');
   }
 }
 
@@ -523,7 +581,7 @@ function toggleLink(i, j, isCut) {
 }
 
 function updatePlay() {
-  $('play').textContent = S.playing ? '⏸ Pause' : '▶ Play';
+  $('play').textContent = S.playing ? '❚❚ Pause' : '▶ Play';
   $('play').classList.toggle('on', S.playing);
 }
 
@@ -750,6 +808,7 @@ function replayDropMarkers(from, to) {
   const born = performance.now();
   for (let i = Math.max(0, from + 1); i <= to; i++) {
     const e = r.events[i];
+    if (e.kind === 'send' && !e.reason && e.msg) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg.kind, born });
   }
@@ -825,7 +884,7 @@ function frame(ts) {
   if (S.playing && !S.busy) {
     const simDt = dt * 1000 * S.speed;
     if (S.mode === 'live' && S.state && !S.state.failure) {
-      const target = S.state.now_us + simDt;
+      const target = Math.round(S.state.now_us + simDt);
       S.maxT = Math.max(S.maxT, target);
       queue(() => goTo(target)).catch((e) => { S.playing = false; updatePlay(); showError(e); });
     } else if (S.mode === 'replay') {
@@ -836,12 +895,11 @@ function frame(ts) {
       if (c !== r.cursor) { replayDropMarkers(r.cursor, c); replayTo(c); }
       if (c >= r.events.length - 1) { S.playing = false; updatePlay(); }
     }
-  } else if (S.drops.length) {
-    render(); // let lost-message markers fade
   }
   const t0 = performance.now();
-  if (S.playing && S.mode === 'live') render();
+  if ((S.playing && S.mode === 'live') || S.drops.length || S.anims.length) renderFrame(); // animations finish after a pause too
   S.frameMs = performance.now() - t0;
+  if (S.playing) { S.frameTimes.push(S.frameMs); if (S.frameTimes.length > 600) S.frameTimes.shift(); }
   requestAnimationFrame(frame);
 }
 
@@ -929,6 +987,8 @@ function wire() {
       if (f) await loadTraceText(await f.text(), f.name);
     });
   }
+  $('cluster').addEventListener('click', onClusterClick);
+  $('cluster').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.target.dataset.node !== undefined) selectNode(+e.target.dataset.node); });
   document.addEventListener('keydown', onKey);
   window.addEventListener('resize', render);
 }
@@ -1005,6 +1065,7 @@ window.raftlabPage = {
   get state() { return S.state; },
   get replay() { return S.replay && { cursor: S.replay.cursor, events: S.replay.events.length, failure: S.replay.failure, header: S.replay.tr.header }; },
   get frameMs() { return S.frameMs; },
+  takeFrameTimes() { const f = S.frameTimes; S.frameTimes = []; return f; },
   get restarts() { return engine.restarts; },
   get playing() { return S.playing; },
   shareUrl,
