@@ -325,6 +325,7 @@ function renderFrame() {
   renderTimeline(v);
   $('clock').textContent = 't = ' + secs(v.now);
   if (S.mode === 'live' && S.state) setStatus(`${S.state.events} events · hash ${S.state.hash}`);
+  else if (S.replay) setStatus(`replay · ${S.replay.events.length} events · hash ${(S.replay.tr.result && S.replay.tr.result.hash) || '?'}`);
 }
 
 function nodePos(i, n) {
@@ -403,7 +404,8 @@ function drawMessages(v, n, layer) {
     const off = m.from < m.to ? 8 : -8; // the two directions travel side by side
     const nx = -(y2 - y1) / len * off;
     const ny = (x2 - x1) / len * off;
-    const p = 0.15 + 0.7 * Math.min(1, Math.max(0, m.p)); // start and end at the circles' edges
+    const edge = Math.min(0.4, 60 / len); // start and end at the circles' edges
+    const p = edge + (1 - 2 * edge) * Math.min(1, Math.max(0, m.p));
     const x = x1 + (x2 - x1) * p + nx;
     const y = y1 + (y2 - y1) * p + ny;
     const k = msgAbbrev(m.kind);
@@ -776,7 +778,9 @@ function replayView() {
   });
   const c = r.cursor;
   const now = c >= 0 ? r.events[c].t : 0;
-  const msgs = [];
+  const nowMs = performance.now();
+  S.anims = S.anims.filter((a) => nowMs - a.born < ANIM_MS);
+  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / ANIM_MS }));
   for (let i = Math.max(0, c - 400); i <= c; i++) {
     const e = r.events[i];
     if (e.kind !== 'send' || e.reason) continue;
@@ -809,9 +813,11 @@ function replayDropMarkers(from, to) {
   for (let i = Math.max(0, from + 1); i <= to; i++) {
     const e = r.events[i];
     if (e.kind === 'send' && !e.reason && e.msg) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
+    if (e.kind === 'send' && !e.reason) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, born });
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg.kind, born });
   }
+  if (S.anims.length > ANIM_MAX) S.anims.splice(0, S.anims.length - ANIM_MAX);
 }
 
 function jumpToFailure() {
@@ -897,7 +903,9 @@ function frame(ts) {
     }
   }
   const t0 = performance.now();
-  if ((S.playing && S.mode === 'live') || S.drops.length || S.anims.length) renderFrame(); // animations finish after a pause too
+  if ((S.playing && S.mode === 'live') || S.drops.length || S.anims.length) {
+    if (S.mode === 'live') renderFrame(); else renderCluster(replayView());
+  } // animations finish after a pause too
   S.frameMs = performance.now() - t0;
   if (S.playing) { S.frameTimes.push(S.frameMs); if (S.frameTimes.length > 600) S.frameTimes.shift(); }
   requestAnimationFrame(frame);
