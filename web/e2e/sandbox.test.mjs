@@ -254,6 +254,7 @@ test('a shared URL reproduces the same state', async () => {
   await setPlaying(a.page, true);
   await waitState(a.page, (s) => leaders(s).some((l) => l.id !== leader), 'a new leader');
   await a.page.click('#cluster line.linkhit >> nth=0', { force: true }); // cut one link too
+  await waitState(a.page, (s) => s.actions.filter((x) => x.type === 'cut').length === 2, 'the link cut both ways');
   await a.page.waitForTimeout(300);
   await setPlaying(a.page, false);
   st = await state(a.page);
@@ -266,6 +267,7 @@ test('a shared URL reproduces the same state', async () => {
   assert.equal(got.now_us, st.now_us);
   assert.equal(got.hash, st.hash, 'the link gives the same state hash');
   assert.deepEqual(got.actions, st.actions);
+  assert.equal(await b.page.locator('#cluster line.link.cut').count(), 1, 'the reproduced page shows the cut link');
   await shot(b.page, '07-share-reproduced.png');
   assert.deepEqual(a.errors, []);
   assert.deepEqual(b.errors, []);
@@ -353,6 +355,26 @@ test('frame time with 7 nodes at 10x', async () => {
   // The median is the check; the tail depends on what else the machine runs.
   assert.ok(median < 16, `median render ${median} ms`);
   await shot(page, '11-seven-nodes-10x.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('keyboard shortcuts: space pauses, a digit selects, c crashes, r restarts', async () => {
+  const { page, errors, close } = await open();
+  await waitState(page, (s) => leaders(s).length === 1, 'a leader');
+  await page.keyboard.press(' ');
+  await page.evaluate(() => window.raftlabPage.idle());
+  assert.equal(await page.evaluate(() => window.raftlabPage.playing), false);
+  await page.keyboard.press('2');
+  await page.keyboard.press('c');
+  await page.evaluate(() => window.raftlabPage.idle());
+  let st = await state(page);
+  assert.equal(st.nodes[2].up, false);
+  assert.deepEqual(st.actions.at(-1), { ...st.actions.at(-1), type: 'crash', node: 2 });
+  await page.keyboard.press('r');
+  await page.evaluate(() => window.raftlabPage.idle());
+  st = await state(page);
+  assert.equal(st.nodes[2].up, true);
   assert.deepEqual(errors, []);
   await close();
 });
