@@ -1,0 +1,185 @@
+// Command sandbox builds the browser sandbox's WebAssembly with a Raft
+// implementation and serves the page locally, so that a student watches
+// their own Raft in the browser:
+//
+//	go run ./cmd/sandbox                          # the reference
+//	go run ./cmd/sandbox -impl ./assignments/raft # your package (it must export New, a raftapi.Factory)
+//	go run ./cmd/sandbox -impl ./assignments/raft -open
+//
+// The build is scripts/build-wasm.sh (GOOS=js GOARCH=wasm); the page is
+// package web's files. Open a trace with http://ADDR/?trace=/traces/NAME.json
+// after -traces DIR, or drop the file on the page.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/raftlab/raftlab/web"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	impl, addr, traces, wasmDir string
+	open                        bool
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var o options
+	fl.StringVar(&o.impl, "impl", "", "the Raft package to run (a directory of this module such as ./assignments/raft, or an import path); it must export New, a raftapi.Factory. Empty: the reference")
+	fl.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where to serve the page")
+	fl.BoolVar(&o.open, "open", false, "open the page in a browser")
+	fl.StringVar(&o.traces, "traces", "", "a directory of trace files to serve under /traces/ (open one with ?trace=/traces/NAME.json)")
+	fl.StringVar(&o.wasmDir, "wasm", "", "serve sandbox.wasm and wasm_exec.js from this directory instead of building them")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (flags come first; see -h)", fl.Args())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	dir := o.wasmDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "raftlab-sandbox-")
+		if err != nil {
+			return fmt.Errorf("make a build directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		if err := build(ctx, tmp, o.impl, stdout, stderr); err != nil {
+			return err
+		}
+		dir = tmp
+	}
+	h, err := handler(dir, o.traces)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	name := o.impl
+	if name == "" {
+		name = "the reference"
+	}
+	fmt.Fprintf(stdout, "serving the sandbox with %s at %s (Ctrl-C stops)\n", name, url)
+	if o.open {
+		if err := openBrowser(url); err != nil {
+			fmt.Fprintf(stderr, "could not open a browser (%v): open %s yourself\n", err, url)
+		}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// build runs scripts/build-wasm.sh from the module root into dir.
+func build(ctx context.Context, dir, impl string, stdout, stderr io.Writer) error {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return fmt.Errorf("find the module root (run this inside the raftlab checkout): %w", err)
+	}
+	root := strings.TrimSpace(string(out))
+	args := []string{filepath.Join(root, "scripts", "build-wasm.sh"), dir}
+	if impl != "" {
+		if abs, err := filepath.Abs(impl); err == nil && (strings.HasPrefix(impl, "./") || strings.HasPrefix(impl, "../")) {
+			rel, err := filepath.Rel(root, abs)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				return fmt.Errorf("-impl %s is outside the module %s: give its import path instead", impl, root)
+			}
+			impl = "./" + filepath.ToSlash(rel) // the script resolves ./dir from the module root
+		}
+		args = append(args, impl)
+	}
+	fmt.Fprintf(stdout, "building the WebAssembly (%s)…\n", strings.Join(args[1:], " "))
+	cmd := exec.CommandContext(ctx, "bash", args...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build the WebAssembly with %s: %w (the errors above say why)", args[0], err)
+	}
+	return nil
+}
+
+// handler serves the page's files, sandbox.wasm and wasm_exec.js from
+// dir, and the traces directory under /traces/ if one is given.
+func handler(dir, traces string) (http.Handler, error) {
+	for _, f := range []string{"sandbox.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return nil, fmt.Errorf("the build left no %s: %w", f, err)
+		}
+	}
+	page := http.FileServerFS(web.Files)
+	built := http.FileServer(http.Dir(dir))
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox.wasm", noCache(built))
+	mux.Handle("/wasm_exec.js", noCache(built))
+	if traces != "" {
+		mux.Handle("/traces/", http.StripPrefix("/traces/", noCache(http.FileServer(http.Dir(traces)))))
+	}
+	mux.Handle("/", noCache(page))
+	if _, err := fs.Stat(web.Files, "index.html"); err != nil {
+		return nil, fmt.Errorf("the page is missing from the build: %w", err)
+	}
+	return mux, nil
+}
+
+// noCache keeps a browser from running a stale sandbox.wasm after a rebuild.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			w.Header().Set("Content-Type", "application/wasm") // instantiateStreaming needs it
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
