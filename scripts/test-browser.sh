@@ -6,6 +6,7 @@
 #
 #   scripts/test-browser.sh                 # build and test
 #   SANDBOX_DIR=/tmp/dist scripts/test-browser.sh   # test a directory already built
+#   SKIP_STUDENT=1 scripts/test-browser.sh          # without the cmd/sandbox -impl pass
 #
 # Needs Node ≥ 20 and npm. Installs Debian's chromium (apt-get) only if
 # /usr/bin/chromium is missing, and the npm packages of web/package.json.
@@ -25,7 +26,8 @@ echo "== npm packages (web/)"
 
 if [[ -z "${SANDBOX_DIR:-}" ]]; then
 	SANDBOX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/raftlab-sandbox.XXXXXX")
-	trap 'rm -rf "$SANDBOX_DIR"' EXIT
+	SANDBOX_DIR_TMP=$SANDBOX_DIR
+	trap 'rm -rf "$SANDBOX_DIR_TMP"' EXIT
 	echo "== building the WebAssembly into $SANDBOX_DIR"
 	if [[ ! -x scripts/build-wasm.sh ]]; then
 		echo "scripts/build-wasm.sh is missing: it builds sandbox.wasm and copies wasm_exec.js" >&2
@@ -41,5 +43,24 @@ echo "== the failing-trace fixture is still a current trace"
 go test ./web/e2e/fixturegen
 
 echo "== browser tests (screenshots in $ARTIFACTS_DIR)"
-cd web
-node --test --test-concurrency=1 e2e/
+(cd web && node --test --test-concurrency=1 e2e/)
+
+# The student-code path: cmd/sandbox builds the WebAssembly with the
+# starter package and serves the page; the page must load and run it.
+if [[ "${SKIP_STUDENT:-}" != 1 ]]; then
+	echo "== student code: go run ./cmd/sandbox -impl ./assignments/raft"
+	bin=$(mktemp -d "${TMPDIR:-/tmp}/raftlab-sandbox-cmd.XXXXXX")
+	go build -o "$bin/sandbox" ./cmd/sandbox
+	port=$((20000 + RANDOM % 20000))
+	"$bin/sandbox" -impl ./assignments/raft -addr "127.0.0.1:$port" &
+	pid=$!
+	trap 'kill "$pid" 2>/dev/null || true; rm -rf "$bin" "${SANDBOX_DIR_TMP:-}"' EXIT
+	# The build takes a while on a busy machine; wait for the server.
+	node -e '
+		const url = process.argv[1], end = Date.now() + 300000;
+		(async () => { for (;;) { try { if ((await fetch(url)).ok) return; } catch {} if (Date.now() > end) { console.error("cmd/sandbox did not serve " + url); process.exit(1); } await new Promise((r) => setTimeout(r, 500)); } })();
+	' "http://127.0.0.1:$port/"
+	(cd web && STUDENT_IMPL=./assignments/raft SANDBOX_URL="http://127.0.0.1:$port/" node --test --test-concurrency=1 --test-name-pattern='student code' e2e/)
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+fi

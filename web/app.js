@@ -1093,6 +1093,7 @@ async function main() {
   } catch (e) {
     return;
   }
+  $('implName').textContent = version.implementation || '';
   $('footer').textContent = `${version.implementation || ''} · trace format ${version.trace_format} · raftlab ${version.version} · loaded in ${Math.round(performance.now() - t0)} ms`;
   const fromUrl = parseUrl();
   const traceUrl = new URLSearchParams(location.search).get('trace');

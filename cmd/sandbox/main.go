@@ -83,7 +83,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	name := o.impl
-	if name == "" {
+	switch {
+	case o.wasmDir != "":
+		name = "the build in " + o.wasmDir
+	case name == "":
 		name = "the reference"
 	}
 	fmt.Fprintf(stdout, "serving the sandbox with %s at %s (Ctrl-C stops)\n", name, url)

@@ -23,12 +23,17 @@ let srv;
 let browser;
 
 before(async () => {
-  assert.ok(DIR, 'set SANDBOX_DIR to a directory with index.html, sandbox.wasm and wasm_exec.js');
-  for (const f of ['index.html', 'app.js', 'worker.js', 'sandbox.wasm', 'wasm_exec.js']) {
-    assert.ok(fs.existsSync(path.join(DIR, f)), `${DIR} has no ${f}`);
-  }
   fs.mkdirSync(ART, { recursive: true });
-  srv = await serve(DIR);
+  if (process.env.SANDBOX_URL) {
+    // A server already running (go run ./cmd/sandbox): test it as it is.
+    srv = { url: process.env.SANDBOX_URL.replace(/\/?$/, '/'), close: async () => {} };
+  } else {
+    assert.ok(DIR, 'set SANDBOX_DIR to a directory with index.html, sandbox.wasm and wasm_exec.js (or SANDBOX_URL)');
+    for (const f of ['index.html', 'app.js', 'worker.js', 'sandbox.wasm', 'wasm_exec.js']) {
+      assert.ok(fs.existsSync(path.join(DIR, f)), `${DIR} has no ${f}`);
+    }
+    srv = await serve(DIR);
+  }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -375,6 +380,23 @@ test('keyboard shortcuts: space pauses, a digit selects, c crashes, r restarts',
   await page.evaluate(() => window.raftlabPage.idle());
   st = await state(page);
   assert.equal(st.nodes[2].up, true);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+// Run by scripts/test-browser.sh against `go run ./cmd/sandbox -impl
+// ./assignments/raft` (SANDBOX_URL, STUDENT_IMPL): the student-code path
+// builds, serves, and the page runs that implementation.
+test('student code: cmd/sandbox serves a page running the student\'s implementation', { skip: !process.env.STUDENT_IMPL && 'set STUDENT_IMPL and SANDBOX_URL' }, async () => {
+  const { page, errors, close } = await open();
+  const version = await page.evaluate(() => window.raftlabPage.call('version'));
+  assert.ok(version.implementation.endsWith(process.env.STUDENT_IMPL.replace(/^\.\//, '')), `the page runs ${version.implementation}`);
+  assert.match(await page.textContent('#footer'), new RegExp(version.implementation.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  await page.waitForTimeout(1500);
+  const st = await state(page);
+  assert.equal(st.nodes.length, 5);
+  assert.ok(st.now_us > 0, 'the world runs');
+  await shot(page, '12-student-code.png');
   assert.deepEqual(errors, []);
   await close();
 });
