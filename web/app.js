@@ -349,7 +349,7 @@ function renderCluster(v) {
     layers = svg.querySelector('#staticLayer');
     staticSig = '';
   }
-  if (sig !== staticSig) {
+  if (sig !== staticSig && !(drag && drag.moved)) {
     staticSig = sig;
     drawStatic(v, n, culprits, svg.querySelector('#linkLayer'), layers);
   }
@@ -431,6 +431,7 @@ function drawMessages(v, n, layer) {
 }
 
 function onClusterClick(e) {
+  if (suppressClick) { suppressClick = false; return; }
   const node = e.target.closest('[data-node]');
   if (node) { selectNode(+node.dataset.node); return; }
   const link = e.target.closest('[data-link]');
@@ -438,6 +439,78 @@ function onClusterClick(e) {
     const [i, j] = link.dataset.link.split('-').map(Number);
     toggleLink(i, j, link.dataset.cut === 'both');
   }
+}
+
+// Dragging a node onto another puts it in that node's group; dragging it
+// away from every node gives it a group of its own. The partition applies
+// on release (one group left means the network heals).
+let drag = null;
+let suppressClick = false;
+function svgPoint(e) {
+  const svg = $('cluster');
+  const pt = svg.createSVGPoint();
+  pt.x = e.clientX;
+  pt.y = e.clientY;
+  return pt.matrixTransform(svg.getScreenCTM().inverse());
+}
+
+function onPointerDown(e) {
+  const g = e.target.closest('[data-node]');
+  if (!g || S.mode !== 'live' || !S.cfg) return;
+  drag = { id: +g.dataset.node, g, x0: e.clientX, y0: e.clientY, moved: false };
+}
+
+function onPointerMove(e) {
+  if (!drag) return;
+  if (!drag.moved && Math.hypot(e.clientX - drag.x0, e.clientY - drag.y0) < 8) return;
+  drag.moved = true;
+  drag.p = svgPoint(e);
+  drag.g.setAttribute('transform', `translate(${drag.p.x.toFixed(1)},${drag.p.y.toFixed(1)})`);
+  drag.g.classList.add('dragging');
+}
+
+// currentGroups returns each node's group: the nodes that can reach each
+// other (links not cut both ways) under this branch's actions up to now.
+function currentGroups() {
+  const n = S.cfg.nodes;
+  const cut = linkState(S.actions.filter((a) => a.at_us <= S.state.now_us), n);
+  const g = Array(n).fill(-1);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (g[i] >= 0) continue;
+    const stack = [i];
+    g[i] = k;
+    while (stack.length) {
+      const a = stack.pop();
+      for (let b = 0; b < n; b++) if (g[b] < 0 && !(cut[a][b] && cut[b][a])) { g[b] = k; stack.push(b); }
+    }
+    k++;
+  }
+  return g;
+}
+
+function onPointerUp() {
+  if (!drag) return;
+  const d = drag;
+  drag = null;
+  if (!d.moved) return; // a click: the click handler selects the node
+  suppressClick = true;
+  setTimeout(() => { suppressClick = false; }, 0);
+  const n = S.cfg.nodes;
+  let target = -1;
+  for (let j = 0; j < n; j++) {
+    const [x, y] = nodePos(j, n);
+    if (j !== d.id && Math.hypot(d.p.x - x, d.p.y - y) < 70) target = j;
+  }
+  const g = currentGroups();
+  g[d.id] = target >= 0 ? g[target] : Math.max(...g) + 1;
+  const ids = [...new Set(g)];
+  const groups = ids.map((id) => g.map((x, i) => (x === id ? i : -1)).filter((i) => i >= 0));
+  S.groups = g.map((x) => Math.min(ids.indexOf(x), 2));
+  renderGroups();
+  staticSig = '';
+  const action = groups.length > 1 ? { type: 'partition', groups } : { type: 'heal' };
+  act(action).then(render, showError);
 }
 
 function renderLogs(v) {
@@ -996,6 +1069,9 @@ function wire() {
     });
   }
   $('cluster').addEventListener('click', onClusterClick);
+  $('cluster').addEventListener('pointerdown', onPointerDown);
+  window.addEventListener('pointermove', onPointerMove);
+  window.addEventListener('pointerup', onPointerUp);
   $('cluster').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.target.dataset.node !== undefined) selectNode(+e.target.dataset.node); });
   document.addEventListener('keydown', onKey);
   window.addEventListener('resize', render);

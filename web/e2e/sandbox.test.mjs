@@ -295,6 +295,18 @@ test('time travel: going back and forward again gives the same state', async () 
   const again = await state(page);
   assert.equal(again.now_us, end.now_us);
   assert.equal(again.hash, end.hash);
+  // Acting in the past starts a new branch: the timeline ends there and
+  // the new action is the branch's last.
+  await page.evaluate(() => { const tl = document.getElementById('timeline'); tl.value = 600000; tl.dispatchEvent(new Event('input')); });
+  await page.evaluate(() => window.raftlabPage.idle());
+  await page.keyboard.press('1');
+  await page.keyboard.press('c');
+  await page.evaluate(() => window.raftlabPage.idle());
+  const branch = await state(page);
+  assert.equal(branch.now_us, 600000);
+  assert.deepEqual(branch.actions.map((a) => [a.type, a.at_us]), [['crash', 600000]]);
+  assert.equal(await page.getAttribute('#timeline', 'max'), '600000');
+  assert.notEqual(branch.hash, mid.hash);
   assert.deepEqual(errors, []);
   await close();
 });
@@ -397,6 +409,45 @@ test('student code: cmd/sandbox serves a page running the student\'s implementat
   assert.equal(st.nodes.length, 5);
   assert.ok(st.now_us > 0, 'the world runs');
   await shot(page, '12-student-code.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('dragging nodes partitions the network, and dragging back heals it', async () => {
+  const { page, errors, close } = await open();
+  await newWorld(page, { nodes: 5, seed: 4 });
+  await waitState(page, (s) => leaders(s).length === 1, 'a leader');
+  await setPlaying(page, false);
+  const centre = async (i) => {
+    const b = await page.locator(`#cluster g[data-node="${i}"] circle.body`).boundingBox();
+    return [b.x + b.width / 2, b.y + b.height / 2];
+  };
+  const svg = await page.locator('#cluster').boundingBox();
+  const dragTo = async (i, [x, y]) => {
+    const [x0, y0] = await centre(i);
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x) / 2, (y0 + y) / 2, { steps: 4 });
+    await page.mouse.move(x, y, { steps: 4 });
+    await page.mouse.up();
+    await page.evaluate(() => window.raftlabPage.idle());
+  };
+  // Node 0 to an empty corner: a group of its own.
+  await dragTo(0, [svg.x + 20, svg.y + 20]);
+  let st = await state(page);
+  assert.deepEqual(st.actions.at(-1).groups, [[0], [1, 2, 3, 4]]);
+  // Node 1 onto node 0: {0,1} against {2,3,4}.
+  await dragTo(1, await centre(0));
+  st = await state(page);
+  assert.deepEqual(st.actions.at(-1).groups, [[0, 1], [2, 3, 4]]);
+  assert.equal(await page.locator('#cluster line.link.cut').count(), 6);
+  await shot(page, '13-dragged-partition.png');
+  // Both back onto node 2: one group, the network heals.
+  await dragTo(0, await centre(2));
+  await dragTo(1, await centre(2));
+  st = await state(page);
+  assert.equal(st.actions.at(-1).type, 'heal');
+  assert.equal(await page.locator('#cluster line.link.cut').count(), 0);
   assert.deepEqual(errors, []);
   await close();
 });
