@@ -45,7 +45,12 @@ func (a *API) Call(name, arg string) (out string) {
 	if err != nil {
 		return errorJSON(err)
 	}
-	b, err := json.Marshal(v)
+	var b []byte
+	if ap, ok := v.(appender); ok {
+		b, err = ap.appendJSON(make([]byte, 0, 64<<10))
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return errorJSON(fmt.Errorf("%s: encode the result: %w", name, err))
 	}

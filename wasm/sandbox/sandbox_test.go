@@ -21,8 +21,8 @@ type idle struct {
 	ticks int
 }
 
-func (n *idle) Tick() { n.ticks++ }
-func (n *idle) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) {}
+func (n *idle) Tick()                                                                      { n.ticks++ }
+func (n *idle) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply)       {}
 func (n *idle) AppendEntries(int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {}
 func (n *idle) InstallSnapshot(int, *raftapi.InstallSnapshotArgs, *raftapi.InstallSnapshotReply) {
 }
@@ -161,3 +161,30 @@ func TestErrorsAreJSONNeverPanics(t *testing.T) {
 }
 
 func bytesReader(b []byte) *strings.Reader { return strings.NewReader(string(b)) }
+
+// TestStateJSONMatchesEncodingJSON: the hand-written encoder of the state
+// writes what encoding/json writes, on a state with every part filled.
+func TestStateJSONMatchesEncodingJSON(t *testing.T) {
+	w, err := NewWorld(idleImpl(false), Config{Nodes: 3, Seed: 1, Drop: 0.1})
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.Advance(Advance{ForUs: ptrTo(int64(100_000))}))
+	_, err = w.Act(Action{Type: "partition", Groups: [][]int{{0}, {1, 2}}})
+	require.NoError(t, err)
+	st := w.State()
+	st.Nodes[0].Log = [][2]int{{1, 1}, {2, 3}}
+	st.Nodes[0].Next, st.Nodes[0].Match = []int{3, 3, 2}, []int{2, 2, 1}
+	st.InFlight = append(st.InFlight, Flight{Kind: "AppendEntries", From: 0, To: 1, SentUs: -1, ArriveUs: 7, Summary: `a "quoted" summary`})
+	st.Outcome = &Outcome{Type: "propose", Node: -1, Message: "none"}
+	st.Failure = &FailureView{Kind: "safety", Rule: "Log Matching", Nodes: []int{0, 1}, Terms: []int{}, Indexes: []int{4}}
+	require.NotEmpty(t, st.Recent)
+
+	want, err := json.Marshal(st)
+	require.NoError(t, err)
+	got, err := st.appendJSON(nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got))
+	assert.Equal(t, string(want), string(got), "even the key order")
+}
+
+func ptrTo[T any](v T) *T { return &v }

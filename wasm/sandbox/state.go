@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -178,7 +179,11 @@ func readState(c *sim.Cluster) *State {
 	st.Failure = failureView(c.Failed())
 	st.Stopped = st.Failure != nil
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%016x/%d/%d", c.Hash(), c.Now(), c.Stats().Events)
+	var buf [24]byte
+	binary.LittleEndian.PutUint64(buf[0:], c.Hash())
+	binary.LittleEndian.PutUint64(buf[8:], uint64(c.Now()))
+	binary.LittleEndian.PutUint64(buf[16:], uint64(c.Stats().Events))
+	_, _ = h.Write(buf[:]) // a hash.Hash never fails to write
 	st.Hash = fmt.Sprintf("%016x", h.Sum64())
 	return st
 }
