@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/raftlab/raftlab/web"
@@ -58,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if fl.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (flags come first; see -h)", fl.Args())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // both end the server cleanly, removing the build
 	defer stop()
 
 	dir := o.wasmDir
