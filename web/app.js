@@ -291,8 +291,9 @@ function liveView() {
   // Messages still in flight after their animation (a long delay, a
   // paused receiver) are drawn where the simulator says they are.
   const nowMs = performance.now();
-  S.anims = S.anims.filter((a) => nowMs - a.born < ANIM_MS);
-  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / ANIM_MS }));
+  const dur = animMs();
+  S.anims = S.anims.filter((a) => nowMs - a.born < dur);
+  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / dur }));
   for (const m of st.in_flight || []) {
     if (m.sent_us < 0 || st.now_us - m.sent_us > 20000) {
       const span = Math.max(1, m.arrive_us - m.sent_us);
@@ -317,12 +318,16 @@ function renderFrame() {
   if (!v) return;
   renderCluster(v);
   const sig = JSON.stringify([v.nodes.map((x) => [x.up, x.paused, x.role, x.term, x.voted_for, x.commit, x.applied, x.last, x.snapshot_index, x.terms.size]), !!v.failure, S.selected, S.mode]);
-  if (sig === logSig) { renderTimeline(v); $('clock').textContent = 't = ' + secs(v.now); return; }
+  if (sig === logSig) { renderTimeline(v); renderStatus(v); return; }
   logSig = sig;
   renderLogs(v);
   renderFailure(v.failure);
   renderNodePanel(v);
   renderTimeline(v);
+  renderStatus(v);
+}
+
+function renderStatus(v) {
   $('clock').textContent = 't = ' + secs(v.now);
   if (S.mode === 'live' && S.state) setStatus(`${S.state.events} events · hash ${S.state.hash}`);
   else if (S.replay) setStatus(`replay · ${S.replay.events.length} events · hash ${(S.replay.tr.result && S.replay.tr.result.hash) || '?'}`);
@@ -330,8 +335,13 @@ function renderFrame() {
 
 function nodePos(i, n) {
   const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-  return [Math.cos(a) * 200, Math.sin(a) * 200];
+  const r = n > 5 ? 235 : 200; // room for the labels between six or seven nodes
+  return [Math.cos(a) * r, Math.sin(a) * r];
 }
+
+// animMs: at high speed many rounds of messages go by per second of real
+// time; a shorter animation keeps them from piling up on the links.
+const animMs = () => Math.max(150, Math.min(ANIM_MS, ANIM_MS / S.speed));
 
 // The cluster is drawn in two layers: the links and nodes, rebuilt only
 // when what they show changes (so a click never lands on an element that
@@ -852,8 +862,9 @@ function replayView() {
   const c = r.cursor;
   const now = c >= 0 ? r.events[c].t : 0;
   const nowMs = performance.now();
-  S.anims = S.anims.filter((a) => nowMs - a.born < ANIM_MS);
-  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / ANIM_MS }));
+  const dur = animMs();
+  S.anims = S.anims.filter((a) => nowMs - a.born < dur);
+  const msgs = S.anims.map((a) => ({ ...a, p: (nowMs - a.born) / dur }));
   for (let i = Math.max(0, c - 400); i <= c; i++) {
     const e = r.events[i];
     if (e.kind !== 'send' || e.reason) continue;
