@@ -1,11 +1,3 @@
-// Package fixturegen makes the browser tests' failing trace: a run of a
-// lab scenario against a deliberately broken Raft (it grants every vote),
-// written as a trace in the current format. The committed fixture is
-// checked here on every run, so a change of the trace format shows up as
-// a failing Go test instead of a browser test that reads a stale file;
-// regenerate it with
-//
-//	go test ./web/e2e/fixturegen -run TestFailingTraceFixture -update
 package fixturegen
 
 import (
@@ -17,29 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
-	"github.com/raftlab/raftlab/raft"
-	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
+	"github.com/raftlab/raftlab/web/e2e/brokenraft"
 )
 
 var update = flag.Bool("update", false, "rewrite the fixture trace")
 
 const fixture = "../fixtures/failing-one-vote.json"
-
-// votesTwice is the reference with one classic bug: it grants every
-// vote it is asked for, so two candidates of one term can both win.
-type votesTwice struct{ raftapi.Node }
-
-func (n votesTwice) RequestVote(from int, args *raftapi.RequestVoteArgs, reply *raftapi.RequestVoteReply) {
-	n.Node.RequestVote(from, args, reply)
-	if !args.PreVote && reply.Term <= args.Term {
-		reply.VoteGranted = true
-	}
-}
-
-func broken(me, peers int, env raftapi.Env) raftapi.Node {
-	return votesTwice{raft.New(me, peers, env)}
-}
 
 // failingRun finds the first seed of the election stage's scenarios for
 // which the broken Raft breaks Election Safety.
@@ -47,7 +23,7 @@ func failingRun(t *testing.T) *labs.Result {
 	t.Helper()
 	for _, sc := range labs.Scenarios(labs.Election) {
 		for seed := uint64(1); seed <= 20; seed++ {
-			res := labs.Run{Impl: labs.Impl{Name: "web/e2e/fixturegen (votes twice)", Factory: broken}, Scenario: sc, Seed: seed}.Execute()
+			res := labs.Run{Impl: labs.Impl{Name: "web/e2e/fixturegen (votes twice)", Factory: brokenraft.New}, Scenario: sc, Seed: seed}.Execute()
 			if res.Failure != nil && res.Failure.Kind == "safety" && res.Trace != nil {
 				return res
 			}
