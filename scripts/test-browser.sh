@@ -45,14 +45,17 @@ go test ./web/e2e/fixturegen
 echo "== browser tests (screenshots in $ARTIFACTS_DIR)"
 (cd web && node --test --test-concurrency=1 e2e/)
 
-# The student-code path: cmd/sandbox builds the WebAssembly with the
-# starter package and serves the page; the page must load and run it.
+# The student-code path: cmd/sandbox builds the WebAssembly with a
+# package of our own and serves the page; the page must load and run it.
+# The default is the votes-twice Raft, so that the live checkers are seen
+# to stop a run (STUDENT_IMPL=./assignments/raft runs the starter).
 if [[ "${SKIP_STUDENT:-}" != 1 ]]; then
-	echo "== student code: go run ./cmd/sandbox -impl ./assignments/raft"
+	impl=${STUDENT_IMPL:-./web/e2e/brokenraft}
+	echo "== student code: go run ./cmd/sandbox -impl $impl"
 	bin=$(mktemp -d "${TMPDIR:-/tmp}/raftlab-sandbox-cmd.XXXXXX")
 	go build -o "$bin/sandbox" ./cmd/sandbox
 	port=$((20000 + RANDOM % 20000))
-	"$bin/sandbox" -impl ./assignments/raft -addr "127.0.0.1:$port" &
+	"$bin/sandbox" -impl "$impl" -addr "127.0.0.1:$port" &
 	pid=$!
 	trap 'kill "$pid" 2>/dev/null || true; rm -rf "$bin" "${SANDBOX_DIR_TMP:-}"' EXIT
 	# The build takes a while on a busy machine; wait for the server.
@@ -60,7 +63,7 @@ if [[ "${SKIP_STUDENT:-}" != 1 ]]; then
 		const url = process.argv[1], end = Date.now() + 300000;
 		(async () => { for (;;) { try { if ((await fetch(url)).ok) return; } catch {} if (Date.now() > end) { console.error("cmd/sandbox did not serve " + url); process.exit(1); } await new Promise((r) => setTimeout(r, 500)); } })();
 	' "http://127.0.0.1:$port/"
-	(cd web && STUDENT_IMPL=./assignments/raft SANDBOX_URL="http://127.0.0.1:$port/" node --test --test-concurrency=1 --test-name-pattern='student code' e2e/)
+	(cd web && STUDENT_IMPL="$impl" SANDBOX_URL="http://127.0.0.1:$port/" node --test --test-concurrency=1 --test-name-pattern='student code|checkers live' e2e/)
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 fi

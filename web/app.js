@@ -1180,7 +1180,8 @@ async function main() {
   } catch (e) {
     return;
   }
-  $('implName').textContent = version.implementation || '';
+  $('implName').textContent = (version.implementation || '').split('/').slice(-2).join('/');
+  $('implName').title = `the Raft implementation running: ${version.implementation}`;
   $('footer').textContent = `${version.implementation || ''} · trace format ${version.trace_format} · raftlab ${version.version} · loaded in ${Math.round(performance.now() - t0)} ms`;
   const fromUrl = parseUrl();
   const traceUrl = new URLSearchParams(location.search).get('trace');

@@ -451,3 +451,27 @@ test('dragging nodes partitions the network, and dragging back heals it', async 
   assert.deepEqual(errors, []);
   await close();
 });
+
+// With the votes-twice Raft (web/e2e/brokenraft) served by cmd/sandbox:
+// the simulator's checkers run live, and a violation stops the run and
+// shows the rule, its section and the nodes involved.
+test('checkers live: a safety violation stops the run and shows the rule', { skip: !/brokenraft$/.test(process.env.STUDENT_IMPL || '') && 'set STUDENT_IMPL=./web/e2e/brokenraft and SANDBOX_URL' }, async () => {
+  const { page, errors, close } = await open();
+  await newWorld(page, { nodes: 5, seed: 3 });
+  const st = await waitState(page, (s) => s.failure, 'a failure');
+  assert.equal(st.failure.kind, 'safety');
+  await page.waitForSelector('#failure:not([hidden])');
+  await page.waitForFunction(() => !window.raftlabPage.playing);
+  const text = await page.textContent('#failure');
+  assert.ok(text.includes(st.failure.rule) && text.includes(st.failure.paper), text);
+  for (const n of st.failure.nodes) {
+    assert.match(await page.getAttribute(`#cluster g[data-node="${n}"]`, 'class'), /culprit/);
+    assert.match(await page.getAttribute(`#logs .logrow[data-node="${n}"]`, 'class'), /culprit/);
+  }
+  // The run stays stopped: play does nothing.
+  await page.click('#play');
+  assert.equal(await page.evaluate(() => window.raftlabPage.playing), false);
+  await shot(page, '14-live-failure.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
