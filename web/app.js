@@ -923,6 +923,7 @@ function renderEvents() {
     const li = document.createElement('li');
     li.dataset.i = i;
     li.textContent = eventText(e);
+    li.title = li.textContent;
     if (e.kind === 'failure') li.classList.add('fail');
     if (e.reason) li.classList.add('lost');
     li.addEventListener('click', () => replayTo(i));
@@ -1021,8 +1022,12 @@ function wire() {
   $('speed').addEventListener('input', () => setSpeed(+$('speed').value));
   $('timeline').addEventListener('input', () => {
     const v = +$('timeline').value;
-    if (S.mode === 'replay') replayTo(v - 1);
-    else queue(() => goTo(v)).catch(showError);
+    if (S.mode === 'replay') { replayTo(v - 1); return; }
+    // Dragging the handle fires many inputs; going back re-runs the world,
+    // so only the latest position is run, once the previous run is done.
+    const pending = S.scrubTo !== undefined;
+    S.scrubTo = v;
+    if (!pending) queue(() => { const t = S.scrubTo; S.scrubTo = undefined; return goTo(t); }).catch(showError);
   });
   for (const id of ['drop', 'dup', 'dmin', 'dmax']) $(id).addEventListener('input', syncOutputs);
   $('crash').addEventListener('click', () => act({ type: 'crash', node: S.selected }).catch(showError));

@@ -47,9 +47,10 @@ after(async () => {
 });
 
 // open loads the page and collects every console error and page error.
-async function open(hash = '', viewport = { width: 1280, height: 720 }) {
+async function open(hash = '', viewport = { width: 1280, height: 720 }, setup = async () => {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  await setup(page);
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -244,6 +245,16 @@ test('a trace from a failing test loads and shows the rule it broke', async () =
   fs.rmSync(oldPath);
   assert.deepEqual(errors, []);
   await close();
+
+  // Opened by URL (?trace=...), it replays the same way.
+  const c = await open('?trace=fixtures/failing.json', undefined, async (page) => {
+    await page.route('**/fixtures/failing.json', (route) => route.fulfill({ path: FIXTURE, contentType: 'application/json' }));
+  });
+  await c.page.waitForSelector('#failure:not([hidden])');
+  assert.ok((await c.page.textContent('#failure')).includes(want.rule));
+  assert.equal(await c.page.evaluate(() => window.raftlabPage.mode), 'replay');
+  assert.deepEqual(c.errors, []);
+  await c.close();
 });
 
 test('a shared URL reproduces the same state', async () => {
