@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("make a build directory: %w", err)
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // a leftover temp dir is harmless
 		if err := build(ctx, tmp, o.impl, stdout, stderr); err != nil {
 			return err
 		}
@@ -90,10 +90,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case name == "":
 		name = "the reference"
 	}
-	fmt.Fprintf(stdout, "serving the sandbox with %s at %s (Ctrl-C stops)\n", name, url)
+	_, _ = fmt.Fprintf(stdout, "serving the sandbox with %s at %s (Ctrl-C stops)\n", name, url)
 	if o.open {
 		if err := openBrowser(url); err != nil {
-			fmt.Fprintf(stderr, "could not open a browser (%v): open %s yourself\n", err, url)
+			_, _ = fmt.Fprintf(stderr, "could not open a browser (%v): open %s yourself\n", err, url)
 		}
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -127,7 +127,7 @@ func build(ctx context.Context, dir, impl string, stdout, stderr io.Writer) erro
 		}
 		args = append(args, impl)
 	}
-	fmt.Fprintf(stdout, "building the WebAssembly (%s)…\n", strings.Join(args[1:], " "))
+	_, _ = fmt.Fprintf(stdout, "building the WebAssembly (%s)…\n", strings.Join(args[1:], " "))
 	cmd := exec.CommandContext(ctx, "bash", args...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr

@@ -39,7 +39,7 @@ func TestHandlerServesThePageAndTheBuild(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			resp, err := http.Get(srv.URL + tt.path)
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { require.NoError(t, resp.Body.Close()) }()
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
