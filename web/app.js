@@ -158,7 +158,7 @@ async function act(action) {
 function setLive(st) {
   S.state = st;
   S.maxT = Math.max(S.maxT, st.now_us);
-  noteRecent(st.recent || []);
+  noteRecent(st.recent || [], st.now_us);
   if (st.failure && S.playing) { S.playing = false; updatePlay(); }
   renderFrame();
   scheduleUrl();
@@ -245,18 +245,27 @@ function eventText(e) {
 }
 
 // noteRecent turns the world's recent events into drop markers, once each.
-function noteRecent(recent) {
+function noteRecent(recent, nowUs) {
   const born = performance.now();
   for (const e of recent) {
     const key = `${e.t}|${e.kind}|${e.node}|${e.peer}|${e.msg ? JSON.stringify(e.msg) : ''}|${e.reason || ''}`;
     if (S.seen.has(key)) continue;
     S.seen.add(key);
-    if (e.kind === 'send' && !e.reason && e.msg) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
+    if (e.kind === 'send' && !e.reason && e.msg) addAnim(e, born - (nowUs - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg && e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg && e.msg.kind, born });
   }
   if (S.anims.length > ANIM_MAX) S.anims.splice(0, S.anims.length - ANIM_MAX);
   if (S.seen.size > 20000) S.seen.clear();
+}
+
+// addAnim animates a send, started when it was sent (mapped to real time
+// at the current speed), unless the same kind of message already travels
+// the same way: at high speed heartbeats would otherwise form trains.
+function addAnim(e, born) {
+  const half = animMs() / 2;
+  if (S.anims.some((a) => a.from === e.node && a.to === e.peer && a.kind === e.msg.kind && Math.abs(born - a.born) < half)) return;
+  S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
 }
 
 // linkState replays the actions to know which one-way links are cut.
@@ -896,8 +905,8 @@ function replayDropMarkers(from, to) {
   const born = performance.now();
   for (let i = Math.max(0, from + 1); i <= to; i++) {
     const e = r.events[i];
-    if (e.kind === 'send' && !e.reason && e.msg) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, summary: msgSummary(e.msg), born });
-    if (e.kind === 'send' && !e.reason) S.anims.push({ from: e.node, to: e.peer, kind: e.msg.kind, born });
+    if (e.kind === 'send' && !e.reason && e.msg) addAnim(e, born - (nowUs - e.t) / (1000 * S.speed));
+    if (e.kind === 'send' && !e.reason) addAnim(e, born - (r.events[to].t - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg.kind, born });
   }
