@@ -19,10 +19,11 @@ import (
 type API struct {
 	impl  Impl
 	world *World
+	build trace.Build // read once: runtime/debug parses the build info at every call
 }
 
 // NewAPI returns the API over impl, with no world yet.
-func NewAPI(impl Impl) *API { return &API{impl: impl} }
+func NewAPI(impl Impl) *API { return &API{impl: impl, build: trace.CurrentBuild()} }
 
 // Functions lists the names Call answers, in the order the bridge
 // registers them.
@@ -77,7 +78,7 @@ func decode(name, arg string, v any) error {
 func (a *API) call(name, arg string) (any, error) {
 	switch name {
 	case "version":
-		return map[string]any{"version": Version, "trace_format": trace.Version, "implementation": a.impl.Name, "build": trace.CurrentBuild()}, nil
+		return map[string]any{"version": Version, "trace_format": trace.Version, "implementation": a.impl.Name, "build": a.build}, nil
 	case "newWorld":
 		var cfg Config
 		if err := decode(name, arg, &cfg); err != nil {
