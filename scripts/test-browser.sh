@@ -40,7 +40,7 @@ export SANDBOX_DIR
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$root/web/artifacts}
 
 echo "== the failing-trace fixture is still a current trace"
-go test ./web/e2e/fixturegen
+go test -tags raftlab_e2e ./web/e2e/fixturegen
 
 echo "== browser tests (screenshots in $ARTIFACTS_DIR)"
 (cd web && node --test --test-concurrency=1 e2e/)
@@ -55,7 +55,8 @@ if [[ "${SKIP_STUDENT:-}" != 1 ]]; then
 	bin=$(mktemp -d "${TMPDIR:-/tmp}/raftlab-sandbox-cmd.XXXXXX")
 	go build -o "$bin/sandbox" ./cmd/sandbox
 	port=$((20000 + RANDOM % 20000))
-	"$bin/sandbox" -impl "$impl" -addr "127.0.0.1:$port" &
+	# web/e2e/brokenraft builds only with this tag (it imports the reference).
+	GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=raftlab_e2e" "$bin/sandbox" -impl "$impl" -addr "127.0.0.1:$port" &
 	pid=$!
 	trap 'kill "$pid" 2>/dev/null || true; rm -rf "$bin" "${SANDBOX_DIR_TMP:-}"' EXIT
 	# The build takes a while on a busy machine; wait for the server.

@@ -1,8 +1,14 @@
+//go:build raftlab_e2e
+
 // Package brokenraft is the reference Raft with one classic bug: it grants
 // every vote it is asked for, so two candidates of one term can both win.
 // The browser tests run it as "a student's own code" (cmd/sandbox -impl)
 // to see the page's live checkers stop the run, and fixturegen uses it to
 // make the failing trace the page replays.
+//
+// It imports the reference, so it builds only with -tags raftlab_e2e: the
+// student handout (which has no reference) and go build ./... skip it.
+// scripts/test-browser.sh sets GOFLAGS=-tags=raftlab_e2e for it.
 package brokenraft
 
 import (

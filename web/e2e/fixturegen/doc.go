@@ -5,5 +5,8 @@
 // format shows up as a failing Go test instead of a browser test that
 // reads a stale file; regenerate it with
 //
-//	go test ./web/e2e/fixturegen -run TestFailingTraceFixture -update
+//	go test -tags raftlab_e2e ./web/e2e/fixturegen -run TestFailingTraceFixture -update
+//
+// The test needs the tag (it runs package brokenraft, which imports the
+// reference), so the handout and a plain go test ./... skip it.
 package fixturegen

@@ -1,3 +1,5 @@
+//go:build raftlab_e2e
+
 package fixturegen
 
 import (
