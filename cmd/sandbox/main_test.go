@@ -59,3 +59,16 @@ func TestRunRejectsStrayArguments(t *testing.T) {
 	err := run([]string{"-wasm", t.TempDir(), "extra"}, io.Discard, io.Discard)
 	require.ErrorContains(t, err, "unexpected arguments")
 }
+
+func TestImplOverlayImportsThePackage(t *testing.T) {
+	dir := t.TempDir()
+	path, err := implOverlay(dir, "/src/raftlab", "example.com/me/raft")
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Replace":{"/src/raftlab/wasm/cmd/sandboximpl/main.go":"`+filepath.Join(dir, "main.go")+`"}}`, string(b))
+	main, err := os.ReadFile(filepath.Join(dir, "main.go"))
+	require.NoError(t, err)
+	assert.Contains(t, string(main), `impl "example.com/me/raft"`)
+	assert.Contains(t, string(main), `sandbox.Impl{Name: "example.com/me/raft", Factory: impl.New}`)
+}
