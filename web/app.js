@@ -905,7 +905,6 @@ function replayDropMarkers(from, to) {
   const born = performance.now();
   for (let i = Math.max(0, from + 1); i <= to; i++) {
     const e = r.events[i];
-    if (e.kind === 'send' && !e.reason && e.msg) addAnim(e, born - (nowUs - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && !e.reason) addAnim(e, born - (r.events[to].t - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg.kind, born });
     if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg.kind, born });

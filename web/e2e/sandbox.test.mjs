@@ -228,6 +228,9 @@ test('a trace from a failing test loads and shows the rule it broke', async () =
   await page.selectOption('#fNode', '');
   await page.locator('#events li').first().click();
   assert.equal((await page.evaluate(() => window.raftlabPage.replay)).cursor, 0);
+  await page.click('#step');
+  await page.keyboard.press('.');
+  assert.equal((await page.evaluate(() => window.raftlabPage.replay)).cursor, 2, 'Step and "." move one event');
   assert.ok(await page.isHidden('#failure'), 'the failure shows at the failure, not before');
   await page.click('#jumpFailure');
   const r = await page.evaluate(() => window.raftlabPage.replay);
