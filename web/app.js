@@ -253,7 +253,7 @@ function noteRecent(recent, nowUs) {
     S.seen.add(key);
     if (e.kind === 'send' && !e.reason && e.msg) addAnim(e, born - (nowUs - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg && e.msg.kind, born });
-    if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg && e.msg.kind, born });
+    if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.7, reason: e.reason, kind: e.msg && e.msg.kind, born });
   }
   if (S.anims.length > ANIM_MAX) S.anims.splice(0, S.anims.length - ANIM_MAX);
   if (S.seen.size > 20000) S.seen.clear();
@@ -907,7 +907,7 @@ function replayDropMarkers(from, to) {
     const e = r.events[i];
     if (e.kind === 'send' && !e.reason) addAnim(e, born - (r.events[to].t - e.t) / (1000 * S.speed));
     if (e.kind === 'send' && e.reason) S.drops.push({ from: e.node, to: e.peer, at: 0.35, reason: e.reason, kind: e.msg.kind, born });
-    if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.85, reason: e.reason, kind: e.msg.kind, born });
+    if (e.kind === 'discard') S.drops.push({ from: e.peer, to: e.node, at: 0.7, reason: e.reason, kind: e.msg.kind, born });
   }
   if (S.anims.length > ANIM_MAX) S.anims.splice(0, S.anims.length - ANIM_MAX);
 }
