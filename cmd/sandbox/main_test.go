@@ -1,0 +1,74 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHandlerServesThePageAndTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sandbox.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// go"), 0o644))
+	traces := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(traces, "t.json"), []byte(`{"format":"raftlab-trace"}`), 0o644))
+	h, err := handler(dir, traces)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	tests := []struct {
+		path, contentType, contains string
+	}{
+		{"/", "text/html", "raftlab"},
+		{"/app.js", "javascript", "new Worker('worker.js')"},
+		{"/worker.js", "javascript", "sandbox.wasm"},
+		{"/style.css", "text/css", "--leader"},
+		{"/sandbox.wasm", "application/wasm", "asm"},
+		{"/wasm_exec.js", "javascript", "// go"},
+		{"/traces/t.json", "application/json", "raftlab-trace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, resp.Body.Close()) }()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Contains(t, resp.Header.Get("Content-Type"), tt.contentType)
+			assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+			assert.True(t, strings.Contains(string(body), tt.contains), "%s does not contain %q", tt.path, tt.contains)
+		})
+	}
+}
+
+func TestHandlerRefusesAnIncompleteBuild(t *testing.T) {
+	_, err := handler(t.TempDir(), "")
+	require.ErrorContains(t, err, "sandbox.wasm")
+}
+
+func TestRunRejectsStrayArguments(t *testing.T) {
+	err := run([]string{"-wasm", t.TempDir(), "extra"}, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "unexpected arguments")
+}
+
+func TestImplOverlayImportsThePackage(t *testing.T) {
+	dir := t.TempDir()
+	path, err := implOverlay(dir, "/src/raftlab", "example.com/me/raft")
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Replace":{"/src/raftlab/wasm/cmd/sandboximpl/main.go":"`+filepath.Join(dir, "main.go")+`"}}`, string(b))
+	main, err := os.ReadFile(filepath.Join(dir, "main.go"))
+	require.NoError(t, err)
+	assert.Contains(t, string(main), `impl "example.com/me/raft"`)
+	assert.Contains(t, string(main), `sandbox.Impl{Name: "example.com/me/raft", Factory: impl.New}`)
+}
