@@ -1,4 +1,4 @@
-package sim_test
+package schematest_test
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ import (
 // the trace format.
 func traceSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "docs", "trace.schema.json"))
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "trace.schema.json"))
 	require.NoError(t, err)
 	f, err := os.Open(path)
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ func schemaRuns() []struct {
 	for _, k := range simtest.ScenarioKinds() {
 		cfg := k.Config
 		cfg.Nodes, cfg.Factory, cfg.Seed, cfg.Scenario, cfg.Implementation = 5, raft.New, 1, k.Name, "reference"
-		cfg.Replay = "go test ./sim -run TestEveryTraceValidates"
+		cfg.Replay = "go test ./sim/schematest -run TestEveryTraceValidates"
 		sc := k.Run
 		switch k.Name {
 		case "scripted":
@@ -256,24 +256,4 @@ func TestSchemaRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), "- at "+tt.at)
 		})
 	}
-}
-
-// TestHashIgnoresTheBuild: the determinism hash is over the run's events
-// and states, so two builds that behave alike compare equal; the build is
-// in the header only.
-func TestHashIgnoresTheBuild(t *testing.T) {
-	var received, replies atomic.Int64
-	cfg := sim.Config{Nodes: 3, Factory: simtest.Pingers(&received, &replies), Seed: 3, RecordTrace: true}
-	a := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Millisecond) })
-	assert.Equal(t, trace.CurrentBuild(), a.Trace.Header.Build)
-	assert.Equal(t, fmt.Sprintf("%016x", a.Hash), a.Trace.Result.Hash)
-
-	b := *a
-	tb := *a.Trace
-	tb.Header.Build = trace.Build{Module: "github.com/raftlab/raftlab", Version: "v9.9.9", Revision: "0123456789abcdef", Go: "go1.99", OS: "plan9", Arch: "arm"}
-	b.Trace = &tb
-	assert.Nil(t, sim.Compare(a, &b))
-
-	c := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Millisecond) })
-	assert.Equal(t, a.Hash, c.Hash)
 }
