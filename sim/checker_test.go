@@ -10,6 +10,7 @@ import (
 	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/sim/simtest"
 )
 
 // Each case scripts toy nodes that break one property on purpose, and
@@ -20,7 +21,7 @@ func TestCheckersFire(t *testing.T) {
 		name     string
 		nodes    int
 		snapK    int
-		setup    func(t *toy)
+		setup    func(t *simtest.Toy)
 		scenario sim.Scenario
 		kind     string
 		rule     props.ID
@@ -31,10 +32,10 @@ func TestCheckersFire(t *testing.T) {
 	cases := []tc{
 		{
 			name: "two leaders in one term (Inspect)",
-			setup: func(t *toy) {
-				t.onTick = func(t *toy) {
-					if t.me <= 1 && t.ticks == 3 {
-						t.st.Role, t.st.Term = raftapi.Leader, 1
+			setup: func(t *simtest.Toy) {
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me <= 1 && t.Ticks == 3 {
+						t.State.Role, t.State.Term = raftapi.Leader, 1
 					}
 				}
 			},
@@ -43,10 +44,10 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "two senders of AppendEntries in one term (wire)",
-			setup: func(t *toy) {
-				t.onTick = func(t *toy) {
-					if t.me <= 1 && t.ticks == 3 {
-						t.env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 4, LeaderID: t.me}, nil)
+			setup: func(t *simtest.Toy) {
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me <= 1 && t.Ticks == 3 {
+						t.Env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 4, LeaderID: t.Me}, nil)
 					}
 				}
 			},
@@ -55,20 +56,20 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "double vote after a restart that forgot votedFor",
-			setup: func(t *toy) {
+			setup: func(t *simtest.Toy) {
 				// Grants one vote per term, but keeps votedFor only in memory
 				// and hides it from Inspect, so that only the wire shows the
 				// second vote.
 				voted := false
-				t.onRV = func(t *toy, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+				t.OnRV = func(t *simtest.Toy, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
 					if !voted {
 						voted = true
 						r.Term, r.VoteGranted = a.Term, true
 					}
 				}
-				t.onTick = func(t *toy) {
-					if t.ticks == 2 && (t.me == 0 || t.me == 1) {
-						t.env.SendRequestVote(2, &raftapi.RequestVoteArgs{Term: 1, CandidateID: t.me}, nil)
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Ticks == 2 && (t.Me == 0 || t.Me == 1) {
+						t.Env.SendRequestVote(2, &raftapi.RequestVoteArgs{Term: 1, CandidateID: t.Me}, nil)
 					}
 				}
 			},
@@ -87,16 +88,16 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "different entries applied at one index",
-			setup: func(t *toy) {
+			setup: func(t *simtest.Toy) {
 				term, cmd := 1, "a"
-				if t.me != 0 {
+				if t.Me != 0 {
 					term, cmd = 2, "b"
 				}
-				t.appendEntry(term, cmd)
-				t.st.Term = 2
-				t.onTick = func(t *toy) {
-					if t.ticks == 1 && t.me <= 1 {
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: t.terms[0]})
+				t.AppendLog(term, cmd)
+				t.State.Term = 2
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Ticks == 1 && t.Me <= 1 {
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1, CommandTerm: t.Terms[0]})
 					}
 				}
 			},
@@ -105,12 +106,12 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "apply gap",
-			setup: func(t *toy) {
-				t.appendEntry(1, "a")
-				t.appendEntry(1, "b")
-				t.onTick = func(t *toy) {
-					if t.ticks == 1 && t.me == 0 {
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[1], CommandIndex: 2, CommandTerm: 1})
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "a")
+				t.AppendLog(1, "b")
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Ticks == 1 && t.Me == 0 {
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[1], CommandIndex: 2, CommandTerm: 1})
 					}
 				}
 			},
@@ -119,11 +120,11 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "apply repeat",
-			setup: func(t *toy) {
-				t.appendEntry(1, "a")
-				t.onTick = func(t *toy) {
-					if t.ticks <= 2 && t.me == 0 {
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "a")
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Ticks <= 2 && t.Me == 0 {
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1, CommandTerm: 1})
 					}
 				}
 			},
@@ -133,25 +134,25 @@ func TestCheckersFire(t *testing.T) {
 		{
 			name:  "snapshot moves the service backwards",
 			snapK: 1,
-			setup: func(t *toy) {
-				t.appendEntry(1, "a")
-				t.appendEntry(1, "b")
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "a")
+				t.AppendLog(1, "b")
 				var first []byte
-				t.onSnap = func(t *toy, index int, data []byte) {
+				t.OnSnap = func(t *simtest.Toy, index int, data []byte) {
 					if index == 1 {
 						first = data
 					}
 				}
-				t.onTick = func(t *toy) {
-					if t.me != 0 {
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me != 0 {
 						return
 					}
-					switch t.ticks {
+					switch t.Ticks {
 					case 1:
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[1], CommandIndex: 2, CommandTerm: 1})
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1, CommandTerm: 1})
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[1], CommandIndex: 2, CommandTerm: 1})
 					case 5:
-						t.env.Apply(raftapi.ApplyMsg{SnapshotValid: true, Snapshot: first, SnapshotIndex: 1, SnapshotTerm: 1})
+						t.Env.Apply(raftapi.ApplyMsg{SnapshotValid: true, Snapshot: first, SnapshotIndex: 1, SnapshotTerm: 1})
 					}
 				}
 			},
@@ -160,13 +161,13 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "commit without a majority",
-			setup: func(t *toy) {
-				if t.me == 0 {
-					t.appendEntry(1, "lonely")
+			setup: func(t *simtest.Toy) {
+				if t.Me == 0 {
+					t.AppendLog(1, "lonely")
 				}
-				t.onTick = func(t *toy) {
-					if t.ticks == 1 && t.me == 0 {
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Ticks == 1 && t.Me == 0 {
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1, CommandTerm: 1})
 					}
 				}
 			},
@@ -175,40 +176,40 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "log matching: same index and term, different command",
-			setup: func(t *toy) {
+			setup: func(t *simtest.Toy) {
 				cmd := "x"
-				if t.me == 1 {
+				if t.Me == 1 {
 					cmd = "y"
 				}
-				t.appendEntry(1, cmd)
+				t.AppendLog(1, cmd)
 			},
 			scenario: run2s, kind: sim.KindSafety, rule: props.LogMatching,
 			nodesIn: []int{0, 1}, contains: []string{"index 1 and term 1, but with different commands"},
 		},
 		{
 			name: "log matching: same entry, different history",
-			setup: func(t *toy) {
-				if t.me == 0 {
-					t.appendEntry(1, "a")
+			setup: func(t *simtest.Toy) {
+				if t.Me == 0 {
+					t.AppendLog(1, "a")
 				} else {
-					t.appendEntry(2, "a")
+					t.AppendLog(2, "a")
 				}
-				t.appendEntry(3, "b")
+				t.AppendLog(3, "b")
 			},
 			scenario: run2s, kind: sim.KindSafety, rule: props.LogMatching,
 			contains: []string{"both hold entry (index 2, term 3), but the entries before it differ"},
 		},
 		{
 			name: "leader completeness",
-			setup: func(t *toy) {
-				t.appendEntry(1, "committed")
-				if t.me == 0 {
-					t.st.Role, t.st.CommitIndex = raftapi.Leader, 1
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "committed")
+				if t.Me == 0 {
+					t.State.Role, t.State.CommitIndex = raftapi.Leader, 1
 				}
-				t.onTick = func(t *toy) {
-					if t.me == 1 && t.ticks == 5 { // becomes leader of term 2 having lost the entry
-						t.terms, t.cmds = nil, nil
-						t.st = raftapi.NodeState{Role: raftapi.Leader, Term: 2, VotedFor: 1}
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 1 && t.Ticks == 5 { // becomes leader of term 2 having lost the entry
+						t.Terms, t.Cmds = nil, nil
+						t.State = raftapi.NodeState{Role: raftapi.Leader, Term: 2, VotedFor: 1}
 					}
 				}
 			},
@@ -217,10 +218,10 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "term goes down",
-			setup: func(t *toy) {
-				t.onTick = func(t *toy) {
-					if t.me == 0 {
-						t.st.Term = 5 - t.ticks
+			setup: func(t *simtest.Toy) {
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 0 {
+						t.State.Term = 5 - t.Ticks
 					}
 				}
 			},
@@ -229,10 +230,10 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "term lost across a restart",
-			setup: func(t *toy) {
-				t.onTick = func(t *toy) {
-					if t.me == 0 && t.ticks == 1 {
-						t.st.Term = 7 // never saved
+			setup: func(t *simtest.Toy) {
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 0 && t.Ticks == 1 {
+						t.State.Term = 7 // never saved
 					}
 				}
 			},
@@ -247,11 +248,11 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "commit index beyond the log",
-			setup: func(t *toy) {
-				t.appendEntry(1, "a")
-				t.onTick = func(t *toy) {
-					if t.me == 1 && t.ticks == 2 {
-						t.st.CommitIndex = 3
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "a")
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 1 && t.Ticks == 2 {
+						t.State.CommitIndex = 3
 					}
 				}
 			},
@@ -260,11 +261,11 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "CommandTerm that is not the entry's term",
-			setup: func(t *toy) {
-				t.appendEntry(1, "a")
-				t.onTick = func(t *toy) {
-					if t.me == 0 && t.ticks == 1 {
-						t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1}) // CommandTerm left 0, as MIT's ApplyMsg has none
+			setup: func(t *simtest.Toy) {
+				t.AppendLog(1, "a")
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 0 && t.Ticks == 1 {
+						t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1}) // CommandTerm left 0, as MIT's ApplyMsg has none
 					}
 				}
 			},
@@ -273,16 +274,16 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "snapshot index saved, snapshot dropped",
-			setup: func(t *toy) {
-				if st := t.env.Persister().ReadState(); st != nil {
-					t.st.SnapshotIndex, t.st.SnapshotTerm, t.st.Term = 5, 1, 1
-					t.st.LastIndex, t.st.LastTerm, t.st.CommitIndex, t.st.LastApplied = 5, 1, 5, 5
+			setup: func(t *simtest.Toy) {
+				if st := t.Env.Persister().ReadState(); st != nil {
+					t.State.SnapshotIndex, t.State.SnapshotTerm, t.State.Term = 5, 1, 1
+					t.State.LastIndex, t.State.LastTerm, t.State.CommitIndex, t.State.LastApplied = 5, 1, 5, 5
 				}
-				t.onTick = func(t *toy) {
-					if t.me == 0 && t.ticks == 1 {
-						t.st.SnapshotIndex, t.st.SnapshotTerm, t.st.Term = 5, 1, 1
-						t.st.LastIndex, t.st.LastTerm = 5, 1
-						t.env.Persister().Save([]byte{5}, nil) // the snapshot itself is not saved
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 0 && t.Ticks == 1 {
+						t.State.SnapshotIndex, t.State.SnapshotTerm, t.State.Term = 5, 1, 1
+						t.State.LastIndex, t.State.LastTerm = 5, 1
+						t.Env.Persister().Save([]byte{5}, nil) // the snapshot itself is not saved
 					}
 				}
 			},
@@ -297,14 +298,14 @@ func TestCheckersFire(t *testing.T) {
 		},
 		{
 			name: "log not saved before a crash",
-			setup: func(t *toy) {
-				if st := t.env.Persister().ReadState(); st != nil {
-					t.st.Term = int(st[0])
+			setup: func(t *simtest.Toy) {
+				if st := t.Env.Persister().ReadState(); st != nil {
+					t.State.Term = int(st[0])
 				}
-				t.onTick = func(t *toy) {
-					if t.me == 0 && t.ticks == 1 {
-						t.appendEntry(3, "unsaved")
-						t.env.Persister().Save([]byte{3}, nil) // saves the term only
+				t.OnTick = func(t *simtest.Toy) {
+					if t.Me == 0 && t.Ticks == 1 {
+						t.AppendLog(3, "unsaved")
+						t.Env.Persister().Save([]byte{3}, nil) // saves the term only
 					}
 				}
 			},
@@ -324,7 +325,7 @@ func TestCheckersFire(t *testing.T) {
 			if n == 0 {
 				n = 3
 			}
-			res := sim.Run(sim.Config{Nodes: n, Factory: toyFactory(c.setup), Seed: 1, SnapshotEvery: c.snapK,
+			res := sim.Run(sim.Config{Nodes: n, Factory: simtest.ToyFactory(c.setup), Seed: 1, SnapshotEvery: c.snapK,
 				Scenario: t.Name(), Implementation: "toy", Replay: "go test -run " + t.Name()}, c.scenario)
 			f := res.Failure
 			require.NotNil(t, f, "the %s checker did not fire", c.rule)
@@ -352,7 +353,7 @@ func TestCheckersFire(t *testing.T) {
 // A correct toy cluster (nothing happens) passes every checker: the
 // checkers do not fire on their own.
 func TestCheckersQuietOnIdleCluster(t *testing.T) {
-	res := sim.Run(sim.Config{Nodes: 5, Factory: toyFactory(nil), Seed: 3}, func(c *sim.Cluster) { c.RunFor(10 * time.Second) })
+	res := sim.Run(sim.Config{Nodes: 5, Factory: simtest.ToyFactory(nil), Seed: 3}, func(c *sim.Cluster) { c.RunFor(10 * time.Second) })
 	require.Nil(t, res.Failure)
 	assert.Equal(t, int64(5*1000), res.Stats.Events, "5 nodes tick 100 times a simulated second")
 }

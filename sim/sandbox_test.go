@@ -9,6 +9,7 @@ import (
 
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/sim/simtest"
 	"github.com/raftlab/raftlab/trace"
 )
 
@@ -18,12 +19,12 @@ import (
 func TestSandboxViews(t *testing.T) {
 	// Node 0 sends one RequestVote to node 1 at its first tick; every
 	// node holds a two-entry log.
-	setup := func(n *toy) {
-		n.appendEntry(1, "a")
-		n.appendEntry(2, "b")
-		n.onTick = func(n *toy) {
-			if n.me == 0 && n.ticks == 1 {
-				n.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 2, CandidateID: 0, LastLogIndex: 2, LastLogTerm: 2}, nil)
+	setup := func(n *simtest.Toy) {
+		n.AppendLog(1, "a")
+		n.AppendLog(2, "b")
+		n.OnTick = func(n *simtest.Toy) {
+			if n.Me == 0 && n.Ticks == 1 {
+				n.Env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 2, CandidateID: 0, LastLogIndex: 2, LastLogTerm: 2}, nil)
 			}
 		}
 	}
@@ -32,7 +33,7 @@ func TestSandboxViews(t *testing.T) {
 	var first, firstCrashed int
 	var terms, termsCrashed []int
 	var hashes []uint64
-	res := sim.Run(sim.Config{Nodes: 3, Factory: toyFactory(setup), Seed: 1, LockstepTicks: true, TimelineLen: 50,
+	res := sim.Run(sim.Config{Nodes: 3, Factory: simtest.ToyFactory(setup), Seed: 1, LockstepTicks: true, TimelineLen: 50,
 		Network: sim.Network{DelayMin: 3 * time.Millisecond, DelayMax: 3 * time.Millisecond}}, func(c *sim.Cluster) {
 		n, _ := c.Pending()
 		assert.Equal(t, 3, n, "one first tick per node")

@@ -15,6 +15,7 @@ import (
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/sim/simtest"
 )
 
 // TestQuiesceCore: the core is up, running and connected both ways; every
@@ -53,11 +54,11 @@ func TestQuiesceCore(t *testing.T) {
 // leader that never commits, fails the run as a liveness miss whose
 // nodes and message name the core.
 func TestCoreLivenessFailuresNameTheCore(t *testing.T) {
-	leads := func(tt *toy) {
-		if tt.me == 0 {
-			tt.st.Role, tt.st.Term = raftapi.Leader, 1
+	leads := func(tt *simtest.Toy) {
+		if tt.Me == 0 {
+			tt.State.Role, tt.State.Term = raftapi.Leader, 1
 		}
-		tt.st.Term = 1
+		tt.State.Term = 1
 	}
 	tests := []struct {
 		name    string
@@ -65,12 +66,12 @@ func TestCoreLivenessFailuresNameTheCore(t *testing.T) {
 		rule    string
 		want    string
 	}{
-		{"no leader", toyFactory(nil), "Leader election", "the core [0 1] (a majority of 3 nodes"},
-		{"no commit", toyFactory(func(tt *toy) {
+		{"no leader", simtest.ToyFactory(nil), "Leader election", "the core [0 1] (a majority of 3 nodes"},
+		{"no commit", simtest.ToyFactory(func(tt *simtest.Toy) {
 			leads(tt)
-			tt.onStart = func(tt *toy, cmd []byte) (int, int, bool) {
-				tt.appendEntry(1, string(cmd))
-				return tt.st.LastIndex, 1, true
+			tt.OnStart = func(tt *simtest.Toy, cmd []byte) (int, int, bool) {
+				tt.AppendLog(1, string(cmd))
+				return tt.State.LastIndex, 1, true
 			}
 		}), "Agreement", "core nodes [0 1] had not applied it"},
 	}

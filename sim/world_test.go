@@ -13,15 +13,16 @@ import (
 
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
+	"github.com/raftlab/raftlab/sim/simtest"
 	"github.com/raftlab/raftlab/trace"
 )
 
 // ---- robustness against the code under test ----
 
 func TestPanicInTurnFailsTheRunNotTheBinary(t *testing.T) {
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 1 && t.ticks == 3 {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 1 && t.Ticks == 3 {
 				var m map[string]int
 				m["boom"]++ //nolint:staticcheck // a deliberate nil-map write, as a student would
 			}
@@ -34,18 +35,18 @@ func TestPanicInTurnFailsTheRunNotTheBinary(t *testing.T) {
 	report := res.Failure.Error()
 	assert.Contains(t, report, "node 1 panicked in Tick: assignment to entry in nil map")
 	assert.Contains(t, report, "seed: 9")
-	assert.Contains(t, res.Failure.Stack, "toy_test.go", "the stack points at the panicking code")
+	assert.Contains(t, res.Failure.Stack, "simtest/toy.go", "the stack points at the panicking code")
 	assert.NotContains(t, res.Failure.Stack, "raftlab/sim.(*Cluster)", "the simulator's own frames are left out")
 }
 
 func TestPanicInHandlerNamesTheMessage(t *testing.T) {
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 0 && t.ticks == 1 {
-				t.env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 1}, nil)
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 0 && t.Ticks == 1 {
+				t.Env.SendAppendEntries(2, &raftapi.AppendEntriesArgs{Term: 1}, nil)
 			}
 		}
-		t.onAE = func(*toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {
+		t.OnAE = func(*simtest.Toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {
 			var s []int
 			_ = s[5]
 		}
@@ -64,9 +65,9 @@ func TestTurnThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 	}
 	var release atomic.Bool
 	t.Cleanup(func() { release.Store(true) }) // let the abandoned goroutine end
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 2 && t.ticks == 4 {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 2 && t.Ticks == 4 {
 				for !release.Load() { // a student's infinite loop
 				}
 			}
@@ -84,7 +85,7 @@ func TestTurnThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 // hangingInspect is a toy whose Inspect deadlocks once asked to, as a
 // node guarding its state with a mutex it forgot to unlock would.
 type hangingInspect struct {
-	*toy
+	*simtest.Toy
 	hang    *atomic.Bool
 	release *atomic.Bool
 }
@@ -92,7 +93,7 @@ type hangingInspect struct {
 func (h hangingInspect) Inspect() raftapi.NodeState {
 	for h.hang.Load() && !h.release.Load() {
 	}
-	return h.toy.Inspect()
+	return h.Toy.Inspect()
 }
 
 // The watchdog sees every kind of call: a handler (which runs in the
@@ -109,26 +110,26 @@ func TestHandlerAndFactoryThatNeverReturnAreHangs(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		setup func(t *toy)
+		setup func(t *simtest.Toy)
 		want  string
 	}{
-		{"handler", func(t *toy) {
-			t.onTick = func(t *toy) {
-				if t.me == 0 && t.ticks == 2 {
-					t.env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1}, nil)
+		{"handler", func(t *simtest.Toy) {
+			t.OnTick = func(t *simtest.Toy) {
+				if t.Me == 0 && t.Ticks == 2 {
+					t.Env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1}, nil)
 				}
 			}
-			t.onAE = func(*toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) { spin() }
+			t.OnAE = func(*simtest.Toy, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) { spin() }
 		}, "node 1's AppendEntries handler (message from node 0) did not return within 300ms"},
-		{"factory", func(t *toy) {
-			if t.me == 1 {
+		{"factory", func(t *simtest.Toy) {
+			if t.Me == 1 {
 				spin()
 			}
 		}, "node 1's Factory (boot) did not return within 300ms"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := sim.Run(sim.Config{Nodes: 3, Factory: toyFactory(tc.setup), Seed: 1, HangBound: 300 * time.Millisecond},
+			res := sim.Run(sim.Config{Nodes: 3, Factory: simtest.ToyFactory(tc.setup), Seed: 1, HangBound: 300 * time.Millisecond},
 				func(c *sim.Cluster) { c.RunFor(time.Second) })
 			require.NotNil(t, res.Failure)
 			assert.Equal(t, sim.KindHang, res.Failure.Kind)
@@ -145,17 +146,17 @@ func TestInspectThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 	var hang, release atomic.Bool
 	t.Cleanup(func() { release.Store(true) })
 	f := func(me, peers int, env raftapi.Env) raftapi.Node {
-		n := toyFactory(func(t *toy) {
-			t.onTick = func(t *toy) {
-				if t.me == 1 && t.ticks == 4 {
+		n := simtest.ToyFactory(func(t *simtest.Toy) {
+			t.OnTick = func(t *simtest.Toy) {
+				if t.Me == 1 && t.Ticks == 4 {
 					hang.Store(true)
 				}
 			}
-		})(me, peers, env).(*toy)
+		})(me, peers, env).(*simtest.Toy)
 		if me != 1 {
 			return n
 		}
-		return hangingInspect{toy: n, hang: &hang, release: &release}
+		return hangingInspect{Toy: n, hang: &hang, release: &release}
 	}
 	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1, HangBound: 300 * time.Millisecond}, func(c *sim.Cluster) { c.RunFor(time.Second) })
 	require.NotNil(t, res.Failure)
@@ -164,9 +165,9 @@ func TestInspectThatNeverReturnsIsReportedAsAHang(t *testing.T) {
 }
 
 func TestGoexitInNodeCodeIsNotAPass(t *testing.T) {
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 2 && t.ticks == 3 {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 2 && t.Ticks == 3 {
 				runtime.Goexit() // what t.FailNow in a helper would do
 			}
 		}
@@ -178,13 +179,13 @@ func TestGoexitInNodeCodeIsNotAPass(t *testing.T) {
 
 func TestEmptySnapshotIsNoSnapshot(t *testing.T) {
 	var restored [][]byte
-	f := toyFactory(func(t *toy) {
-		if t.me == 0 {
-			restored = append(restored, t.env.Persister().ReadSnapshot())
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		if t.Me == 0 {
+			restored = append(restored, t.Env.Persister().ReadSnapshot())
 		}
-		t.onTick = func(t *toy) {
-			if t.me == 0 && t.ticks == 1 {
-				t.env.Persister().Save([]byte("state"), []byte{})
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 0 && t.Ticks == 1 {
+				t.Env.Persister().Save([]byte("state"), []byte{})
 			}
 		}
 	})
@@ -201,9 +202,9 @@ func TestEmptySnapshotIsNoSnapshot(t *testing.T) {
 
 func TestEnvUsedAfterCrashIsAContractViolation(t *testing.T) {
 	var stale raftapi.Env
-	f := toyFactory(func(t *toy) {
-		if t.me == 0 && stale == nil {
-			stale = t.env
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		if t.Me == 0 && stale == nil {
+			stale = t.Env
 		}
 	})
 	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
@@ -220,9 +221,9 @@ func TestEnvUsedAfterCrashIsAContractViolation(t *testing.T) {
 
 func TestEnvUsedOutsideTurnIsAContractViolation(t *testing.T) {
 	var env raftapi.Env
-	f := toyFactory(func(t *toy) {
-		if t.me == 1 {
-			env = t.env
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		if t.Me == 1 {
+			env = t.Env
 		}
 	})
 	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
@@ -238,9 +239,9 @@ func TestEnvUsedOutsideTurnIsAContractViolation(t *testing.T) {
 // (through nodehost) and the rule harness now agree that it is guarded.
 func TestStateSizeOutsideTurnIsAContractViolation(t *testing.T) {
 	var p raftapi.Persister
-	f := toyFactory(func(t *toy) {
-		if t.me == 1 {
-			p = t.env.Persister()
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		if t.Me == 1 {
+			p = t.Env.Persister()
 		}
 	})
 	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) {
@@ -254,7 +255,7 @@ func TestStateSizeOutsideTurnIsAContractViolation(t *testing.T) {
 }
 
 func TestFactoryMayNotSend(t *testing.T) {
-	f := toyFactory(func(t *toy) { t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{Term: 1}, nil) })
+	f := simtest.ToyFactory(func(t *simtest.Toy) { t.Env.SendRequestVote((t.Me+1)%t.Peers, &raftapi.RequestVoteArgs{Term: 1}, nil) })
 	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) { c.RunFor(time.Second) })
 	require.NotNil(t, res.Failure)
 	assert.Contains(t, res.Failure.Message, "called Env.SendRequestVote from its Factory")
@@ -268,10 +269,10 @@ func TestNilNodeFromFactory(t *testing.T) {
 }
 
 func TestFloodingNodeHitsTheEventBudget(t *testing.T) {
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
 			for range 1000 {
-				t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{}, nil)
+				t.Env.SendRequestVote((t.Me+1)%t.Peers, &raftapi.RequestVoteArgs{}, nil)
 			}
 		}
 	})
@@ -292,10 +293,10 @@ func TestNondeterminismIsReportedWithTheFirstDifference(t *testing.T) {
 			runs.Add(1)
 		}
 		run := runs.Load()
-		return toyFactory(func(t *toy) {
-			t.onTick = func(t *toy) {
-				if t.me == 0 && t.ticks == 10+int(run) {
-					t.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, nil)
+		return simtest.ToyFactory(func(t *simtest.Toy) {
+			t.OnTick = func(t *simtest.Toy) {
+				if t.Me == 0 && t.Ticks == 10+int(run) {
+					t.Env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, nil)
 				}
 			}
 		})(me, peers, env)
@@ -309,17 +310,6 @@ func TestNondeterminismIsReportedWithTheFirstDifference(t *testing.T) {
 
 // ---- the network ----
 
-// pinger sends one RequestVote to the next node every tick and counts
-// what arrives; the replies are counted by the callbacks.
-func pingers(received, replies *atomic.Int64) raftapi.Factory {
-	return toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			t.env.SendRequestVote((t.me+1)%t.peers, &raftapi.RequestVoteArgs{Term: t.ticks}, func(*raftapi.RequestVoteReply) { replies.Add(1) })
-		}
-		t.onRV = func(*toy, int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) { received.Add(1) }
-	})
-}
-
 func TestNetworkDropAndDuplicationRates(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -332,7 +322,7 @@ func TestNetworkDropAndDuplicationRates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var received, replies atomic.Int64
-			cfg := sim.Config{Nodes: 4, Factory: pingers(&received, &replies), Seed: 11,
+			cfg := sim.Config{Nodes: 4, Factory: simtest.Pingers(&received, &replies), Seed: 11,
 				Network: sim.Network{DropRate: tc.drop, DupRate: tc.dup, DelayMin: time.Millisecond, DelayMax: 3 * time.Millisecond}}
 			res := sim.Run(cfg, func(c *sim.Cluster) { c.RunFor(100 * time.Second) }) // 40,000 requests
 			require.Nil(t, res.Failure)
@@ -357,7 +347,7 @@ func TestNetworkDropAndDuplicationRates(t *testing.T) {
 
 func TestPartitionsCutBothWaysAndOneWay(t *testing.T) {
 	var received, replies atomic.Int64
-	cfg := sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 2}
+	cfg := sim.Config{Nodes: 3, Factory: simtest.Pingers(&received, &replies), Seed: 2}
 	res := sim.Run(cfg, func(c *sim.Cluster) {
 		c.Partition([]int{0}, []int{1, 2}) // 0→1 and 2→0 are cut; 1→2 flows
 		c.RunFor(time.Second)
@@ -375,7 +365,7 @@ func TestPartitionsCutBothWaysAndOneWay(t *testing.T) {
 
 func TestLongReorderingDelaysSomeMessages(t *testing.T) {
 	var received, replies atomic.Int64
-	cfg := sim.Config{Nodes: 2, Factory: pingers(&received, &replies), Seed: 4,
+	cfg := sim.Config{Nodes: 2, Factory: simtest.Pingers(&received, &replies), Seed: 4,
 		Network: sim.Network{DelayMin: time.Millisecond, DelayMax: 2 * time.Millisecond, LongDelayRate: 0.5, LongDelayMax: 10 * time.Second}}
 	res := sim.Run(cfg, func(c *sim.Cluster) {
 		c.RunFor(time.Second)
@@ -392,17 +382,17 @@ func TestLongReorderingDelaysSomeMessages(t *testing.T) {
 
 func TestCrashKeepsOnlyWhatWasSaved(t *testing.T) {
 	var restored [][]byte
-	f := toyFactory(func(t *toy) {
-		if t.me != 0 {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		if t.Me != 0 {
 			return
 		}
-		restored = append(restored, t.env.Persister().ReadState())
-		t.onTick = func(t *toy) {
-			switch t.ticks {
+		restored = append(restored, t.Env.Persister().ReadState())
+		t.OnTick = func(t *simtest.Toy) {
+			switch t.Ticks {
 			case 1:
-				t.env.Persister().Save([]byte("saved"), nil)
+				t.Env.Persister().Save([]byte("saved"), nil)
 			case 2:
-				t.cmds = append(t.cmds, []byte("only in memory"))
+				t.Cmds = append(t.Cmds, []byte("only in memory"))
 			}
 		}
 	})
@@ -421,10 +411,10 @@ func TestCrashKeepsOnlyWhatWasSaved(t *testing.T) {
 func TestRepliesToACrashedIncarnationAreNeverDelivered(t *testing.T) {
 	var replies atomic.Int64
 	var sent atomic.Bool
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 0 && sent.CompareAndSwap(false, true) {
-				t.env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, func(*raftapi.RequestVoteReply) { replies.Add(1) })
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 0 && sent.CompareAndSwap(false, true) {
+				t.Env.SendRequestVote(1, &raftapi.RequestVoteArgs{Term: 1}, func(*raftapi.RequestVoteReply) { replies.Add(1) })
 			}
 		}
 	})
@@ -451,12 +441,12 @@ func TestRepliesToACrashedIncarnationAreNeverDelivered(t *testing.T) {
 func TestQueuedSnapshotTurnDiesWithACrash(t *testing.T) {
 	var snaps atomic.Int64
 	var applied atomic.Bool
-	f := toyFactory(func(t *toy) {
-		t.appendEntry(1, "a")
-		t.onSnap = func(*toy, int, []byte) { snaps.Add(1) }
-		t.onTick = func(t *toy) {
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.AppendLog(1, "a")
+		t.OnSnap = func(*simtest.Toy, int, []byte) { snaps.Add(1) }
+		t.OnTick = func(t *simtest.Toy) {
 			if applied.CompareAndSwap(false, true) {
-				t.env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.cmds[0], CommandIndex: 1, CommandTerm: 1})
+				t.Env.Apply(raftapi.ApplyMsg{CommandValid: true, Command: t.Cmds[0], CommandIndex: 1, CommandTerm: 1})
 			}
 		}
 	})
@@ -476,8 +466,8 @@ func TestClockSkewAndPhase(t *testing.T) {
 	ticksIn := func(cfg sim.Config) (times [][]time.Duration) {
 		times = make([][]time.Duration, cfg.Nodes)
 		var c *sim.Cluster
-		cfg.Factory = toyFactory(func(t *toy) {
-			t.onTick = func(t *toy) { times[t.me] = append(times[t.me], c.Now()) }
+		cfg.Factory = simtest.ToyFactory(func(t *simtest.Toy) {
+			t.OnTick = func(t *simtest.Toy) { times[t.Me] = append(times[t.Me], c.Now()) }
 		})
 		res := sim.Run(cfg, func(cl *sim.Cluster) { c = cl; c.RunFor(10 * time.Second) })
 		require.Nil(t, res.Failure)
@@ -501,7 +491,7 @@ func TestClockSkewAndPhase(t *testing.T) {
 
 func TestPausedNodeGetsNoTicksAndItsMessagesWait(t *testing.T) {
 	var received, replies atomic.Int64
-	res := sim.Run(sim.Config{Nodes: 2, Factory: pingers(&received, &replies), Seed: 1}, func(c *sim.Cluster) {
+	res := sim.Run(sim.Config{Nodes: 2, Factory: simtest.Pingers(&received, &replies), Seed: 1}, func(c *sim.Cluster) {
 		c.RunFor(time.Second)
 		before := received.Load()
 		c.Pause(1)
@@ -517,10 +507,10 @@ func TestPausedNodeGetsNoTicksAndItsMessagesWait(t *testing.T) {
 // ---- the failure report ----
 
 func TestFailureReportNamesEverythingNeededToReplay(t *testing.T) {
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me <= 1 && t.ticks == 3 {
-				t.st.Role, t.st.Term = raftapi.Leader, 1
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me <= 1 && t.Ticks == 3 {
+				t.State.Role, t.State.Term = raftapi.Leader, 1
 			}
 		}
 	})
@@ -547,7 +537,7 @@ func TestFailureReportNamesEverythingNeededToReplay(t *testing.T) {
 
 func TestTraceRoundTrip(t *testing.T) {
 	var received, replies atomic.Int64
-	cfg := sim.Config{Nodes: 3, Factory: pingers(&received, &replies), Seed: 3, RecordTrace: true, Network: sim.Unreliable()}
+	cfg := sim.Config{Nodes: 3, Factory: simtest.Pingers(&received, &replies), Seed: 3, RecordTrace: true, Network: sim.Unreliable()}
 	res := sim.Run(cfg, func(c *sim.Cluster) {
 		c.RunFor(500 * time.Millisecond)
 		c.Partition([]int{0}, []int{1, 2})
@@ -573,13 +563,13 @@ func TestTraceRoundTrip(t *testing.T) {
 func TestInterceptorScriptsExactSchedules(t *testing.T) {
 	var received atomic.Int64
 	var terms []int
-	f := toyFactory(func(t *toy) {
-		t.onTick = func(t *toy) {
-			if t.me == 0 && t.ticks <= 3 {
-				t.env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1, PrevLogIndex: t.ticks}, nil)
+	f := simtest.ToyFactory(func(t *simtest.Toy) {
+		t.OnTick = func(t *simtest.Toy) {
+			if t.Me == 0 && t.Ticks <= 3 {
+				t.Env.SendAppendEntries(1, &raftapi.AppendEntriesArgs{Term: 1, PrevLogIndex: t.Ticks}, nil)
 			}
 		}
-		t.onAE = func(_ *toy, _ int, a *raftapi.AppendEntriesArgs, _ *raftapi.AppendEntriesReply) {
+		t.OnAE = func(_ *simtest.Toy, _ int, a *raftapi.AppendEntriesArgs, _ *raftapi.AppendEntriesReply) {
 			received.Add(1)
 			terms = append(terms, a.PrevLogIndex)
 		}
