@@ -59,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdScore(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "handout":
+		err = cmdHandout(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		say(stdout, usage)
 		return 0
