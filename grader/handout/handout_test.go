@@ -200,8 +200,18 @@ func TestExport(t *testing.T) {
 		checkStarterStage(t, out)
 	})
 
+	// A copy of the handout whose assignments/raft is the reference: a
+	// student's finished work.
+	filled := filepath.Join(t.TempDir(), "filled")
+	require.NoError(t, os.CopyFS(filled, os.DirFS(out)))
+	putReference(t, lab, filepath.Join(filled, "assignments", "raft"))
+
 	t.Run("cmd/run runs the student's Raft", func(t *testing.T) {
-		checkRun(t, lab, out)
+		checkRun(t, out, filled)
+	})
+
+	t.Run("the Classroom workflow", func(t *testing.T) {
+		checkClassroom(t, out, filled)
 	})
 }
 
@@ -289,9 +299,9 @@ func checkStarterStage(t *testing.T, out string) {
 
 // checkRun runs cmd/run in the handout: against the unfilled starter (a
 // failure report and a trace), then against the reference put in the
-// starter's place in a copy of the handout (a pass), and reads the trace
+// starter's place (a pass), and reads the trace
 // with the handout's viewer.
-func checkRun(t *testing.T, lab, out string) {
+func checkRun(t *testing.T, out, filled string) {
 	tr := filepath.Join(t.TempDir(), "starter.json")
 	outp, code := goIn(t, out, nil, "run", "./cmd/run", "-seed", "3", "-trace", tr)
 	assert.Equal(t, 1, code, "cmd/run on the unfilled starter must fail:\n%s", outp)
@@ -299,10 +309,6 @@ func checkRun(t *testing.T, lab, out string) {
 	assert.Contains(t, outp, "go run ./cmd/run -seed 3", "the report gives the command that replays the run")
 	assert.FileExists(t, tr)
 
-	// A copy of the handout whose assignments/raft is the reference.
-	filled := filepath.Join(t.TempDir(), "filled")
-	require.NoError(t, os.CopyFS(filled, os.DirFS(out)))
-	putReference(t, lab, filepath.Join(filled, "assignments", "raft"))
 	tr = filepath.Join(t.TempDir(), "ref.json")
 	outp, code = goIn(t, filled, nil, "run", "./cmd/run", "-seed", "7", "-trace", tr)
 	assert.Equal(t, 0, code, "cmd/run on a correct Raft must pass:\n%s", outp)
