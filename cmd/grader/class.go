@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,10 +26,11 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 	var stages stringsFlag
 	fs.Var(&stages, "stages", "grade only these stages (comma-separated)")
 	lab := fs.String("lab", "", "the lab's module root (default: found from the working directory)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fmt.Errorf("%w: class takes one directory of submissions", errUsage)
 	}
 	var sh class.Shard
@@ -52,7 +54,7 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("find the lab: %w", err)
 		}
 	}
-	build, err := class.BuildID(labRoot, fs.Arg(0), *out)
+	build, err := class.BuildID(labRoot, pos[0], *out)
 	if err != nil {
 		return err
 	}
@@ -60,7 +62,7 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	p := newProgress(stderr)
 	sum, err := class.Run(ctx, class.Config{
-		Dir: fs.Arg(0), Out: *out, Rubric: rb, Parallel: *parallel, Shard: sh, BuildID: build,
+		Dir: pos[0], Out: *out, Rubric: rb, Parallel: *parallel, Shard: sh, BuildID: build,
 		Base:  sandbox.Options{LabRoot: labRoot},
 		Start: p.begin, Progress: p.event,
 	})
@@ -81,17 +83,18 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := flags("merge", stderr)
 	out := fs.String("out", "", "the merged output directory (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *out == "" || fs.NArg() == 0 {
-		return fmt.Errorf("%w: merge OUT1 OUT2 ... --out OUT", errUsage)
-	}
-	sum, err := class.Merge(fs.Args(), *out)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	sayf(stdout, "merged %d shard(s): %d students in %s\n", fs.NArg(), sum.Graded, filepath.Join(*out, class.GradebookFile))
+	if *out == "" || len(pos) == 0 {
+		return fmt.Errorf("%w: merge OUT1 OUT2 ... --out OUT", errUsage)
+	}
+	sum, err := class.Merge(pos, *out)
+	if err != nil {
+		return err
+	}
+	sayf(stdout, "merged %d shard(s): %d students in %s\n", len(pos), sum.Graded, filepath.Join(*out, class.GradebookFile))
 	if len(sum.Failed) > 0 {
 		for _, ev := range sum.Failed {
 			sayf(stderr, "grader: %s: no result: %v\n", ev.Name, ev.Err)
@@ -189,4 +192,26 @@ func trimDot(s string) string {
 		return s[:len(s)-1]
 	}
 	return s
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (grader merge A B --out OUT), which the flag
+// package alone stops at, and returns the positional ones. "--" ends the
+// flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }

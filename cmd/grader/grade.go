@@ -88,13 +88,14 @@ func cmdGrade(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&stages, "stages", "grade only these stages (comma-separated; default every stage the rubric scores)")
 	asJSON := fs.Bool("json", false, "print the result JSON instead of the terminal report")
 	lab := fs.String("lab", "", "the lab's module root, the grader's pristine copy (default: found from the working directory)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fmt.Errorf("%w: grade takes one submission (a directory, .zip, .tar.gz or git repo[@commit])", errUsage)
 	}
-	spec := fs.Arg(0)
+	spec := pos[0]
 	rb, err := gradeRubric(*rubricPath, stages, *hidden, stderr)
 	if err != nil {
 		return err
