@@ -80,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "handout":
 		err = cmdHandout(args[1:], stdout, stderr)
+	case "gradescope":
+		err = cmdGradescope(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		say(stdout, usage)
 		return 0
