@@ -398,13 +398,27 @@ func (rw rewriter) apply(rel string, src []byte) []byte {
 		}
 		out.Write(src[:i])
 		end := i + len(from)
-		if end == len(src) || strings.IndexByte("/\"` \t\r\n)]@.,;:", src[end]) >= 0 && !(src[end] == '.' && end+1 < len(src) && isPathByte(src[end+1])) {
+		if pathEnds(src, end) {
 			out.WriteString(rw.to)
 		} else {
 			out.Write(from)
 		}
 		src = src[end:]
 	}
+}
+
+// pathEnds says whether a module path ending at src[end] ends there: at
+// the end, or before "/", a quote, a space, a bracket or punctuation — but
+// not before a "." that goes on with a path (".git" in a URL, a longer
+// host name), nor before any other byte a path may hold.
+func pathEnds(src []byte, end int) bool {
+	if end == len(src) {
+		return true
+	}
+	if src[end] == '.' {
+		return end+1 == len(src) || !isPathByte(src[end+1])
+	}
+	return strings.IndexByte("/\"` \t\r\n)]@,;:", src[end]) >= 0
 }
 
 func isPathByte(b byte) bool {
