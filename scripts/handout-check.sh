@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The handout boundary holds: the student handout (this repository without
 # what .handoutignore lists, with the starter's "//go:build starter" line
-# removed, as the grader's handout export will make it) builds, vets clean,
+# removed, as the grader's handout export makes it: the copy is made by
+# go run ./cmd/grader handout) builds, vets clean,
 # passes its own tests, and its unfilled starter fails every stage
 # readably; and no library package of the full tree imports the reference
 # in production code.
@@ -52,25 +53,16 @@ if [ ${#bad[@]} -gt 0 ]; then
   fail "$(printf '%s\n' "these library packages import the reference in non-test code; give them a raftapi.Factory instead (a command may default to raft.New):" "${bad[@]/#/  }")"
 fi
 
-step "copying the handout (the tree without what $ignore lists)"
+step "exporting the handout (go run ./cmd/grader handout: the tree without what $ignore lists)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/raftlab-handout.XXXXXX")
 if $keep; then echo "keeping the copy: $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 handout="$tmp/raftlab"
-mkdir "$handout"
-# Tracked and untracked files (not .gitignored), minus the instructors'.
-comm -z -23 \
-  <(git ls-files -z -c -o --exclude-standard | sort -zu) \
-  <(git ls-files -z -c -o -i --exclude-from="$ignore" | sort -zu) |
-  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf - | tar -xf - -C "$handout"
-# The export's one edit: the starter's stage tests lose their constraint.
-while IFS= read -r -d '' f; do
-  if [ "$(head -n 1 "$f")" = "//go:build starter" ]; then
-    if [ -z "$(sed -n 2p "$f")" ]; then sed -i '1,2d' "$f"; else sed -i '1d' "$f"; fi
-    echo "  removed //go:build starter from ${f#"$handout"/}"
-  fi
-done < <(find "$handout" -name '*.go' -print0)
-echo "  $(find "$handout" -type f | wc -l) files; left out: $(git ls-files -c -o -i --exclude-from="$ignore" | wc -l)"
+# The one implementation of the boundary is the grader's export
+# (grader/handout): the same file list (git's tracked and untracked files,
+# minus the instructors'), the starter edit, plus the students' README,
+# .gitignore, cmd/run and Classroom workflow. It keeps this module path, so
+# the checks below read the same import paths.
+go run ./cmd/grader handout "$handout"
 
 step "the handout imports nothing it leaves out"
 kept=$(cd "$handout" && go list -e -f '{{.ImportPath}}' ./...)

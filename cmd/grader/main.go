@@ -1,6 +1,16 @@
 // Command grader scores raftlab submissions by a rubric and writes the
 // report formats courses use.
 //
+//	go run ./cmd/grader grade [--rubric FILE] [--out DIR] [--hidden=false] [--stages S,...] [--json] PATH
+//	                                            grade one submission (a directory, .zip, .tar.gz or
+//	                                            git repo[@commit]): the terminal report, and DIR/result.json,
+//	                                            DIR/report.md, DIR/traces/ (DIR: ./grader-out/<name>);
+//	                                            in GitHub Actions also the step summary and the Classroom result
+//	go run ./cmd/grader class [--rubric FILE] [--out OUT] [--parallel N] [--shard i/n] DIR
+//	                                            grade every submission in DIR, resumably (OUT/cache):
+//	                                            OUT/gradebook.csv and OUT/<student>/
+//	go run ./cmd/grader merge OUT1 OUT2 ... --out OUT
+//	                                            join the outputs of grader class --shard i/n runs
 //	go run ./cmd/grader rubric                  print the default rubric (commented TOML), a starting point
 //	go run ./cmd/grader rubric --check FILE     validate a rubric: every problem with its line, or its total
 //	go run ./cmd/grader score [--rubric FILE] OUTCOME.json
@@ -38,6 +48,9 @@ func main() {
 }
 
 const usage = `usage:
+  grader grade [flags] PATH             grade one submission (run "grader grade -h" for the flags)
+  grader class [flags] DIR              grade a class: every subdirectory or archive of DIR
+  grader merge OUT... --out OUT         join the slices of grader class --shard runs
   grader rubric [--check FILE]          print the default rubric, or validate FILE
   grader score [--rubric FILE] OUTCOME  score a saved outcome (JSON) and print the result JSON
   grader report [flags] RESULT...       render saved results (run "grader report -h" for the flags)
@@ -53,12 +66,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch args[0] {
+	case "grade":
+		err = cmdGrade(args[1:], stdout, stderr)
+	case "class":
+		err = cmdClass(args[1:], stdout, stderr)
+	case "merge":
+		err = cmdMerge(args[1:], stdout, stderr)
 	case "rubric":
 		err = cmdRubric(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "handout":
+		err = cmdHandout(args[1:], stdout, stderr)
+	case "gradescope":
+		err = cmdGradescope(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		say(stdout, usage)
 		return 0

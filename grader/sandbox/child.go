@@ -52,7 +52,6 @@ import (
 	"time"
 
 	student "github.com/raftlab/raftlab/assignments/raft"
-	"github.com/raftlab/raftlab/grader/result"
 	"github.com/raftlab/raftlab/labs"
 	"github.com/raftlab/raftlab/labs/rules"
 	"github.com/raftlab/raftlab/sim"
@@ -78,8 +77,28 @@ type record struct {
 	Index     int                     ` + "`json:\"index\"`" + `
 	Rules     []string                ` + "`json:\"rules,omitempty\"`" + `
 	Names     []string                ` + "`json:\"scenarios,omitempty\"`" + `
-	Rule      *result.TestOutcome     ` + "`json:\"rule,omitempty\"`" + `
-	Scenario  *result.ScenarioOutcome ` + "`json:\"scenario,omitempty\"`" + `
+	Rule      *testOutcome     ` + "`json:\"rule,omitempty\"`" + `
+	Scenario  *scenarioOutcome ` + "`json:\"scenario,omitempty\"`" + `
+}
+
+// testOutcome and scenarioOutcome are the JSON of grader/result's
+// TestOutcome and ScenarioOutcome, which the parent decodes: the grader's
+// packages are not in the build tree (the handout leaves them out).
+type testOutcome struct {
+	Name    string ` + "`json:\"name\"`" + `
+	Rule    string ` + "`json:\"rule\"`" + `
+	Passed  bool   ` + "`json:\"passed\"`" + `
+	Message string ` + "`json:\"message,omitempty\"`" + `
+}
+
+type scenarioOutcome struct {
+	Name        string        ` + "`json:\"name\"`" + `
+	Hidden      bool          ` + "`json:\"hidden,omitempty\"`" + `
+	SeedsRun    int           ` + "`json:\"seeds_run\"`" + `
+	SeedsPassed int           ` + "`json:\"seeds_passed\"`" + `
+	Failure     *labs.Failure ` + "`json:\"failure,omitempty\"`" + `
+	Report      string        ` + "`json:\"report,omitempty\"`" + `
+	WallMs      int64         ` + "`json:\"wall_ms\"`" + `
 }
 
 type reporter struct {
@@ -252,8 +271,8 @@ func (r *recorder) Cleanup(f func()) {
 	r.cleanups = append(r.cleanups, f)
 }
 
-func runRule(r rules.Rule, cfg config, st *stopper) *result.TestOutcome {
-	out := &result.TestOutcome{Name: r.Name, Rule: r.Paper}
+func runRule(r rules.Rule, cfg config, st *stopper) *testOutcome {
+	out := &testOutcome{Name: r.Name, Rule: r.Paper}
 	if why := st.reason(); why != "" {
 		out.Message = "not run: " + why
 		return out
@@ -293,9 +312,9 @@ func runRule(r rules.Rule, cfg config, st *stopper) *result.TestOutcome {
 	return out
 }
 
-func runScenario(sc labs.Scenario, cfg config, st *stopper) *result.ScenarioOutcome {
+func runScenario(sc labs.Scenario, cfg config, st *stopper) *scenarioOutcome {
 	start := time.Now()
-	out := &result.ScenarioOutcome{Name: sc.Name, Hidden: sc.Hidden}
+	out := &scenarioOutcome{Name: sc.Name, Hidden: sc.Hidden}
 	if cfg.HangBoundMs > 0 {
 		orig, bound := sc.Configure, time.Duration(cfg.HangBoundMs)*time.Millisecond
 		sc.Configure = func(c *sim.Config, seed uint64) {
