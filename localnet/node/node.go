@@ -1,0 +1,536 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftlab/raftlab/localnet/kv"
+	"github.com/raftlab/raftlab/localnet/storage"
+	"github.com/raftlab/raftlab/localnet/transport"
+	"github.com/raftlab/raftlab/nodehost"
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/wire"
+)
+
+// DefaultRequestTimeout bounds how long a client command waits to commit
+// when Config.RequestTimeout is 0.
+const DefaultRequestTimeout = 2 * time.Second
+
+// maxBatch bounds the turns of one loop iteration, so that a flood of
+// messages cannot hold back persisting and sending (and ticks) forever.
+const maxBatch = 512
+
+// Config describes one node process.
+type Config struct {
+	ID          int
+	Peers       []string // host:port of every node's peer port, indexed by node id
+	ClientAddr  string   // where the HTTP client protocol listens
+	ClientAddrs []string // every node's client address, for the 421 hint (optional)
+	DataDir     string
+
+	// Factory builds the Raft node. Required: this package does not
+	// import the reference (cmd/localnet passes raft.New).
+	Factory raftapi.Factory
+
+	NoSync        bool          // no fsync (in-memory throughput runs)
+	SyncDelay     time.Duration // slept before every save: slow-disk injection (changeable by /admin/slow-disk)
+	SnapshotEvery int           // applied entries between service snapshots; 0: never
+	TickInterval  time.Duration // 0: raftapi.TickInterval
+
+	Logf func(format string, args ...any) // nil: no logging
+
+	// Optional, mostly for tests: listeners already bound (port 0), used
+	// instead of listening on Peers[ID] and ClientAddr.
+	PeerListener   net.Listener
+	ClientListener net.Listener
+	// PeerListen, if set, is where the peer port listens (e.g.
+	// "0.0.0.0:7000" across hosts); Peers[ID] is still what others dial.
+	PeerListen string
+	// RequestTimeout bounds a client command's wait; 0: DefaultRequestTimeout.
+	RequestTimeout time.Duration
+}
+
+// Run runs the node until ctx ends (then it returns nil) or the node must
+// stop: its storage failed, or its Raft broke the contract. It returns
+// once every goroutine and listener it started is gone.
+func Run(ctx context.Context, cfg Config) error {
+	n, err := start(cfg)
+	if err != nil {
+		return err
+	}
+	return n.run(ctx)
+}
+
+// request is a client command waiting for the node's goroutine.
+type request struct {
+	cmd      kv.Command
+	enc      []byte
+	deadline time.Time
+	reply    chan response // buffered: the node never waits for the handler
+}
+
+// response is an HTTP answer: a status code and a JSON body.
+type response struct {
+	code int
+	body any
+}
+
+// waiter is a command a leader started, waiting for its entry to apply.
+type waiter struct {
+	req  *request
+	term int
+}
+
+type node struct {
+	cfg   Config
+	logf  func(string, ...any)
+	store *storage.Store
+	disk  *nodehost.Disk
+	host  *nodehost.Host
+	svc   *kv.Service
+	tr    *transport.Transport
+	inc   uint64
+
+	http   *http.Server
+	httpLn net.Listener
+
+	reqs    chan *request
+	queries chan func()
+	done    chan struct{} // closed when the loop has stopped
+	fatal   error // set by a turn's callback: stop after this iteration
+
+	waiters    map[int]waiter // by log index
+	saved      int            // disk.Saves() when last persisted
+	out        []nodehost.Message
+	answers    []answer // client replies held until the batch is on disk
+	sinceSnap  int      // entries applied since the last service snapshot
+	leaderHint int      // the leader this node last heard from, in hintTerm
+	hintTerm   int
+
+	syncDelay atomic.Int64 // ns slept before every save
+	statSaves atomic.Int64
+	statSyncs atomic.Int64
+}
+
+type answer struct {
+	req  *request
+	resp response
+}
+
+func start(cfg Config) (*node, error) {
+	switch {
+	case cfg.Factory == nil:
+		return nil, errors.New("node: Config.Factory is nil (cmd/localnet passes raft.New)")
+	case cfg.ID < 0 || cfg.ID >= len(cfg.Peers):
+		return nil, fmt.Errorf("node: id %d out of range for %d peers", cfg.ID, len(cfg.Peers))
+	case cfg.DataDir == "":
+		return nil, errors.New("node: Config.DataDir is empty")
+	case cfg.ClientAddrs != nil && len(cfg.ClientAddrs) != len(cfg.Peers):
+		return nil, fmt.Errorf("node: %d client addresses for %d peers", len(cfg.ClientAddrs), len(cfg.Peers))
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = raftapi.TickInterval
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	n := &node{cfg: cfg, logf: logf, svc: kv.New(), disk: &nodehost.Disk{},
+		reqs: make(chan *request, 4096), queries: make(chan func()), done: make(chan struct{}),
+		waiters: map[int]waiter{}, leaderHint: -1}
+	n.syncDelay.Store(int64(cfg.SyncDelay))
+
+	inc, err := nextBoot(cfg.DataDir, !cfg.NoSync)
+	if err != nil {
+		return nil, err
+	}
+	n.inc = inc
+	if n.store, err = storage.Open(cfg.DataDir, storage.Options{NoSync: cfg.NoSync}); err != nil {
+		return nil, fmt.Errorf("node %d: %w", cfg.ID, err)
+	}
+	// The contract's restart: the service restores from the snapshot
+	// before the node's first turn (the Factory is not a turn, but the
+	// node may read the snapshot there, so restore before booting).
+	n.disk.Set(n.store.ReadState(), n.store.ReadSnapshot())
+	if snap := n.disk.Snapshot(); snap != nil {
+		if err := n.svc.Restore(snap); err != nil {
+			_ = n.store.Close()
+			return nil, fmt.Errorf("node %d: restore the service from the saved snapshot: %w", cfg.ID, err)
+		}
+	}
+	n.host, err = nodehost.Boot(nodehost.Config{ID: cfg.ID, Peers: len(cfg.Peers), Incarnation: inc, Disk: n.disk,
+		Rand:    rand.New(rand.NewPCG(uint64(cfg.ID)+1, inc)), // distinct per node and per incarnation
+		OnApply: n.apply,
+		OnViolation: func(v *nodehost.Violation) {
+			logf("node %d: contract violation outside a turn: %v", cfg.ID, v)
+		}}, cfg.Factory)
+	if err != nil {
+		_ = n.store.Close()
+		return nil, fmt.Errorf("node %d: boot: %w", cfg.ID, err)
+	}
+	n.saved = n.disk.Saves()
+
+	if n.tr, err = transport.New(transport.Config{ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.PeerListener,
+		ListenAddr: cfg.PeerListen, Logf: logf}); err != nil {
+		_ = n.store.Close()
+		return nil, fmt.Errorf("node %d: %w", cfg.ID, err)
+	}
+	n.httpLn = cfg.ClientListener
+	if n.httpLn == nil {
+		if n.httpLn, err = net.Listen("tcp", cfg.ClientAddr); err != nil {
+			_ = n.tr.Close()
+			_ = n.store.Close()
+			return nil, fmt.Errorf("node %d: listen for clients: %w", cfg.ID, err)
+		}
+	}
+	n.http = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
+	logf("node %d: incarnation %d, peers on %s, clients on %s, data in %s (state %d B, snapshot %d B, service at index %d)",
+		cfg.ID, inc, n.tr.Addr(), n.httpLn.Addr(), cfg.DataDir, len(n.disk.State()), len(n.disk.Snapshot()), n.svc.LastApplied())
+	return n, nil
+}
+
+// nextBoot increments and returns the boot counter kept in dir/boot: the
+// incarnation number, new on every process start (written with a rename,
+// so a crash leaves the old or the new number, and any later boot still
+// counts past it).
+func nextBoot(dir string, sync bool) (uint64, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("node: data directory: %w", err)
+	}
+	path := filepath.Join(dir, "boot")
+	var prev uint64
+	if b, err := os.ReadFile(path); err == nil {
+		if prev, err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err != nil {
+			return 0, fmt.Errorf("node: boot counter %s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("node: boot counter: %w", err)
+	}
+	next := prev + 1
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("node: boot counter: %w", err)
+	}
+	_, err = f.WriteString(strconv.FormatUint(next, 10) + "\n")
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("node: boot counter: %w", err)
+	}
+	return next, nil
+}
+
+func (n *node) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.logf("node %d: client server: %v", n.cfg.ID, err)
+		}
+	}()
+	err := n.loop(ctx)
+	close(n.done)
+	if err != nil {
+		n.logf("node %d: STOPPED: %v", n.cfg.ID, err)
+	}
+	n.host.Kill()
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = n.http.Shutdown(sctx)
+	cancel()
+	_ = n.http.Close()
+	wg.Wait()
+	_ = n.tr.Close()
+	if cerr := n.store.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("node %d: %w", n.cfg.ID, cerr)
+	}
+	// Anyone still waiting learns that the node is gone.
+	for _, w := range n.waiters {
+		w.req.reply <- response{http.StatusServiceUnavailable, errorBody{Error: "node stopped"}}
+	}
+	return err
+}
+
+// loop is the node's goroutine: see the package documentation.
+func (n *node) loop(ctx context.Context) error {
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	inbox := n.tr.Inbox()
+	ticks := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case q := <-n.queries:
+			q() // a query, not a turn: nothing to persist or send
+			continue
+		case <-ticker.C:
+			n.turn(n.host.Tick())
+			if ticks++; ticks%10 == 0 {
+				n.expire(time.Now())
+			}
+		case e := <-inbox:
+			n.deliver(e)
+		case r := <-n.reqs:
+			n.startCmd(r)
+		}
+		// Drain what queued meanwhile into the same batch: group commit.
+	drain:
+		for i := 1; i < maxBatch && n.fatal == nil; i++ {
+			select {
+			case e := <-inbox:
+				n.deliver(e)
+			case r := <-n.reqs:
+				n.startCmd(r)
+			default:
+				break drain
+			}
+		}
+		if n.fatal == nil && n.cfg.SnapshotEvery > 0 && n.sinceSnap >= n.cfg.SnapshotEvery {
+			n.sinceSnap = 0
+			n.turn(n.host.Snapshot(n.svc.LastApplied(), n.svc.Snapshot()))
+		}
+		if n.fatal != nil {
+			return n.fatal
+		}
+		n.checkLeadership()
+		if err := n.persist(); err != nil {
+			return err
+		}
+		n.flush()
+	}
+}
+
+// turn collects a turn's messages and records a violation as fatal.
+func (n *node) turn(err error) {
+	n.out = append(n.out, n.host.TakeOutbox()...)
+	if err != nil && n.fatal == nil {
+		n.fatal = fmt.Errorf("node %d: %w", n.cfg.ID, err)
+	}
+}
+
+func (n *node) deliver(e *wire.Envelope) {
+	if e.To != n.cfg.ID {
+		return
+	}
+	_, err := n.host.Deliver(e)
+	out := n.host.TakeOutbox()
+	// A follower that accepts AppendEntries has heard from the leader of
+	// its term: remember it for the 421 hint.
+	if e.Kind == wire.KindAppendEntries && len(out) > 0 {
+		if r := out[len(out)-1]; r.Kind == wire.KindAppendEntriesReply && r.OK {
+			n.leaderHint, n.hintTerm = e.From, r.Term
+		}
+	}
+	n.out = append(n.out, out...)
+	var v *nodehost.Violation
+	switch {
+	case err == nil:
+	case errors.As(err, &v) || errors.Is(err, nodehost.ErrDead):
+		if n.fatal == nil {
+			n.fatal = fmt.Errorf("node %d: %w", n.cfg.ID, err)
+		}
+	default: // the network's fault (a message the node cannot have been sent)
+		n.logf("node %d: dropped a message: %v", n.cfg.ID, err)
+	}
+}
+
+func (n *node) startCmd(r *request) {
+	if time.Now().After(r.deadline) {
+		return // the handler has already answered 503
+	}
+	index, term, isLeader, err := n.host.Start(r.enc)
+	n.turn(err)
+	if err != nil {
+		return
+	}
+	if !isLeader {
+		n.answers = append(n.answers, answer{r, n.notLeader()})
+		return
+	}
+	if old, ok := n.waiters[index]; ok { // an entry of an older term that lost its place
+		n.answers = append(n.answers, answer{old.req, n.notLeader()})
+	}
+	n.waiters[index] = waiter{req: r, term: term}
+}
+
+// apply is OnApply: it runs inside the turn that applies.
+func (n *node) apply(m raftapi.ApplyMsg) {
+	switch {
+	case m.CommandValid:
+		res, err := n.svc.Apply(m.CommandIndex, m.Command)
+		n.sinceSnap++
+		w, waiting := n.waiters[m.CommandIndex]
+		if waiting {
+			delete(n.waiters, m.CommandIndex)
+		}
+		switch {
+		case errors.Is(err, kv.ErrOrder):
+			n.fatal = fmt.Errorf("node %d: the Raft node applied out of order: %w", n.cfg.ID, err)
+			return
+		case err != nil:
+			n.logf("node %d: %v", n.cfg.ID, err)
+			if waiting {
+				n.answers = append(n.answers, answer{w.req, response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
+			}
+			return
+		}
+		if !waiting {
+			return
+		}
+		if w.term != m.CommandTerm || res.Command.ClientID != w.req.cmd.ClientID || res.Command.Seq != w.req.cmd.Seq {
+			// Another leader's entry took this index: ours was lost.
+			n.answers = append(n.answers, answer{w.req, n.notLeader()})
+			return
+		}
+		n.answers = append(n.answers, answer{w.req, replyOf(res.Reply)})
+	case m.SnapshotValid:
+		if m.SnapshotIndex <= n.svc.LastApplied() {
+			n.logf("node %d: ignored a snapshot at index %d: the service is already at %d (the contract forbids it)",
+				n.cfg.ID, m.SnapshotIndex, n.svc.LastApplied())
+			return
+		}
+		if err := n.svc.Restore(m.Snapshot); err != nil {
+			n.fatal = fmt.Errorf("node %d: install snapshot at index %d: %w", n.cfg.ID, m.SnapshotIndex, err)
+			return
+		}
+		n.sinceSnap = 0
+		for i, w := range n.waiters {
+			if i <= m.SnapshotIndex { // applied inside the snapshot: the client retries, the dedup table answers
+				delete(n.waiters, i)
+				n.answers = append(n.answers, answer{w.req, n.notLeader()})
+			}
+		}
+	}
+}
+
+func replyOf(r kv.Reply) response {
+	switch r.Status {
+	case kv.StatusOK:
+		return response{http.StatusOK, kvReply{Status: "ok", Value: r.Value}}
+	case kv.StatusNoKey:
+		return response{http.StatusOK, kvReply{Status: "no-key"}}
+	default:
+		return response{http.StatusConflict, errorBody{Error: "stale request: the client already had a later command answered"}}
+	}
+}
+
+// leader is the leader as this node knows it: itself, or the node it
+// last accepted AppendEntries from in its current term; -1 if neither.
+func (n *node) leader() (id, term int, isLeader bool) {
+	term, isLeader, err := n.host.GetState()
+	switch {
+	case err != nil:
+		return -1, 0, false
+	case isLeader:
+		return n.cfg.ID, term, true
+	case n.hintTerm == term:
+		return n.leaderHint, term, false
+	}
+	return -1, term, false
+}
+
+func (n *node) notLeader() response {
+	id, _, _ := n.leader()
+	body := notLeaderBody{Error: "not leader", Leader: id}
+	if id >= 0 && id < len(n.cfg.ClientAddrs) {
+		body.LeaderAddr = n.cfg.ClientAddrs[id]
+	}
+	return response{http.StatusMisdirectedRequest, body}
+}
+
+// checkLeadership answers the waiters of a leader that lost its term:
+// their entries may still commit, but this node can no longer tell.
+func (n *node) checkLeadership() {
+	if len(n.waiters) == 0 {
+		return
+	}
+	_, term, isLeader := n.leader()
+	for i, w := range n.waiters {
+		if !isLeader || w.term != term {
+			delete(n.waiters, i)
+			n.answers = append(n.answers, answer{w.req, n.notLeader()})
+		}
+	}
+}
+
+// expire forgets the waiters whose handler has already answered 503.
+func (n *node) expire(now time.Time) {
+	for i, w := range n.waiters {
+		if now.After(w.req.deadline) {
+			delete(n.waiters, i)
+		}
+	}
+}
+
+// persist writes the disk if the batch's turns changed it: before any of
+// their messages leave.
+func (n *node) persist() error {
+	if n.disk.Saves() == n.saved {
+		return nil
+	}
+	if d := time.Duration(n.syncDelay.Load()); d > 0 {
+		time.Sleep(d)
+	}
+	if err := n.store.Save(n.disk.State(), n.disk.Snapshot()); err != nil {
+		return fmt.Errorf("node %d: save failed, stopping before this batch's messages leave: %w", n.cfg.ID, err)
+	}
+	n.saved = n.disk.Saves()
+	st := n.store.Stats()
+	n.statSaves.Store(st.Saves)
+	n.statSyncs.Store(st.Syncs)
+	return nil
+}
+
+// flush sends the batch's messages and answers its clients.
+func (n *node) flush() {
+	for i := range n.out {
+		n.tr.Send(n.out[i].Envelope)
+		n.out[i] = nodehost.Message{} // let the bodies go
+	}
+	n.out = n.out[:0]
+	for i, a := range n.answers {
+		a.req.reply <- a.resp
+		n.answers[i] = answer{}
+	}
+	n.answers = n.answers[:0]
+}
+
+var errStopped = errors.New("node stopped")
+
+// query runs f on the node's goroutine between turns, or gives up when
+// ctx ends.
+func (n *node) query(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case n.queries <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.done:
+		return errStopped
+	}
+	<-done
+	return nil
+}
