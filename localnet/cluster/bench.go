@@ -12,6 +12,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/anishathalye/porcupine"
 
+	"github.com/raftlab/raftlab/localnet/client"
 	"github.com/raftlab/raftlab/localnet/kv"
 	"github.com/raftlab/raftlab/localnet/kvcheck"
 )
@@ -120,7 +121,7 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	for w := range cfg.Clients {
 		hists[w] = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
 		wg.Go(func() {
-			acked[w], failed[w] = client(ctx, runCtx, cfg, w, rec, hists[w])
+			acked[w], failed[w] = runClient(ctx, runCtx, cfg, w, rec, hists[w])
 		})
 	}
 	var bg sync.WaitGroup
@@ -180,8 +181,8 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 // client is one closed-loop client: it starts operations until runCtx
 // ends, each bounded by the operation timeout (under ctx, so the last
 // one may finish after runCtx ends).
-func client(ctx, runCtx context.Context, cfg BenchConfig, w int, rec *kvcheck.Recorder, h *hdrhistogram.Histogram) (acked, failed int64) {
-	c := NewKV(cfg.Addrs)
+func runClient(ctx, runCtx context.Context, cfg BenchConfig, w int, rec *kvcheck.Recorder, h *hdrhistogram.Histogram) (acked, failed int64) {
+	c := client.New(cfg.Addrs)
 	rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 	pad := strings.Repeat("x", cfg.Size)
 	for n := 0; runCtx.Err() == nil; n++ {
@@ -204,7 +205,7 @@ func client(ctx, runCtx context.Context, cfg BenchConfig, w int, rec *kvcheck.Re
 		var out kvcheck.Output
 		var err error
 		if in.Op == kv.OpGet {
-			out.Value, err = c.Get(opCtx, key)
+			out.Value, _, err = c.Get(opCtx, key)
 		} else {
 			err = c.Put(opCtx, key, in.Value)
 		}

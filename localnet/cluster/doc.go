@@ -67,8 +67,8 @@
 //	localnet node -id 1 -peers h0:7400,h1:7400,h2:7400 -clients h0:7500,h1:7500,h2:7500 -dir /var/lib/localnet
 //
 // The node listens for peers on its own entry of -peers and for clients on
-// its entry of -clients (or -listen, e.g. 0.0.0.0:7500, when the address
-// others use differs). The other commands then take -addrs with the client
+// its entry of -clients; -listen (e.g. 0.0.0.0:7400) and -client-listen
+// (e.g. 0.0.0.0:7500) bind elsewhere when the address others dial differs. The other commands then take -addrs with the client
 // list instead of -dir (kill, restart, pause and resume are up's, so on
 // separate hosts use the hosts' own tools).
 package cluster

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/raftlab/raftlab/localnet/client"
 	"github.com/raftlab/raftlab/raftapi"
 )
 
@@ -32,7 +33,7 @@ key/value service, fault injection and a load generator.
 
 Cluster:
   up [-n 3] [-dir D] [-base-port P] [-nosync]   start N nodes and supervise them (Ctrl-C stops all)
-  node -id I -peers A,B,C [-clients X,Y,Z] [-listen X] -dir D [-nosync]
+  node -id I -peers A,B,C -clients X,Y,Z [-listen H:P] -dir D [-nosync]
                                                 run one node (up runs these; use it for separate hosts)
   status                                        every node's term, role, commit, fsyncs
 Faults (on the cluster that 'up -dir D' runs):
@@ -347,16 +348,19 @@ func cmdKV(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c := NewKV(addrs)
+	c := client.New(addrs)
 	switch a[0] {
 	case "put":
 		return c.Put(ctx, a[1], a[2])
 	case "append":
 		return c.Append(ctx, a[1], a[2])
 	}
-	v, err := c.Get(ctx, a[1])
+	v, found, err := c.Get(ctx, a[1])
 	if err != nil {
 		return err
+	}
+	if !found {
+		return fmt.Errorf("no key %q", a[1])
 	}
 	fmt.Fprintln(stdout, v)
 	return nil
