@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command localnet runs raftlab's reference Raft as a real cluster of
 // processes on this machine (or several): durable on disk, with a
 // key/value service, fault injection (kill -9, SIGSTOP, partitions, a slow

@@ -1,3 +1,5 @@
+//go:build unix
+
 package cluster
 
 import (
@@ -161,7 +163,7 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	res.Max = time.Duration(h.Max()) * time.Microsecond
 	res.CPUPerOp = -1
 	if res.Ops > 0 {
-		if cfg.Pids != nil {
+		if meter.cpuOK {
 			res.CPUPerOp = float64(meter.cpuMicros) / float64(res.Ops)
 		}
 		res.FsyncsPerOp = float64(meter.fsyncs) / float64(res.Ops)
@@ -267,6 +269,7 @@ type meter struct {
 	lastCPU   map[int]int64               // by pid
 	lastSync  map[string]map[uint64]int64 // by address, then incarnation
 	cpuMicros int64
+	cpuOK     bool // a CPU time was read (Linux)
 	fsyncs    int64
 }
 
@@ -282,6 +285,7 @@ func (m *meter) sample(ctx context.Context) {
 			if err != nil {
 				continue
 			}
+			m.cpuOK = true
 			if last, ok := m.lastCPU[pid]; ok {
 				m.cpuMicros += cpu - last
 			} else if !first {

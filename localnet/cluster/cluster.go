@@ -1,3 +1,5 @@
+//go:build unix
+
 package cluster
 
 import (
@@ -186,10 +188,7 @@ func (c *Cluster) startLocked(i int) error {
 	}
 	cmd := exec.Command(c.cfg.Binary, c.NodeArgs(i)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, so a Ctrl-C in the supervisor's terminal
-	// reaches the supervisor only, which then stops the nodes in order;
-	// and killed with the supervisor, so no node outlives it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close() // best effort: the start failed
 		return fmt.Errorf("cluster: start node %d: %w", i, err)
