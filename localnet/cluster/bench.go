@@ -59,22 +59,22 @@ type BenchResult struct {
 
 // Print writes the result for a person.
 func (r BenchResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "ops          %d acknowledged, %d unknown, in %.1fs\n", r.Ops, r.Failed, r.Elapsed.Seconds())
-	fmt.Fprintf(w, "throughput   %.0f ops/s\n", r.OpsPerSec)
-	fmt.Fprintf(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", r.P50, r.P99, r.P999, r.Max)
+	say(w, "ops          %d acknowledged, %d unknown, in %.1fs\n", r.Ops, r.Failed, r.Elapsed.Seconds())
+	say(w, "throughput   %.0f ops/s\n", r.OpsPerSec)
+	say(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", r.P50, r.P99, r.P999, r.Max)
 	if r.CPUPerOp >= 0 {
-		fmt.Fprintf(w, "cpu          %.1f µs per op (node processes)\n", r.CPUPerOp)
+		say(w, "cpu          %.1f µs per op (node processes)\n", r.CPUPerOp)
 	}
-	fmt.Fprintf(w, "fsyncs       %.3f per op\n", r.FsyncsPerOp)
+	say(w, "fsyncs       %.3f per op\n", r.FsyncsPerOp)
 	if r.Kills > 0 {
-		fmt.Fprintf(w, "faults       %d leader kills\n", r.Kills)
+		say(w, "faults       %d leader kills\n", r.Kills)
 	}
 	if c := r.Check; c != nil {
 		switch {
 		case c.HTML != "":
-			fmt.Fprintf(w, "history      NOT LINEARIZABLE (%d ops checked in %v): see %s\n", c.Ops, r.CheckDuration.Round(time.Millisecond), c.HTML)
+			say(w, "history      NOT LINEARIZABLE (%d ops checked in %v): see %s\n", c.Ops, r.CheckDuration.Round(time.Millisecond), c.HTML)
 		default:
-			fmt.Fprintf(w, "history      %v (%d ops checked in %v)\n", outcomeName(c), c.Ops, r.CheckDuration.Round(time.Millisecond))
+			say(w, "history      %v (%d ops checked in %v)\n", outcomeName(c), c.Ops, r.CheckDuration.Round(time.Millisecond))
 		}
 	}
 }

@@ -57,7 +57,7 @@ arguments. Nodes are numbered from 0.
 // Run is the command line: it returns the exit status.
 func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "help" || args[0] == "--help" {
-		fmt.Fprint(stderr, usage)
+		say(stderr, "%s", usage)
 		return 2
 	}
 	cmd, args := args[0], args[1:]
@@ -80,14 +80,14 @@ func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
 	case "bench":
 		err = cmdBench(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "localnet: unknown command %q\n\n%s", cmd, usage)
+		say(stderr, "localnet: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "localnet %s: %v\n", cmd, err)
+		say(stderr, "localnet %s: %v\n", cmd, err)
 		return 1
 	}
 	return 0
@@ -146,7 +146,7 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 		nodeArgs = append(nodeArgs, "-snapshot-every", strconv.Itoa(*snapEvery))
 	}
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(stdout, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+		say(stdout, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
 	c, err := Start(Config{N: *n, Dir: *dir, BasePort: *base, Binary: bin, NodeArgs: nodeArgs, Logf: logf})
 	if err != nil {
@@ -258,7 +258,7 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "%-4s %-21s %-7s %-6s %-9s %-7s %-8s %-8s %-8s %-8s %s\n",
+	say(stdout, "%-4s %-21s %-7s %-6s %-9s %-7s %-8s %-8s %-8s %-8s %s\n",
 		"node", "client", "pid", "term", "role", "leader", "commit", "applied", "last", "snap", "fsyncs")
 	for i, addr := range addrs {
 		pid := "-"
@@ -267,10 +267,10 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		st, err := GetStatus(ctx, addr)
 		if err != nil {
-			fmt.Fprintf(stdout, "%-4d %-21s %-7s down (%v)\n", i, addr, pid, err)
+			say(stdout, "%-4d %-21s %-7s down (%v)\n", i, addr, pid, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%-4d %-21s %-7s %-6d %-9s %-7d %-8d %-8d %-8d %-8d %d\n",
+		say(stdout, "%-4d %-21s %-7s %-6d %-9s %-7d %-8d %-8d %-8d %-8d %d\n",
 			i, addr, pid, st.Term, st.Role, st.Leader, st.Commit, st.Applied, st.LastIndex, st.SnapshotIndex, st.Fsyncs)
 	}
 	return nil
@@ -364,7 +364,7 @@ func cmdKV(ctx context.Context, args []string, stdout io.Writer) error {
 	if !found {
 		return fmt.Errorf("no key %q", a[1])
 	}
-	fmt.Fprintln(stdout, v)
+	say(stdout, "%s\n", v)
 	return nil
 }
 
@@ -387,7 +387,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+		say(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
 	cfg := BenchConfig{Clients: *clients, Size: *size, Duration: *duration, Keys: *keys, Reads: *reads,
 		Check: *check, CheckTimeout: *checkTimeout, HTMLPath: *html, Logf: logf}
@@ -464,3 +464,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return nil
 }
+
+// say prints to a terminal or a pipe; a failed write there has no one to
+// report to.
+func say(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
