@@ -51,8 +51,9 @@ func TestCommandLine(t *testing.T) {
 	go func() { upDone <- up.Wait() }()
 	t.Cleanup(func() {
 		_ = up.Process.Kill() // best effort: normally it has exited; its nodes die with it (Pdeathsig)
-		<-upDone
+		err := <-upDone
 		if t.Failed() {
+			t.Logf("up exited: %v", err)
 			t.Logf("--- up's output ---\n%s", upOut.String())
 		}
 	})
