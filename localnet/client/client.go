@@ -228,7 +228,7 @@ func (c *Client) attempt(ctx context.Context, addr string, body []byte) (int, kv
 	if err != nil {
 		return 0, ans, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 2<<20))
 	if err != nil {
 		return 0, ans, err

@@ -51,6 +51,9 @@
 //	  400 {"error":...}  bad JSON, an unknown op, seq 0, a body over 1 MiB.
 //	GET /status  {"id","term","role","leader","commit","applied","last_index",
 //	              "snapshot_index","incarnation","saves","fsyncs","blocked"}
+//	      leader: this node, or the node it last accepted AppendEntries
+//	      from in its current term (-1: none); applied: the service's
+//	      index; saves and fsyncs: the storage's, since this process started.
 //	POST /admin/partition  {"blocked":[ids]}  drop messages to and from these
 //	      nodes; [] heals. 200 {"blocked":[ids]}
 //	POST /admin/slow-disk  {"delay_ms":N}  sleep N ms before every save.

@@ -108,24 +108,30 @@ type node struct {
 	reqs    chan *request
 	queries chan func()
 	done    chan struct{} // closed when the loop has stopped
-	fatal   error // set by a turn's callback: stop after this iteration
+	fatal   error         // set by a turn's callback: stop after this iteration
 
-	waiters    map[int]waiter // by log index
-	saved      int            // disk.Saves() when last persisted
-	out        []nodehost.Message
-	answers    []answer // client replies held until the batch is on disk
-	sinceSnap  int      // entries applied since the last service snapshot
-	leaderHint int      // the leader this node last heard from, in hintTerm
-	hintTerm   int
+	waiters      map[int]waiter // by log index
+	saved        int            // disk.Saves() when last persisted
+	out          []nodehost.Message
+	answers      []answer    // client replies held until the batch is on disk
+	sinceSnap    int         // entries applied since the last service snapshot
+	inStart      bool        // in a Start turn
+	startApplied []kv.Result // what the Start turn applied
+	leaderHint   int         // the leader this node last heard from, in hintTerm
+	hintTerm     int
 
 	syncDelay atomic.Int64 // ns slept before every save
 	statSaves atomic.Int64
 	statSyncs atomic.Int64
 }
 
+// answer is a client's reply, held until the batch is on disk. A
+// redirect's 421 is written at flush time: the hint comes from a query
+// (GetState), and a query must not run inside the turn that decided it.
 type answer struct {
-	req  *request
-	resp response
+	req      *request
+	resp     response
+	redirect bool
 }
 
 func start(cfg Config) (*node, error) {
@@ -182,7 +188,8 @@ func start(cfg Config) (*node, error) {
 		_ = n.store.Close()
 		return nil, fmt.Errorf("node %d: boot: %w", cfg.ID, err)
 	}
-	n.saved = n.disk.Saves()
+	// n.saved stays 0 (Disk.Set counts no save): a Save the Factory made
+	// is written by the first batch, before its messages leave.
 
 	if n.tr, err = transport.New(transport.Config{ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.PeerListener,
 		ListenAddr: cfg.PeerListen, Logf: logf}); err != nil {
@@ -235,6 +242,15 @@ func nextBoot(dir string, sync bool) (uint64, error) {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+	}
+	if err == nil && sync { // the rename itself must survive a power loss
+		var d *os.File
+		if d, err = os.Open(dir); err == nil {
+			err = d.Sync()
+			if cerr := d.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("node: boot counter: %w", err)
@@ -312,6 +328,11 @@ func (n *node) loop(ctx context.Context) error {
 			n.sinceSnap = 0
 			n.turn(n.host.Snapshot(n.svc.LastApplied(), n.svc.Snapshot()))
 		}
+		if n.fatal == nil {
+			if v := n.host.Err(); v != nil { // a violation no turn returned (the node's stray goroutine)
+				n.fatal = fmt.Errorf("node %d: %w", n.cfg.ID, v)
+			}
+		}
 		if n.fatal != nil {
 			return n.fatal
 		}
@@ -361,22 +382,37 @@ func (n *node) startCmd(r *request) {
 	if time.Now().After(r.deadline) {
 		return // the handler has already answered 503
 	}
+	// A cluster of one commits, and applies, inside Start, before the
+	// waiter can be registered: apply keeps that turn's results.
+	n.inStart, n.startApplied = true, n.startApplied[:0]
 	index, term, isLeader, err := n.host.Start(r.enc)
+	n.inStart = false
 	n.turn(err)
 	if err != nil {
 		return
 	}
 	if !isLeader {
-		n.answers = append(n.answers, answer{r, n.notLeader()})
+		n.answers = append(n.answers, answer{req: r, redirect: true})
+		return
+	}
+	if index <= n.svc.LastApplied() {
+		a := answer{req: r, redirect: true} // applied inside a snapshot: the retry is answered by the dedup table
+		for _, res := range n.startApplied {
+			if res.Index == index && res.Command.ClientID == r.cmd.ClientID && res.Command.Seq == r.cmd.Seq {
+				a = answer{req: r, resp: replyOf(res.Reply)}
+			}
+		}
+		n.answers = append(n.answers, a)
 		return
 	}
 	if old, ok := n.waiters[index]; ok { // an entry of an older term that lost its place
-		n.answers = append(n.answers, answer{old.req, n.notLeader()})
+		n.answers = append(n.answers, answer{req: old.req, redirect: true})
 	}
 	n.waiters[index] = waiter{req: r, term: term}
 }
 
-// apply is OnApply: it runs inside the turn that applies.
+// apply is OnApply: it runs inside the turn that applies, so it must not
+// call the host (not even a query).
 func (n *node) apply(m raftapi.ApplyMsg) {
 	switch {
 	case m.CommandValid:
@@ -393,19 +429,22 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 		case err != nil:
 			n.logf("node %d: %v", n.cfg.ID, err)
 			if waiting {
-				n.answers = append(n.answers, answer{w.req, response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
+				n.answers = append(n.answers, answer{req: w.req, resp: response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
 			}
 			return
+		}
+		if n.inStart {
+			n.startApplied = append(n.startApplied, res)
 		}
 		if !waiting {
 			return
 		}
 		if w.term != m.CommandTerm || res.Command.ClientID != w.req.cmd.ClientID || res.Command.Seq != w.req.cmd.Seq {
 			// Another leader's entry took this index: ours was lost.
-			n.answers = append(n.answers, answer{w.req, n.notLeader()})
+			n.answers = append(n.answers, answer{req: w.req, redirect: true})
 			return
 		}
-		n.answers = append(n.answers, answer{w.req, replyOf(res.Reply)})
+		n.answers = append(n.answers, answer{req: w.req, resp: replyOf(res.Reply)})
 	case m.SnapshotValid:
 		if m.SnapshotIndex <= n.svc.LastApplied() {
 			n.logf("node %d: ignored a snapshot at index %d: the service is already at %d (the contract forbids it)",
@@ -420,7 +459,7 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 		for i, w := range n.waiters {
 			if i <= m.SnapshotIndex { // applied inside the snapshot: the client retries, the dedup table answers
 				delete(n.waiters, i)
-				n.answers = append(n.answers, answer{w.req, n.notLeader()})
+				n.answers = append(n.answers, answer{req: w.req, redirect: true})
 			}
 		}
 	}
@@ -471,7 +510,7 @@ func (n *node) checkLeadership() {
 	for i, w := range n.waiters {
 		if !isLeader || w.term != term {
 			delete(n.waiters, i)
-			n.answers = append(n.answers, answer{w.req, n.notLeader()})
+			n.answers = append(n.answers, answer{req: w.req, redirect: true})
 		}
 	}
 }
@@ -511,7 +550,15 @@ func (n *node) flush() {
 		n.out[i] = nodehost.Message{} // let the bodies go
 	}
 	n.out = n.out[:0]
+	var redirect *response
 	for i, a := range n.answers {
+		if a.redirect {
+			if redirect == nil {
+				r := n.notLeader()
+				redirect = &r
+			}
+			a.resp = *redirect
+		}
 		a.req.reply <- a.resp
 		n.answers[i] = answer{}
 	}

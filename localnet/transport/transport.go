@@ -65,6 +65,10 @@ const (
 	DefaultInboxLen = 4096     // received envelopes waiting for the node
 )
 
+// maxEnvelopeHeader bounds the bytes an envelope adds to its body: version,
+// kind, four uvarints and the body's length.
+const maxEnvelopeHeader = 2 + 5*binary.MaxVarintLen64
+
 // Backoff between dial attempts: doubled after every failure up to the
 // maximum, reset by a connection that works.
 const (
@@ -183,6 +187,13 @@ func (t *Transport) Inbox() <-chan *wire.Envelope { return t.inbox }
 func (t *Transport) Send(e wire.Envelope) {
 	if e.To < 0 || e.To >= len(t.peers) || t.peers[e.To] == nil || t.isBlocked(e.To) {
 		t.dropped.Add(1)
+		return
+	}
+	if len(e.Body)+maxEnvelopeHeader > t.cfg.MaxFrame {
+		// The peer would refuse it and drop the connection with it.
+		t.dropped.Add(1)
+		t.cfg.Logf("transport: node %d: dropped a %s of %d bytes to node %d: frames are limited to %d bytes",
+			t.cfg.ID, e.Kind, len(e.Body), e.To, t.cfg.MaxFrame)
 		return
 	}
 	select {
