@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type Status struct {
 	Incarnation   uint64 `json:"incarnation"`
 	Saves         int64  `json:"saves"`
 	Fsyncs        int64  `json:"fsyncs"`
+	Blocked       []int  `json:"blocked"` // the nodes this one is cut off from
 }
 
 // IsLeader reports whether the node believes it leads.
@@ -96,13 +98,25 @@ func Heal(ctx context.Context, addrs []string) error {
 	return firstErr
 }
 
+// StatusAll asks every node at once (a paused node costs one timeout,
+// not one per node); errs[i] is set for a node that did not answer.
+func StatusAll(ctx context.Context, addrs []string) (sts []Status, errs []error) {
+	sts, errs = make([]Status, len(addrs)), make([]error, len(addrs))
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Go(func() { sts[i], errs[i] = GetStatus(ctx, addr) })
+	}
+	wg.Wait()
+	return sts, errs
+}
+
 // FindLeader asks every node and returns the id of the one that leads in
 // the highest term, or -1 if none answers as leader.
 func FindLeader(ctx context.Context, addrs []string) (int, Status) {
 	best, bestSt := -1, Status{}
-	for i, addr := range addrs {
-		st, err := GetStatus(ctx, addr)
-		if err != nil || !st.IsLeader() {
+	sts, errs := StatusAll(ctx, addrs)
+	for i, st := range sts {
+		if errs[i] != nil || !st.IsLeader() {
 			continue
 		}
 		if best < 0 || st.Term > bestSt.Term {

@@ -182,9 +182,9 @@ func watch(ctx context.Context, addrs []string, logf func(string, ...any)) {
 		}
 		var parts []string
 		leader, term, commit := -1, int64(0), int64(-1)
-		for i, addr := range addrs {
-			st, err := GetStatus(ctx, addr)
-			if err != nil {
+		sts, errs := StatusAll(ctx, addrs)
+		for i, st := range sts {
+			if errs[i] != nil {
 				parts = append(parts, fmt.Sprintf("%d:down", i))
 				continue
 			}
@@ -201,7 +201,11 @@ func watch(ctx context.Context, addrs []string, logf func(string, ...any)) {
 			view = "no leader | " + view
 		}
 		if view != lastView {
-			logf("%s | commit %d", view, commit)
+			if commit < 0 {
+				logf("%s", view)
+			} else {
+				logf("%s | commit %d", view, commit)
+			}
 			lastView, lastCommit, lastPrint = view, commit, time.Now()
 			continue
 		}
@@ -258,20 +262,25 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	say(stdout, "%-4s %-21s %-7s %-6s %-9s %-7s %-8s %-8s %-8s %-8s %s\n",
-		"node", "client", "pid", "term", "role", "leader", "commit", "applied", "last", "snap", "fsyncs")
+	say(stdout, "%-4s %-21s %-7s %-6s %-9s %-7s %-8s %-8s %-8s %-8s %-8s %s\n",
+		"node", "client", "pid", "term", "role", "leader", "commit", "applied", "last", "snap", "fsyncs", "blocked")
+	sts, errs := StatusAll(ctx, addrs)
 	for i, addr := range addrs {
 		pid := "-"
 		if p, ok := pids[i]; ok && p != 0 {
 			pid = strconv.Itoa(p)
 		}
-		st, err := GetStatus(ctx, addr)
-		if err != nil {
-			say(stdout, "%-4d %-21s %-7s down (%v)\n", i, addr, pid, err)
+		st := sts[i]
+		if errs[i] != nil {
+			say(stdout, "%-4d %-21s %-7s down (%v)\n", i, addr, pid, errs[i])
 			continue
 		}
-		say(stdout, "%-4d %-21s %-7s %-6d %-9s %-7d %-8d %-8d %-8d %-8d %d\n",
-			i, addr, pid, st.Term, st.Role, st.Leader, st.Commit, st.Applied, st.LastIndex, st.SnapshotIndex, st.Fsyncs)
+		blocked := "-"
+		if len(st.Blocked) > 0 {
+			blocked = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(st.Blocked)), ","), "[]")
+		}
+		say(stdout, "%-4d %-21s %-7s %-6d %-9s %-7d %-8d %-8d %-8d %-8d %-8d %s\n",
+			i, addr, pid, st.Term, st.Role, st.Leader, st.Commit, st.Applied, st.LastIndex, st.SnapshotIndex, st.Fsyncs, blocked)
 	}
 	return nil
 }
@@ -378,7 +387,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	size := fs.Int("size", 100, "bytes per written value")
 	duration := fs.Duration("duration", 30*time.Second, "how long to offer load")
 	keys := fs.Int("keys", 1000, "size of the key space")
-	reads := fs.Float64("reads", 0.5, "fraction of operations that are Gets")
+	reads := fs.Float64("reads", 0.1, "fraction of operations that are Gets (through the log, like Puts); the rest are Puts of -size bytes")
 	faults := fs.String("faults", "", "faults during the run: kill-leader-every=DURATION")
 	check := fs.Bool("check", true, "check the history for linearizability (porcupine)")
 	checkTimeout := fs.Duration("check-timeout", 2*time.Minute, "the checker's budget")
