@@ -1,0 +1,20 @@
+//go:build unix
+
+// Command localnet runs raftlab's reference Raft as a real cluster of
+// processes on this machine (or several): durable on disk, with a
+// key/value service, fault injection (kill -9, SIGSTOP, partitions, a slow
+// disk), a load generator and a linearizability check. See package
+// localnet/cluster for the commands, and for running your own Raft the
+// same way.
+//
+//	go run ./cmd/localnet up -n 3
+//	go run ./cmd/localnet kv put k v
+//	go run ./cmd/localnet bench -n 3 -clients 64 -duration 10s
+package main
+
+import (
+	"github.com/raftlab/raftlab/localnet/cluster"
+	"github.com/raftlab/raftlab/raft"
+)
+
+func main() { cluster.Main(raft.New) }

@@ -1,0 +1,68 @@
+//go:build unix
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/raftlab/raftlab/localnet/node"
+	"github.com/raftlab/raftlab/raftapi"
+)
+
+// cmdNode runs one node until SIGINT or SIGTERM.
+func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory raftapi.Factory) error {
+	fs := newFlags("node")
+	id := fs.Int("id", -1, "this node's id: its index in -peers")
+	peers := fs.String("peers", "", "every node's peer address host:port, in id order")
+	clients := fs.String("clients", "", "every node's client address host:port, in id order (leader hints; this node's entry is where it serves clients)")
+	listen := fs.String("listen", "", "where the peer port listens, if not this node's entry of -peers (e.g. 0.0.0.0:7400)")
+	clientListen := fs.String("client-listen", "", "where the client port listens, if not this node's entry of -clients")
+	dir := fs.String("dir", "", "the node's data directory")
+	nosync := fs.Bool("nosync", false, "no fsync (fast, not durable)")
+	syncDelay := fs.Duration("sync-delay", 0, "sleep this long before every save (slow-disk injection)")
+	snapEvery := fs.Int("snapshot-every", 1000, "snapshot the service every this many applied entries (0: never)")
+	tick := fs.Duration("tick", 0, "the Tick interval (0: the contract's)")
+	quiet := fs.Bool("quiet", false, "no log")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *peers == "" || *dir == "" {
+		return errors.New("-peers and -dir are required")
+	}
+	cfg := node.Config{
+		ID: *id, Peers: strings.Split(*peers, ","), DataDir: *dir, Factory: factory,
+		NoSync: *nosync, SyncDelay: *syncDelay, SnapshotEvery: *snapEvery, TickInterval: *tick,
+		PeerListen: *listen, ClientAddr: *clientListen,
+	}
+	if cfg.ID < 0 || cfg.ID >= len(cfg.Peers) {
+		return fmt.Errorf("-id %d: want 0..%d (an index in -peers)", cfg.ID, len(cfg.Peers)-1)
+	}
+	if *clients != "" {
+		cfg.ClientAddrs = strings.Split(*clients, ",")
+		if len(cfg.ClientAddrs) != len(cfg.Peers) {
+			return fmt.Errorf("-clients has %d addresses, -peers %d", len(cfg.ClientAddrs), len(cfg.Peers))
+		}
+		if cfg.ClientAddr == "" {
+			cfg.ClientAddr = cfg.ClientAddrs[cfg.ID]
+		}
+	}
+	if cfg.ClientAddr == "" {
+		return errors.New("-clients or -client-listen is required")
+	}
+	if !*quiet {
+		l := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+		cfg.Logf = l.Printf
+	}
+	start := time.Now()
+	err := node.Run(ctx, cfg)
+	if cfg.Logf != nil {
+		cfg.Logf("node %d: exits after %v: %v", cfg.ID, time.Since(start).Round(time.Millisecond), err)
+	}
+	return err
+}
