@@ -392,7 +392,8 @@ func BuildID(labRoot string, skip ...string) (string, error) {
 			return nil
 		}
 		name := d.Name()
-		if !d.Type().IsRegular() || !(name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) {
+		goSource := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !d.Type().IsRegular() || (name != "go.mod" && name != "go.sum" && !goSource) {
 			return nil
 		}
 		rel, _ := filepath.Rel(labRoot, p)

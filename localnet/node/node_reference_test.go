@@ -1,5 +1,9 @@
 package node_test
 
+// Files named *_reference_test.go run the reference (package raft), which
+// only instructors have: the student handout leaves them out (see
+// .handoutignore at the repository's root).
+
 import (
 	"bytes"
 	"context"
