@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test run: formatting, vet, lint, the native test
-# suite, the handout boundary check and the js/wasm tests on Node. It installs what it needs (Go
+# suite, the handout boundary check, the js/wasm tests on Node and the
+# browser tests of the sandbox page. It installs what it needs (Go
 # modules, golangci-lint) on first use, so it works on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,5 +57,8 @@ bash scripts/handout-check.sh
 
 step "go test under GOOS=js GOARCH=wasm on Node ($(node --version))"
 GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" "${wasm_pkgs[@]}"
+
+step "the sandbox page in headless Chromium (scripts/test-browser.sh)"
+bash scripts/test-browser.sh
 
 step "all tests passed"
