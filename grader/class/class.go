@@ -33,6 +33,8 @@ const (
 	ShardFile     = "shard.json"
 	ErrorsFile    = "errors.txt"
 	CacheDir      = "cache"
+
+	partialSuffix = ".partial-" // a cache entry being written
 )
 
 // Submission is one student's submission in a class directory.
@@ -199,6 +201,12 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	if err := os.MkdirAll(filepath.Join(c.Out, CacheDir), 0o755); err != nil {
 		return nil, fmt.Errorf("class: %w", err)
 	}
+	// Entries an interrupted run was writing.
+	if parts, err := filepath.Glob(filepath.Join(c.Out, CacheDir, "*"+partialSuffix+"*")); err == nil {
+		for _, p := range parts {
+			_ = os.RemoveAll(p) // best effort: a leftover is only disk space
+		}
+	}
 	// The keys first (intake only reads and hashes), so the progress
 	// display knows what is left.
 	keys := make([]string, len(subs))
@@ -284,17 +292,24 @@ func one(ctx context.Context, c Config, s Submission, key string) Event {
 	} else {
 		// Graded into a fresh directory renamed into place only when
 		// complete: an interrupted run leaves no half entry behind.
-		part := cdir + ".partial"
-		_ = os.RemoveAll(part) // a previous run's leftover
+		part, err := os.MkdirTemp(filepath.Join(c.Out, CacheDir), key+partialSuffix+"*")
+		if err != nil {
+			ev.Err = fmt.Errorf("class: %w", err)
+			return ev
+		}
+		defer func() { _ = os.RemoveAll(part) }() // gone once renamed; otherwise a failed attempt
 		gr, err := Grade(ctx, s.Path, c.Rubric, c.Base, part)
 		if err != nil {
-			_ = os.RemoveAll(part)
 			ev.Err = err
 			return ev
 		}
 		if err := os.Rename(part, cdir); err != nil {
-			ev.Err = fmt.Errorf("class: %w", err)
-			return ev
+			// Two students with the same files (it happens) share a key:
+			// whichever finished first is the entry.
+			if _, serr := os.Stat(filepath.Join(cdir, ResultFile)); serr != nil {
+				ev.Err = fmt.Errorf("class: %w", err)
+				return ev
+			}
 		}
 		res = gr.Result
 	}
