@@ -37,7 +37,7 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 	if *shard != "" {
 		var err error
 		if sh, err = class.ParseShard(*shard); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 	}
 	rb, err := gradeRubric(*rubricPath, stages, *hidden, stderr)

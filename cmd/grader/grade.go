@@ -65,7 +65,7 @@ func gradeRubric(path string, stages []string, hidden bool, stderr io.Writer) (*
 	}
 	rb, err = class.Select(rb, sts, hidden)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	for _, line := range class.Unsupported(rb) {
 		sayf(stderr, "grader: note: %s\n", line)

@@ -407,7 +407,8 @@ func BuildID(labRoot string, skip ...string) (string, error) {
 			return nil
 		}
 		name := d.Name()
-		if !d.Type().IsRegular() || !(name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) {
+		source := name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !d.Type().IsRegular() || !source {
 			return nil
 		}
 		rel, _ := filepath.Rel(labRoot, p)
