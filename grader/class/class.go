@@ -374,10 +374,13 @@ func cacheKey(subHash, rubricHash, build string) string {
 }
 
 // BuildID identifies what grades besides the submission and the rubric:
-// the grader's own executable and the lab's sources (go.mod, go.sum and
-// every non-test .go file under labRoot, skipping hidden directories,
-// testdata, the student package's directory and the paths in skip, such
-// as the class and output directories when they lie inside the lab).
+// the grader's own executable and the lab's sources the build tree takes
+// (go.mod, go.sum and every non-test .go file under labRoot that the
+// handout keeps, per its .handoutignore, and the hidden scenarios),
+// skipping hidden directories, testdata, the student package's directory
+// and the paths in skip, such as the class and output directories when
+// they lie inside the lab. Editing the grader's own sources or the
+// reference re-grades nothing until the grader is rebuilt with them.
 func BuildID(labRoot string, skip ...string) (string, error) {
 	h := sha256.New()
 	exe, err := os.Executable()
@@ -393,17 +396,30 @@ func BuildID(labRoot string, skip ...string) (string, error) {
 			skipAbs = append(skipAbs, a)
 		}
 	}
+	ig := &intake.Ignore{} // no .handoutignore: every file counts
+	if b, err := os.ReadFile(filepath.Join(labRoot, intake.HandoutIgnore)); err == nil {
+		if ig, err = intake.ParseIgnore(b); err != nil {
+			return "", fmt.Errorf("build id: %w", err)
+		}
+	}
 	student := filepath.Join(labRoot, filepath.FromSlash(intake.StudentPackage))
+	hidden := filepath.Join(labRoot, filepath.FromSlash(intake.HiddenPackage))
 	err = filepath.WalkDir(labRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		rel, _ := filepath.Rel(labRoot, p)
+		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			base := d.Name()
 			abs, _ := filepath.Abs(p)
-			if p != labRoot && (strings.HasPrefix(base, ".") || base == "testdata" || p == student || slices.Contains(skipAbs, abs)) {
+			if p != labRoot && (strings.HasPrefix(base, ".") || base == "testdata" || p == student || slices.Contains(skipAbs, abs) ||
+				ig.Match(rel, true) && p != hidden && !strings.HasPrefix(hidden, p+string(filepath.Separator))) {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if ig.Match(rel, false) && filepath.Dir(p) != hidden {
 			return nil
 		}
 		name := d.Name()
@@ -411,7 +427,6 @@ func BuildID(labRoot string, skip ...string) (string, error) {
 		if !d.Type().IsRegular() || !source {
 			return nil
 		}
-		rel, _ := filepath.Rel(labRoot, p)
 		_, _ = io.WriteString(h, rel+"\n")
 		return hashFile(h, p)
 	})
