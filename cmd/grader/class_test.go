@@ -93,6 +93,11 @@ func TestClassCacheShardMerge(t *testing.T) {
 	assert.Contains(t, stderr, "[4/4", "plain progress lines when not on a terminal")
 	rows := readGradebook(t, filepath.Join(out, class.GradebookFile))
 	require.Len(t, rows, 5, "a header and a row per student")
+	var names []string
+	for _, row := range rows[1:] {
+		names = append(names, row[0])
+	}
+	assert.Equal(t, []string{"alice", "bob", "carol", "dave"}, names, "rows name the students (not carol.zip, not alice for dave's copy)")
 	for _, s := range []string{"alice", "bob", "carol", "dave"} {
 		assert.FileExists(t, filepath.Join(out, s, class.ReportFile))
 		r, err := result.ReadFile(filepath.Join(out, s, class.ResultFile))

@@ -322,6 +322,17 @@ func one(ctx context.Context, c Config, s Submission, key string) Event {
 		ev.Err = fmt.Errorf("class: %w", err)
 		return ev
 	}
+	// The result names the submission as intake did ("bob.zip"), or as
+	// another student with the same files did when it came from the
+	// cache: the gradebook names the student.
+	if res.Submission != s.Name {
+		res = res.Clone()
+		res.Submission = s.Name
+		if err := Write(dst, res); err != nil {
+			ev.Err = fmt.Errorf("class: %w", err)
+			return ev
+		}
+	}
 	ev.Score, ev.Max, ev.Wall = res.Score, res.MaxScore, time.Since(start)
 	return ev
 }
