@@ -47,7 +47,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, labs.Stages, def[0].Stages())
 	assert.Zero(t, def[0].Seeds)
 	assert.Zero(t, def[0].Salt)
-	assert.True(t, def[0].hidden())
+	assert.True(t, def[0].Hidden)
 
 	r := parse(t, mixed)
 	ps := Plan(r)
@@ -57,7 +57,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, Pass{Seeds: 2, Members: map[labs.Stage][]string{
 		labs.Election:    {"InitialElection", "ReElection", "HiddenMinorityNeverElects"},
 		labs.Replication: {"Swarm"},
-	}, Rules: true}, ps[0])
+	}, Rules: true, Hidden: true}, ps[0])
 	assert.Equal(t, Pass{Seeds: 5, Members: map[labs.Stage][]string{labs.Election: {"Swarm"}}}, ps[1])
 	assert.Equal(t, Pass{Seeds: 3, Salt: 918273645501, Members: map[labs.Stage][]string{labs.Election: {"ReElection"}}}, ps[2])
 
