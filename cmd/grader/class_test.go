@@ -84,7 +84,7 @@ func TestClassCacheShardMerge(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not a submission"), 0o600))
 	rb := writeRubric(t, tinyRubric)
 
-	out := filepath.Join(tmp, "out")
+	out := filepath.Join(dir, "graded") // inside the class directory: not a student
 	start := time.Now()
 	code, stdout, stderr := grader(t, "class", "--rubric", rb, "--out", out, dir)
 	t.Logf("cold: %s", time.Since(start).Round(time.Millisecond))
@@ -131,7 +131,11 @@ func TestClassCacheShardMerge(t *testing.T) {
 	assert.Contains(t, stdout, "graded 1, 3 from the cache")
 
 	// Two shards (their caches restored from the whole run's, as a CI
-	// cache would) merge into the same gradebook.
+	// cache would) merge into the same gradebook. Each would see another
+	// run's output inside the class directory as a student: move it out.
+	moved := filepath.Join(tmp, "out")
+	require.NoError(t, os.Rename(out, moved))
+	out = moved
 	var shards []string
 	for i := range 2 {
 		sd := filepath.Join(tmp, "shard"+string(rune('0'+i)))

@@ -188,6 +188,14 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The output directory may lie inside the class directory: it is not
+	// a student.
+	if outAbs, err := filepath.Abs(c.Out); err == nil {
+		all = slices.DeleteFunc(all, func(s Submission) bool {
+			a, err := filepath.Abs(s.Path)
+			return err == nil && a == outAbs
+		})
+	}
 	if c.Shard.Count == 0 {
 		c.Shard = Shard{Count: 1}
 	}
