@@ -141,6 +141,7 @@ func (p *progress) begin(total, cached int) {
 			progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionFullWidth(),
 			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true), // the bar from the start, not after the first submission
 		)
 	}
 }

@@ -62,8 +62,8 @@ func readGradebook(t *testing.T, path string) [][]string {
 	return rows
 }
 
-// A class of three (a directory each for the reference and a buggy
-// variant, a zip for the starter): graded, then re-run from the cache,
+// A class of four (a directory each for the reference, a copy of it and
+// a buggy variant, a zip for the starter): graded, then re-run from the cache,
 // then graded in two shards that merge into the same gradebook.
 func TestClassCacheShardMerge(t *testing.T) {
 	if testing.Short() {
@@ -75,27 +75,35 @@ func TestClassCacheShardMerge(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, classtest.Write(labRoot, filepath.Join(dir, "alice"), classtest.Variants[0], "alice"))
 	require.NoError(t, classtest.Write(labRoot, filepath.Join(dir, "bob"), classtest.Variants[2], "bob"))
+	// dave handed in alice's files: the same cache key, graded once or
+	// twice at the same time, never a grader error.
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "dave"), os.DirFS(filepath.Join(dir, "alice"))))
 	starter := filepath.Join(tmp, "carol")
 	require.NoError(t, classtest.Write(labRoot, starter, classtest.Variants[1], "carol"))
 	zipDir(t, starter, filepath.Join(dir, "carol.zip"))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not a submission"), 0o600))
 	rb := writeRubric(t, tinyRubric)
 
-	out := filepath.Join(tmp, "out")
+	out := filepath.Join(dir, "graded") // inside the class directory: not a student
 	start := time.Now()
 	code, stdout, stderr := grader(t, "class", "--rubric", rb, "--out", out, dir)
 	t.Logf("cold: %s", time.Since(start).Round(time.Millisecond))
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "graded 3, 0 from the cache")
-	assert.Contains(t, stderr, "[3/3", "plain progress lines when not on a terminal")
+	assert.Regexp(t, `graded (4, 0|3, 1) from the cache`, stdout)
+	assert.Contains(t, stderr, "[4/4", "plain progress lines when not on a terminal")
 	rows := readGradebook(t, filepath.Join(out, class.GradebookFile))
-	require.Len(t, rows, 4, "a header and a row per student")
-	for _, s := range []string{"alice", "bob", "carol"} {
+	require.Len(t, rows, 5, "a header and a row per student")
+	var names []string
+	for _, row := range rows[1:] {
+		names = append(names, row[0])
+	}
+	assert.Equal(t, []string{"alice", "bob", "carol", "dave"}, names, "rows name the students (not carol.zip, not alice for dave's copy)")
+	for _, s := range []string{"alice", "bob", "carol", "dave"} {
 		assert.FileExists(t, filepath.Join(out, s, class.ReportFile))
 		r, err := result.ReadFile(filepath.Join(out, s, class.ResultFile))
 		require.NoError(t, err, s)
 		switch s {
-		case "alice":
+		case "alice", "dave":
 			assert.InDelta(t, r.MaxScore, r.Score, 1e-9, "the reference scores full marks")
 		case "carol":
 			assert.Zero(t, r.Score, "the starter scores zero")
@@ -108,8 +116,8 @@ func TestClassCacheShardMerge(t *testing.T) {
 	code, stdout, stderr = grader(t, "class", "--rubric", rb, "--out", out, dir)
 	t.Logf("cached: %s", time.Since(start).Round(time.Millisecond))
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "graded 0, 3 from the cache")
-	assert.Contains(t, stderr, "3 of 3 submission(s) already graded (cache): skipped")
+	assert.Contains(t, stdout, "graded 0, 4 from the cache")
+	assert.Contains(t, stderr, "4 of 4 submission(s) already graded (cache): skipped")
 	assert.Equal(t, rows, readGradebook(t, filepath.Join(out, class.GradebookFile)))
 
 	// A changed submission is graded again; the others are not.
@@ -120,10 +128,14 @@ func TestClassCacheShardMerge(t *testing.T) {
 	require.NoError(t, f.Close())
 	code, stdout, stderr = grader(t, "class", "--rubric", rb, "--out", out, dir)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "graded 1, 2 from the cache")
+	assert.Contains(t, stdout, "graded 1, 3 from the cache")
 
 	// Two shards (their caches restored from the whole run's, as a CI
-	// cache would) merge into the same gradebook.
+	// cache would) merge into the same gradebook. Each would see another
+	// run's output inside the class directory as a student: move it out.
+	moved := filepath.Join(tmp, "out")
+	require.NoError(t, os.Rename(out, moved))
+	out = moved
 	var shards []string
 	for i := range 2 {
 		sd := filepath.Join(tmp, "shard"+string(rune('0'+i)))
@@ -133,11 +145,11 @@ func TestClassCacheShardMerge(t *testing.T) {
 		shards = append(shards, sd)
 	}
 	assert.Len(t, readGradebook(t, filepath.Join(shards[0], class.GradebookFile)), 3, "shard 0/2: alice and carol")
-	assert.Len(t, readGradebook(t, filepath.Join(shards[1], class.GradebookFile)), 2, "shard 1/2: bob")
+	assert.Len(t, readGradebook(t, filepath.Join(shards[1], class.GradebookFile)), 3, "shard 1/2: bob and dave")
 	merged := filepath.Join(tmp, "merged")
 	code, stdout, stderr = grader(t, "merge", shards[0], shards[1], "--out", merged)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "3 students")
+	assert.Contains(t, stdout, "4 students")
 	assert.Equal(t, readGradebook(t, filepath.Join(out, class.GradebookFile)), readGradebook(t, filepath.Join(merged, class.GradebookFile)))
 	assert.FileExists(t, filepath.Join(merged, "bob", class.ReportFile))
 

@@ -177,3 +177,28 @@ func TestSubmissionName(t *testing.T) {
 		assert.Equal(t, want, submissionName(in), in)
 	}
 }
+
+// A refused submission is graded (zero, with the reason), not a grader
+// error: exit 0. --json prints the canonical result.
+func TestGradeRefusedJSON(t *testing.T) {
+	sub := filepath.Join(t.TempDir(), "mallory")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "raft.go"), []byte("package raft\n\nimport \"os\"\n\nvar _ = os.Exit\n"), 0o600))
+	dir := filepath.Join(t.TempDir(), "out")
+	code, out, errs := grader(t, "grade", "--json", "--stages", "election,replication", "--out", dir, sub)
+	require.Equal(t, 0, code, errs)
+	r, err := result.ReadJSON(strings.NewReader(out))
+	require.NoError(t, err, out)
+	assert.Zero(t, r.Score)
+	assert.InDelta(t, 50, r.MaxScore, 1e-9, "the default rubric's election and replication")
+	require.Len(t, r.Stages, 2)
+	for _, st := range r.Stages {
+		assert.Equal(t, result.StageRefused, st.Verdict)
+	}
+	require.NotEmpty(t, r.Refusals)
+	assert.Equal(t, "raft.go", r.Refusals[0].File)
+	assert.Equal(t, 3, r.Refusals[0].Line)
+	saved, err := result.ReadFile(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	assert.Equal(t, r, saved, "what --json prints is result.json")
+}

@@ -33,6 +33,8 @@ const (
 	ShardFile     = "shard.json"
 	ErrorsFile    = "errors.txt"
 	CacheDir      = "cache"
+
+	partialSuffix = ".partial-" // a cache entry being written
 )
 
 // Submission is one student's submission in a class directory.
@@ -186,6 +188,14 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The output directory may lie inside the class directory: it is not
+	// a student.
+	if outAbs, err := filepath.Abs(c.Out); err == nil {
+		all = slices.DeleteFunc(all, func(s Submission) bool {
+			a, err := filepath.Abs(s.Path)
+			return err == nil && a == outAbs
+		})
+	}
 	if c.Shard.Count == 0 {
 		c.Shard = Shard{Count: 1}
 	}
@@ -198,6 +208,12 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	}
 	if err := os.MkdirAll(filepath.Join(c.Out, CacheDir), 0o755); err != nil {
 		return nil, fmt.Errorf("class: %w", err)
+	}
+	// Entries an interrupted run was writing.
+	if parts, err := filepath.Glob(filepath.Join(c.Out, CacheDir, "*"+partialSuffix+"*")); err == nil {
+		for _, p := range parts {
+			_ = os.RemoveAll(p) // best effort: a leftover is only disk space
+		}
 	}
 	// The keys first (intake only reads and hashes), so the progress
 	// display knows what is left.
@@ -284,17 +300,24 @@ func one(ctx context.Context, c Config, s Submission, key string) Event {
 	} else {
 		// Graded into a fresh directory renamed into place only when
 		// complete: an interrupted run leaves no half entry behind.
-		part := cdir + ".partial"
-		_ = os.RemoveAll(part) // a previous run's leftover
+		part, err := os.MkdirTemp(filepath.Join(c.Out, CacheDir), key+partialSuffix+"*")
+		if err != nil {
+			ev.Err = fmt.Errorf("class: %w", err)
+			return ev
+		}
+		defer func() { _ = os.RemoveAll(part) }() // gone once renamed; otherwise a failed attempt
 		gr, err := Grade(ctx, s.Path, c.Rubric, c.Base, part)
 		if err != nil {
-			_ = os.RemoveAll(part)
 			ev.Err = err
 			return ev
 		}
 		if err := os.Rename(part, cdir); err != nil {
-			ev.Err = fmt.Errorf("class: %w", err)
-			return ev
+			// Two students with the same files (it happens) share a key:
+			// whichever finished first is the entry.
+			if _, serr := os.Stat(filepath.Join(cdir, ResultFile)); serr != nil {
+				ev.Err = fmt.Errorf("class: %w", err)
+				return ev
+			}
 		}
 		res = gr.Result
 	}
@@ -306,6 +329,17 @@ func one(ctx context.Context, c Config, s Submission, key string) Event {
 	if err := copyTree(cdir, dst); err != nil {
 		ev.Err = fmt.Errorf("class: %w", err)
 		return ev
+	}
+	// The result names the submission as intake did ("bob.zip"), or as
+	// another student with the same files did when it came from the
+	// cache: the gradebook names the student.
+	if res.Submission != s.Name {
+		res = res.Clone()
+		res.Submission = s.Name
+		if err := Write(dst, res); err != nil {
+			ev.Err = fmt.Errorf("class: %w", err)
+			return ev
+		}
 	}
 	ev.Score, ev.Max, ev.Wall = res.Score, res.MaxScore, time.Since(start)
 	return ev
@@ -359,10 +393,13 @@ func cacheKey(subHash, rubricHash, build string) string {
 }
 
 // BuildID identifies what grades besides the submission and the rubric:
-// the grader's own executable and the lab's sources (go.mod, go.sum and
-// every non-test .go file under labRoot, skipping hidden directories,
-// testdata, the student package's directory and the paths in skip, such
-// as the class and output directories when they lie inside the lab).
+// the grader's own executable and the lab's sources the build tree takes
+// (go.mod, go.sum and every non-test .go file under labRoot that the
+// handout keeps, per its .handoutignore, and the hidden scenarios),
+// skipping hidden directories, testdata, the student package's directory
+// and the paths in skip, such as the class and output directories when
+// they lie inside the lab. Editing the grader's own sources or the
+// reference re-grades nothing until the grader is rebuilt with them.
 func BuildID(labRoot string, skip ...string) (string, error) {
 	h := sha256.New()
 	exe, err := os.Executable()
@@ -378,25 +415,37 @@ func BuildID(labRoot string, skip ...string) (string, error) {
 			skipAbs = append(skipAbs, a)
 		}
 	}
+	ig := &intake.Ignore{} // no .handoutignore: every file counts
+	if b, err := os.ReadFile(filepath.Join(labRoot, intake.HandoutIgnore)); err == nil {
+		if ig, err = intake.ParseIgnore(b); err != nil {
+			return "", fmt.Errorf("build id: %w", err)
+		}
+	}
 	student := filepath.Join(labRoot, filepath.FromSlash(intake.StudentPackage))
+	hidden := filepath.Join(labRoot, filepath.FromSlash(intake.HiddenPackage))
 	err = filepath.WalkDir(labRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		rel, _ := filepath.Rel(labRoot, p)
+		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			base := d.Name()
 			abs, _ := filepath.Abs(p)
-			if p != labRoot && (strings.HasPrefix(base, ".") || base == "testdata" || p == student || slices.Contains(skipAbs, abs)) {
+			if p != labRoot && (strings.HasPrefix(base, ".") || base == "testdata" || p == student || slices.Contains(skipAbs, abs) ||
+				ig.Match(rel, true) && p != hidden && !strings.HasPrefix(hidden, p+string(filepath.Separator))) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		name := d.Name()
-		goSource := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-		if !d.Type().IsRegular() || (name != "go.mod" && name != "go.sum" && !goSource) {
+		if ig.Match(rel, false) && filepath.Dir(p) != hidden {
 			return nil
 		}
-		rel, _ := filepath.Rel(labRoot, p)
+		name := d.Name()
+		source := name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !d.Type().IsRegular() || !source {
+			return nil
+		}
 		_, _ = io.WriteString(h, rel+"\n")
 		return hashFile(h, p)
 	})

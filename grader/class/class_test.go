@@ -47,7 +47,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, labs.Stages, def[0].Stages())
 	assert.Zero(t, def[0].Seeds)
 	assert.Zero(t, def[0].Salt)
-	assert.True(t, def[0].hidden())
+	assert.True(t, def[0].Hidden)
 
 	r := parse(t, mixed)
 	ps := Plan(r)
@@ -57,7 +57,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, Pass{Seeds: 2, Members: map[labs.Stage][]string{
 		labs.Election:    {"InitialElection", "ReElection", "HiddenMinorityNeverElects"},
 		labs.Replication: {"Swarm"},
-	}, Rules: true}, ps[0])
+	}, Rules: true, Hidden: true}, ps[0])
 	assert.Equal(t, Pass{Seeds: 5, Members: map[labs.Stage][]string{labs.Election: {"Swarm"}}}, ps[1])
 	assert.Equal(t, Pass{Seeds: 3, Salt: 918273645501, Members: map[labs.Stage][]string{labs.Election: {"ReElection"}}}, ps[2])
 
@@ -184,4 +184,55 @@ func TestList(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "cache"), 0o755))
 	_, err = List(dir)
 	assert.ErrorContains(t, err, `may not be named "cache"`)
+}
+
+// The build id changes with what the build tree takes from the lab (and
+// the hidden scenarios), not with instructors-only files, tests, the
+// student package or the class and output directories.
+func TestBuildID(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":                   "module x\n",
+		".handoutignore":           "/grader/\n/labs/hidden/\n",
+		"labs/a.go":                "package labs\n",
+		"labs/a_test.go":           "package labs\n",
+		"labs/hidden/h.go":         "package hidden\n",
+		"grader/g.go":              "package grader\n",
+		"assignments/raft/raft.go": "package raft\n",
+		"class/alice/raft.go":      "package raft\n",
+	}
+	for p, c := range files {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(c), 0o600))
+	}
+	id := func() string {
+		s, err := BuildID(root, filepath.Join(root, "class"))
+		require.NoError(t, err)
+		return s
+	}
+	base := id()
+	assert.Equal(t, base, id(), "stable")
+	for _, tc := range []struct {
+		file    string
+		changes bool
+	}{
+		{"labs/a.go", true},
+		{"labs/hidden/h.go", true},
+		{"go.mod", true},
+		{"labs/a_test.go", false},
+		{"grader/g.go", false},
+		{"assignments/raft/raft.go", false},
+		{"class/alice/raft.go", false},
+	} {
+		p := filepath.Join(root, tc.file)
+		old, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(p, append(old, "// edited\n"...), 0o600))
+		if tc.changes {
+			assert.NotEqual(t, base, id(), tc.file)
+		} else {
+			assert.Equal(t, base, id(), tc.file)
+		}
+		require.NoError(t, os.WriteFile(p, old, 0o600))
+	}
 }

@@ -29,6 +29,9 @@ type Pass struct {
 	// too (the sandbox filters by name alone) and is dropped.
 	Members map[labs.Stage][]string
 	Rules   bool
+	// Hidden says a member is one of labs/hidden's scenarios, which the
+	// sandbox adds only when asked.
+	Hidden bool
 }
 
 // Stages are the pass's stages, in the labs' order.
@@ -61,21 +64,6 @@ func (p Pass) names() []string {
 	return out
 }
 
-func (p Pass) hidden() bool {
-	for _, ns := range p.Members {
-		for _, n := range ns {
-			if isHidden(n) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hiddenNames are the labs/hidden scenarios' names (they start with
-// "Hidden", which the rubric also relies on).
-func isHidden(name string) bool { return len(name) > 6 && name[:6] == "Hidden" }
-
 type passKey struct {
 	seeds  int
 	salt   uint64
@@ -88,24 +76,21 @@ type passKey struct {
 func Plan(r *rubric.Rubric) []Pass {
 	byKey := map[passKey]*Pass{}
 	var order []passKey
-	add := func(k passKey, st labs.Stage, name string) {
+	add := func(k passKey, st labs.Stage, name string, hidden bool) {
 		p, ok := byKey[k]
 		if !ok {
 			p = &Pass{Seeds: k.seeds, Salt: k.salt, Members: map[labs.Stage][]string{}}
 			byKey[k] = p
 			order = append(order, k)
 		}
-		if name != "" {
-			p.Members[st] = append(p.Members[st], name)
-		} else if _, ok := p.Members[st]; !ok {
-			p.Members[st] = nil
-		}
+		p.Members[st] = append(p.Members[st], name)
+		p.Hidden = p.Hidden || hidden
 	}
 	for _, st := range r.Stages {
 		for _, sc := range st.Scenarios {
-			add(passKey{seeds: sc.Seeds}, st.Stage, sc.Name)
+			add(passKey{seeds: sc.Seeds}, st.Stage, sc.Name, sc.Hidden)
 			if sc.HiddenSeeds > 0 {
-				add(passKey{seeds: sc.HiddenSeeds, salt: r.Salt, hidden: true}, st.Stage, sc.Name)
+				add(passKey{seeds: sc.HiddenSeeds, salt: r.Salt, hidden: true}, st.Stage, sc.Name, sc.Hidden)
 			}
 		}
 	}
@@ -151,7 +136,7 @@ func (p Pass) Options(r *rubric.Rubric, base sandbox.Options) sandbox.Options {
 	o := base
 	o.Stages = p.Stages()
 	o.Scenarios = p.names()
-	o.Hidden = p.hidden()
+	o.Hidden = p.Hidden
 	o.Seeds = p.Seeds
 	o.Salt = p.Salt
 	o.NoRules = !p.Rules
