@@ -69,10 +69,8 @@ func mutants() []mutant {
 		{
 			name: "matchIndex from the leader's log", stage: "TestReplication", schedule: "TargetedOutOfOrderReplies",
 			file: "replication.go",
-			old: `		if last > n.matchIndex[i] {
-			n.matchIndex[i] = last`,
-			new: `		if last := n.log.lastIndex(); last > n.matchIndex[i] {
-			n.matchIndex[i] = last`,
+			old:  `if p.acked(last, n.now) {`,
+			new:  `if p.acked(n.log.lastIndex(), n.now) {`,
 			want: []failure{{sim.KindSafety, "Commit needs a majority"}, {sim.KindScenario, "matchIndex comes from the acknowledged request"}},
 		},
 		{
@@ -113,12 +111,8 @@ func mutants() []mutant {
 		{
 			name: "a higher term in a reply is ignored", stage: "TestReplication", schedule: "TargetedIsolatedLeaderMinority",
 			file: "replication.go",
-			old: `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {
-	if r.Term > n.term {
-		n.becomeFollower(r.Term)
-		return
-	}`,
-			new:  `func (n *node) onAppendReply(i, term, prev, last int, r *raftapi.AppendEntriesReply) {`,
+			old:  `n.deliver(r.Term, func() { n.onAppendReply(i, term, prev, last, r) })`,
+			new:  `n.deliver(0, func() { n.onAppendReply(i, term, prev, last, r) }) // the reply's term is never adopted`,
 			want: []failure{{sim.KindScenario, "A higher term converts to follower"}},
 		},
 		{

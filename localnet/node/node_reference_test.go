@@ -369,7 +369,12 @@ func TestGroupCommit(t *testing.T) {
 	fsyncs := after.Fsyncs - before.Fsyncs
 	t.Logf("group commit: %d concurrent puts (%d clients) cost the leader %d fsyncs: %.3f fsyncs per put",
 		puts, clients, fsyncs, float64(fsyncs)/puts)
-	assert.Less(t, fsyncs, int64(puts/4), "concurrent commands must share fsyncs")
+	// Without group commit every put costs the leader at least one fsync
+	// (puts or more). How many share one depends on how the clients'
+	// requests interleave with the node's loop, which a loaded machine
+	// changes: 0.13 per put on an idle machine, 0.28 under a CI run's load.
+	// Half a put per fsync still fails a node that fsyncs per command.
+	assert.Less(t, fsyncs, int64(puts/2), "concurrent commands must share fsyncs")
 }
 
 func TestTransportBytesOnTheWire(t *testing.T) {
