@@ -35,10 +35,10 @@ func scenarioConfig(t *testing.T, n int, f raftapi.Factory, seed uint64) sim.Con
 		Replay: fmt.Sprintf("go test ./raft -run '^%s$'", t.Name())}
 }
 
-// runScenario runs s and fails the test with the run's report if the run
+// runSimScenario runs s and fails the test with the run's report if the run
 // failed: a checker fired, a wait timed out, or the scenario's own expect
 // did not hold.
-func runScenario(t *testing.T, cfg sim.Config, s sim.Scenario) *sim.Result {
+func runSimScenario(t *testing.T, cfg sim.Config, s sim.Scenario) *sim.Result {
 	t.Helper()
 	res := sim.Run(cfg, s)
 	require.Nil(t, res.Failure, "seed %d: %v", cfg.Seed, res.Failure)
@@ -82,7 +82,7 @@ func sameLogs(c *sim.Cluster) {
 // election is TestEfficiencyFirstElection.)
 func TestScenarioLeaderStays(t *testing.T) {
 	for seed := range uint64(50) {
-		runScenario(t, scenarioConfig(t, 3, raft.New, seed), func(c *sim.Cluster) {
+		runSimScenario(t, scenarioConfig(t, 3, raft.New, seed), func(c *sim.Cluster) {
 			l := leader(c)
 			term, _ := c.GetState(l)
 			c.RunFor(5 * time.Second) // quiet: the leader stays
@@ -95,7 +95,7 @@ func TestScenarioLeaderStays(t *testing.T) {
 // 100 commands commit one by one at the indexes Start returned, then 500
 // pipelined Starts commit together; the logs agree (§5.3).
 func TestScenarioCommits100(t *testing.T) {
-	runScenario(t, scenarioConfig(t, 3, raft.New, 1), func(c *sim.Cluster) {
+	runSimScenario(t, scenarioConfig(t, 3, raft.New, 1), func(c *sim.Cluster) {
 		for i := range 100 {
 			idx := one(c, cmd(i))
 			expect(c, idx == i+1, "command %d committed at index %d, want %d", i, idx, i+1)
@@ -120,7 +120,7 @@ func TestScenarioReplicationCost(t *testing.T) {
 	for _, n := range []int{3, 5} {
 		var rpcs, bytesSent int64
 		payload := 0
-		runScenario(t, scenarioConfig(t, n, raft.New, 7), func(c *sim.Cluster) {
+		runSimScenario(t, scenarioConfig(t, n, raft.New, 7), func(c *sim.Cluster) {
 			leader(c)
 			c.RunFor(50 * tick)
 			st := c.Stats()
@@ -150,7 +150,7 @@ func totalBytes(s *sim.Stats) int64 {
 // (Figure 2), commitIndex starts at 0 again, and a new command commits the
 // old ones with it.
 func TestScenarioRestartAll(t *testing.T) {
-	runScenario(t, scenarioConfig(t, 3, raft.New, 3), func(c *sim.Cluster) {
+	runSimScenario(t, scenarioConfig(t, 3, raft.New, 3), func(c *sim.Cluster) {
 		for i := range 20 {
 			one(c, cmd(i))
 		}
@@ -174,7 +174,7 @@ func TestScenarioRestartAll(t *testing.T) {
 // A crashed leader is replaced; when it comes back its log is brought in
 // line (§5.2, §5.3).
 func TestScenarioLeaderFailover(t *testing.T) {
-	runScenario(t, scenarioConfig(t, 5, raft.New, 4), func(c *sim.Cluster) {
+	runSimScenario(t, scenarioConfig(t, 5, raft.New, 4), func(c *sim.Cluster) {
 		one(c, cmd(0))
 		l := leader(c)
 		c.Crash(l)
@@ -191,7 +191,7 @@ func TestScenarioLeaderFailover(t *testing.T) {
 // appended entries nobody else has, are repaired (§5.3, with the
 // fast-backup hints).
 func TestScenarioDivergentLogs(t *testing.T) {
-	runScenario(t, scenarioConfig(t, 5, raft.New, 5), func(c *sim.Cluster) {
+	runSimScenario(t, scenarioConfig(t, 5, raft.New, 5), func(c *sim.Cluster) {
 		one(c, cmd(0))
 		for round := range 5 {
 			l := leader(c)
@@ -229,7 +229,7 @@ func TestScenarioDivergentLogs(t *testing.T) {
 // two of its quorum periods (40 ticks each), and does not without it.
 func TestScenarioCheckQuorum(t *testing.T) {
 	for _, on := range []bool{false, true} {
-		runScenario(t, scenarioConfig(t, 3, raft.NewFactory(raft.Options{CheckQuorum: on}), 8), func(c *sim.Cluster) {
+		runSimScenario(t, scenarioConfig(t, 3, raft.NewFactory(raft.Options{CheckQuorum: on}), 8), func(c *sim.Cluster) {
 			one(c, cmd(0))
 			l := leader(c)
 			c.Isolate(l)
@@ -247,7 +247,7 @@ func TestScenarioCheckQuorum(t *testing.T) {
 // without it, it does inflate.
 func TestScenarioPreVote(t *testing.T) {
 	for _, on := range []bool{false, true} {
-		runScenario(t, scenarioConfig(t, 3, raft.NewFactory(raft.Options{PreVote: on}), 9), func(c *sim.Cluster) {
+		runSimScenario(t, scenarioConfig(t, 3, raft.NewFactory(raft.Options{PreVote: on}), 9), func(c *sim.Cluster) {
 			one(c, cmd(0))
 			l := leader(c)
 			f := (l + 1) % 3
@@ -274,7 +274,7 @@ func TestScenarioPreVote(t *testing.T) {
 // Both options at once, with leaders isolated again and again: each steps
 // down.
 func TestScenarioPreVoteCheckQuorum(t *testing.T) {
-	runScenario(t, scenarioConfig(t, 5, raft.NewFactory(raft.Options{PreVote: true, CheckQuorum: true}), 10), func(c *sim.Cluster) {
+	runSimScenario(t, scenarioConfig(t, 5, raft.NewFactory(raft.Options{PreVote: true, CheckQuorum: true}), 10), func(c *sim.Cluster) {
 		for i := range 30 {
 			one(c, cmd(i))
 			if i%10 == 5 {
@@ -296,7 +296,7 @@ func TestScenarioPreVoteCheckQuorum(t *testing.T) {
 func TestScenarioSnapshots(t *testing.T) {
 	cfg := scenarioConfig(t, 3, raft.New, 11)
 	cfg.SnapshotEvery = 10
-	runScenario(t, cfg, func(c *sim.Cluster) {
+	runSimScenario(t, cfg, func(c *sim.Cluster) {
 		one(c, cmd(0))
 		l := leader(c)
 		f := (l + 1) % 3
@@ -363,7 +363,7 @@ func TestScenarioRandomized(t *testing.T) {
 			cfg.SnapshotEvery = 5 + r.IntN(10)
 		}
 		var next, committed int
-		runScenario(t, cfg, func(c *sim.Cluster) {
+		runSimScenario(t, cfg, func(c *sim.Cluster) {
 			saved := make([]raftapi.NodeState, n)
 			for step := range 3000 {
 				if l, ok := c.Leader(); ok && r.IntN(3) == 0 {
