@@ -226,12 +226,14 @@ func (c *collector) load(ctx context.Context, spec string) (string, error) {
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return "", fmt.Errorf("submission %s is a symlink: give the real path", repo)
-	case fi.IsDir() && (rev != "" || isGitRepo(repo)) && !hasGoFiles(repo):
+	case fi.IsDir() && rev != "" && !isGitRepo(repo):
+		return "", fmt.Errorf("submission %s: @%s given, but it is not a git repository", repo, rev)
+	case fi.IsDir() && (rev != "" || isGitRepo(repo) && !hasGoFiles(repo)):
+		// A commit is read from git whatever the working tree holds; a
+		// repository without one is graded as committed unless its top
+		// level holds the package's files (then the working tree is).
 		return name, c.fromGit(ctx, repo, rev)
 	case fi.IsDir():
-		if rev != "" {
-			return "", fmt.Errorf("submission %s: @%s given, but it is not a git repository", repo, rev)
-		}
 		return name, c.fromDir(repo)
 	case strings.HasSuffix(repo, ".zip"):
 		return name, c.fromZip(repo, fi.Size())

@@ -199,6 +199,22 @@ func TestLoadGitAtCommit(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Load(context.Background(), "https://example.com/x.git", Limits{})
 	assert.ErrorContains(t, err, "only local paths")
+	_, err = Load(context.Background(), t.TempDir()+"@HEAD", Limits{})
+	assert.ErrorContains(t, err, "not a git repository")
+
+	// A repository holding the package's files at its top level: @commit
+	// reads that commit, not the working tree.
+	repo = t.TempDir()
+	git("init", "-q")
+	write(t, repo, map[string]string{"raft.go": goodFile})
+	git("add", ".")
+	git("commit", "-qm", "first")
+	first = git("rev-parse", "HEAD")
+	write(t, repo, map[string]string{"extra.go": "package raft\n"})
+	git("add", ".")
+	git("commit", "-qm", "second")
+	assert.Equal(t, []string{"raft.go"}, load(t, repo+"@"+first, Limits{}).Names())
+	assert.Equal(t, []string{"extra.go", "raft.go"}, load(t, repo, Limits{}).Names(), "without @commit the working tree is graded")
 }
 
 func TestIgnoreMatchesLikeGit(t *testing.T) {
