@@ -1,10 +1,8 @@
 package startercheck
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -18,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/labs/testjson"
 	"github.com/raftlab/raftlab/sim"
 )
 
@@ -44,26 +43,9 @@ const starterTag = "starter"
 // scripts/handout-check.sh makes; by default it checks this tree.
 const rootEnv = "RAFTLAB_STARTER_ROOT"
 
-// testEvent is one event of go test -json (cmd/test2json). An "attr"
-// event carries one t.Attr record of the test in Key and Value.
-type testEvent struct {
-	Action string
-	Test   string
-	Output string
-	Key    string
-	Value  string
-}
-
-// testRecord gathers what go test -json said about one test.
-type testRecord struct {
-	action string            // the final action: pass, fail or skip ("" if it never ended)
-	attrs  map[string]string // its t.Attr records, by key (labs.Attr*)
-	output strings.Builder
-}
-
 // run is the outcome of one go test -json run.
 type run struct {
-	tests map[string]*testRecord
+	tests map[string]*testjson.Test
 	all   string // every output line, for whole-run checks
 	wall  time.Duration
 }
@@ -107,42 +89,16 @@ func runStarter(t *testing.T) *run {
 	start := time.Now()
 	require.NoError(t, cmd.Start())
 
-	r := &run{tests: map[string]*testRecord{}}
-	var all strings.Builder
-	sc := bufio.NewScanner(out)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
-	for sc.Scan() {
-		var ev testEvent
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			all.WriteString(sc.Text() + "\n") // not an event: build output
-			continue
-		}
-		all.WriteString(ev.Output)
-		if ev.Test == "" {
-			continue
-		}
-		rec := r.tests[ev.Test]
-		if rec == nil {
-			rec = &testRecord{attrs: map[string]string{}}
-			r.tests[ev.Test] = rec
-		}
-		switch ev.Action {
-		case "output":
-			rec.output.WriteString(ev.Output)
-		case "attr":
-			rec.attrs[ev.Key] = ev.Value
-		case "pass", "fail", "skip":
-			rec.action = ev.Action
-		}
-	}
-	require.NoError(t, sc.Err())
+	events, readErr := testjson.Read(out)
+	require.NoError(t, readErr)
+	r := &run{tests: events.Tests}
 	err = cmd.Wait()
 	r.wall = time.Since(start)
 	require.NoError(t, ctx.Err(), "the starter's suite was still running after %s and was killed", killAfter)
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "go test must run and fail (exit status 1) on the unchanged starter; stderr:\n%s", stderr.String())
 	require.Equal(t, 1, exit.ExitCode(), "go test exit status (2 means the starter did not build); stderr:\n%s", stderr.String())
-	r.all = all.String() + stderr.String()
+	r.all = events.Text + stderr.String()
 	return r
 }
 
@@ -178,7 +134,7 @@ func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
 			top := topLevel[stage]
 			rec := r.tests[top]
 			require.NotNil(t, rec, "%s did not run", top)
-			assert.Equal(t, "fail", rec.action, "%s must fail on the unchanged starter", top)
+			assert.Equal(t, "fail", rec.Action, "%s must fail on the unchanged starter", top)
 
 			failed := 0
 			for _, sc := range labs.Suite(stage) {
@@ -187,12 +143,12 @@ func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
 				if !assert.NotNil(t, rec, "scenario %s did not run", name) {
 					continue
 				}
-				out := rec.output.String()
-				if !assert.Equal(t, "fail", rec.action, "scenario %s passed against a node that does nothing: it checks nothing a student must build\n%s", name, out) {
+				out := rec.Output.String()
+				if !assert.Equal(t, "fail", rec.Action, "scenario %s passed against a node that does nothing: it checks nothing a student must build\n%s", name, out) {
 					continue
 				}
 				failed++
-				attrs := rec.attrs
+				attrs := rec.Attrs
 				assert.Contains(t, starterKinds, attrs[labs.AttrFailureKind],
 					"scenario %s must fail with a liveness, safety or scenario failure (attribute %s):\n%s", name, labs.AttrFailureKind, out)
 				assert.NotEmpty(t, attrs[labs.AttrFailureRule], "scenario %s: the failure names no rule (attribute %s)", name, labs.AttrFailureRule)
@@ -204,16 +160,16 @@ func TestStarterFailsEveryStageFastAndReadably(t *testing.T) {
 			rulesFailed := 0
 			prefix := top + "/Rules/"
 			for test, rec := range r.tests {
-				if !strings.HasPrefix(test, prefix) || rec.action != "fail" {
+				if !strings.HasPrefix(test, prefix) || rec.Action != "fail" {
 					continue
 				}
 				rulesFailed++
-				cite := rec.attrs[labs.AttrRule]
+				cite := rec.Attrs[labs.AttrRule]
 				// Rules of the paper cite a section or a figure; rules the contract
 				// adds (Start on a non-leader, no no-op entries) cite raftapi.
 				assert.True(t, strings.Contains(cite, "§") || strings.Contains(cite, "Figure") || strings.Contains(cite, "raftapi"),
-					"rule test %s must cite the paper or the contract (attribute %s = %q):\n%s", test, labs.AttrRule, cite, rec.output.String())
-				assert.Contains(t, rec.output.String(), cite, "rule test %s: the failure a student reads must cite its rule", test)
+					"rule test %s must cite the paper or the contract (attribute %s = %q):\n%s", test, labs.AttrRule, cite, rec.Output.String())
+				assert.Contains(t, rec.Output.String(), cite, "rule test %s: the failure a student reads must cite its rule", test)
 			}
 			t.Logf("%s: %d of %d scenarios failed; %d rule-level tests failed", top, failed, len(labs.Suite(stage)), rulesFailed)
 		})

@@ -2,8 +2,6 @@ package result_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -12,22 +10,13 @@ import (
 	"github.com/raftlab/raftlab/grader/result"
 	"github.com/raftlab/raftlab/grader/result/resulttest"
 	"github.com/raftlab/raftlab/grader/rubric"
+	"github.com/raftlab/raftlab/internal/schemafile"
 )
 
 // TestSchema checks every sample result against result.schema.json, the
 // published schema of the result's JSON, so that the two cannot drift.
 func TestSchema(t *testing.T) {
-	path, err := filepath.Abs("result.schema.json")
-	require.NoError(t, err)
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	doc, err := jsonschema.UnmarshalJSON(f)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	require.NoError(t, c.AddResource(path, doc))
-	s, err := c.Compile(path)
+	s, err := schemafile.Compile("result.schema.json")
 	require.NoError(t, err)
 
 	check := func(r *result.Result) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
+	"github.com/raftlab/raftlab/labs/testjson"
 	"github.com/raftlab/raftlab/sim"
 	"golang.org/x/sync/errgroup"
 )
@@ -208,8 +209,8 @@ func TestMutants(t *testing.T) {
 	}
 
 	type result struct {
-		runs []map[string]*testRecord // per seed (one entry for the control): the tests' events
-		out  []string                 // per seed: what the run printed, for messages
+		runs []map[string]*testjson.Test // per seed (one entry for the control): the tests' events
+		out  []string                    // per seed: what the run printed, for messages
 		errs []error
 	}
 	results := make([]result, len(ms)+1)
@@ -221,7 +222,7 @@ func TestMutants(t *testing.T) {
 		g.Go(func() error {
 			bin := filepath.Join(dir, fmt.Sprintf("raft%02d.test", k))
 			if out, err := build(ctx, goCmd, root, overlay, bin); err != nil {
-				results[k] = result{runs: []map[string]*testRecord{{}}, out: []string{out}, errs: []error{err}}
+				results[k] = result{runs: []map[string]*testjson.Test{{}}, out: []string{out}, errs: []error{err}}
 				return nil
 			}
 			var r result
@@ -237,8 +238,8 @@ func TestMutants(t *testing.T) {
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				out, err := cmd.Output()
-				tests, text := parseEvents(out)
-				r.runs, r.out, r.errs = append(r.runs, tests), append(r.out, text+stderr.String()), append(r.errs, err)
+				events, _ := testjson.Read(bytes.NewReader(out)) // the output is in memory: no read error
+				r.runs, r.out, r.errs = append(r.runs, events.Tests), append(r.out, events.Text+stderr.String()), append(r.errs, err)
 			}
 			results[k] = r
 			return nil
@@ -256,67 +257,21 @@ func TestMutants(t *testing.T) {
 		test := m.stage + "/" + m.schedule
 		t.Run(m.schedule, func(t *testing.T) {
 			ctl := control.runs[0][test]
-			require.True(t, ctl != nil && ctl.action == "pass",
+			require.True(t, ctl != nil && ctl.Action == "pass",
 				"the control run did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", m.schedule, m.stage, control.out[0])
 			r := results[k]
 			for i, out := range r.out {
 				seed := i + 1
 				require.Error(t, r.errs[i], "mutant %q (raft/%s) passed schedule %s with seed %d: the schedule no longer catches its bug on every seed\n%s", m.name, m.file, m.schedule, seed, out)
 				rec := r.runs[i][test]
-				require.True(t, rec != nil && rec.action == "fail",
+				require.True(t, rec != nil && rec.Action == "fail",
 					"mutant %q did not fail inside schedule %s with seed %d (a build error?):\n%s", m.name, m.schedule, seed, out)
-				got := failure{kind: rec.attrs[labs.AttrFailureKind], rule: rec.attrs[labs.AttrFailureRule]}
+				got := failure{kind: rec.Attrs[labs.AttrFailureKind], rule: rec.Attrs[labs.AttrFailureRule]}
 				require.Contains(t, m.want, got, "mutant %q failed schedule %s with seed %d, but not with any of the expected failures (%s, %s attributes):\n%s",
 					m.name, m.schedule, seed, labs.AttrFailureKind, labs.AttrFailureRule, out)
 			}
 		})
 	}
-}
-
-// testEvent is one event of go test -json (cmd/test2json). An "attr"
-// event carries one t.Attr record of the test in Key and Value.
-type testEvent struct {
-	Action string
-	Test   string
-	Output string
-	Key    string
-	Value  string
-}
-
-// testRecord gathers what the events said about one test.
-type testRecord struct {
-	action string            // the final action: pass, fail or skip ("" if it never ended)
-	attrs  map[string]string // its t.Attr records, by key (labs.Attr*)
-}
-
-// parseEvents reads go test -json output: each test's record, by name,
-// and the whole output as text (lines that are not events included).
-func parseEvents(out []byte) (map[string]*testRecord, string) {
-	tests := map[string]*testRecord{}
-	var text strings.Builder
-	for line := range bytes.Lines(out) {
-		var ev testEvent
-		if json.Unmarshal(line, &ev) != nil {
-			text.Write(line)
-			continue
-		}
-		text.WriteString(ev.Output)
-		if ev.Test == "" {
-			continue
-		}
-		rec := tests[ev.Test]
-		if rec == nil {
-			rec = &testRecord{attrs: map[string]string{}}
-			tests[ev.Test] = rec
-		}
-		switch ev.Action {
-		case "attr":
-			rec.attrs[ev.Key] = ev.Value
-		case "pass", "fail", "skip":
-			rec.action = ev.Action
-		}
-	}
-	return tests, text.String()
 }
 
 // writeOverlay writes mutant m's patched copy of its file and the overlay

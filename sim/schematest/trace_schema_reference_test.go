@@ -3,7 +3,6 @@ package schematest_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftlab/raftlab/internal/schemafile"
 	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
@@ -25,17 +25,7 @@ import (
 // the trace format.
 func traceSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "trace.schema.json"))
-	require.NoError(t, err)
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	doc, err := jsonschema.UnmarshalJSON(f)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	require.NoError(t, c.AddResource(path, doc))
-	s, err := c.Compile(path)
+	s, err := schemafile.Compile(filepath.Join("..", "..", "docs", "trace.schema.json"))
 	require.NoError(t, err)
 	return s
 }
