@@ -121,6 +121,7 @@ type Msg struct {
 	XTerm, XIndex, XLen                              int  // AppendEntriesReply
 
 	LastIncludedIndex, LastIncludedTerm int // InstallSnapshot
+	Bytes                               int // InstallSnapshot: the snapshot's size
 }
 
 func (s summary) msg(from, to int) Msg {
@@ -135,7 +136,7 @@ func (s summary) msg(from, to int) Msg {
 	case MsgAppendEntriesReply:
 		m.Success, m.XTerm, m.XIndex, m.XLen = s.b != 0, s.c, s.d, s.e
 	case MsgInstallSnapshot:
-		m.LastIncludedIndex, m.LastIncludedTerm = s.b, s.c
+		m.LastIncludedIndex, m.LastIncludedTerm, m.Bytes = s.b, s.c, s.d
 	}
 	return m
 }
@@ -157,7 +158,7 @@ func (m Msg) summary() summary {
 	case MsgAppendEntriesReply:
 		s.b, s.c, s.d, s.e = b2i(m.Success), m.XTerm, m.XIndex, m.XLen
 	case MsgInstallSnapshot:
-		s.b, s.c = m.LastIncludedIndex, m.LastIncludedTerm
+		s.b, s.c, s.d = m.LastIncludedIndex, m.LastIncludedTerm, m.Bytes
 	}
 	return s
 }

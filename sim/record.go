@@ -23,22 +23,16 @@ type record struct {
 	data  any     // partition: the groups ([][]int); network: the new Network
 }
 
-// message is the trace's form of a message summary.
+// message is the trace's form of a message summary. The fields of the
+// message's kind come from Msg, the one decoding of a summary; the others
+// are zero, and the trace writes only a kind's own fields.
 func (s *summary) message() *trace.Message {
-	m := &trace.Message{Kind: s.kind.String(), Term: s.a}
-	switch s.kind {
-	case MsgRequestVote:
-		m.Candidate, m.LastLogIndex, m.LastLogTerm, m.PreVote = s.b, s.c, s.d, s.e != 0
-	case MsgRequestVoteReply:
-		m.Granted, m.PreVote = s.b != 0, s.e != 0
-	case MsgAppendEntries:
-		m.PrevLogIndex, m.PrevLogTerm, m.Entries, m.LeaderCommit = s.b, s.c, s.d, s.e
-	case MsgAppendEntriesReply:
-		m.Success, m.XTerm, m.XIndex, m.XLen = s.b != 0, s.c, s.d, s.e
-	case MsgInstallSnapshot:
-		m.LastIncludedIndex, m.LastIncludedTerm, m.Bytes = s.b, s.c, s.d
-	}
-	return m
+	m := s.msg(-1, -1)
+	return &trace.Message{Kind: m.Kind.String(), Term: m.Term,
+		Candidate: m.CandidateID, LastLogIndex: m.LastLogIndex, LastLogTerm: m.LastLogTerm, PreVote: m.PreVote, Granted: m.VoteGranted,
+		PrevLogIndex: m.PrevLogIndex, PrevLogTerm: m.PrevLogTerm, Entries: m.Entries, LeaderCommit: m.LeaderCommit,
+		Success: m.Success, XTerm: m.XTerm, XIndex: m.XIndex, XLen: m.XLen,
+		LastIncludedIndex: m.LastIncludedIndex, LastIncludedTerm: m.LastIncludedTerm, Bytes: m.Bytes}
 }
 
 // Why a message was discarded on arrival, as network.go's deliver words it.
