@@ -111,7 +111,7 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 	}
 	start := time.Now()
 	pkg := packageDir()
-	for _, seed := range seeds {
+	for i, seed := range seeds {
 		run := Run{Impl: r.impl, Scenario: sc, Seed: seed, Name: t.Name(),
 			Replay: ReplayCommand(pkg, t.Name(), seed), Trace: *traceFlag}
 		res := run.Execute()
@@ -124,7 +124,8 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 				t.Attr(a.Key, a.Value)
 			}
 			t.Fatal(f.Error() + fmt.Sprintf(
-				"\n  seeds:    %s ran; -seed=N replays one seed, -seeds=N runs N of them", SeedRange(seeds)))
+				"\n  seeds:    %s ran of %s (a scenario stops at its first failing seed); -seed=N replays one seed, -seeds=N runs N of them",
+				SeedRange(seeds[:i+1]), SeedRange(seeds)))
 		}
 		if *traceFlag {
 			path, err := res.WriteTrace(traceDirFor(t))
