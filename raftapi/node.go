@@ -6,8 +6,8 @@ import (
 )
 
 // TickInterval is how much time one call of [Node.Tick] stands for, before
-// any clock skew the driver applies. Ten milliseconds: an election timeout
-// of 150–300 ms is 15–30 ticks.
+// any clock skew the driver applies. Ten milliseconds: the starter's
+// election timeout of [20, 40) ticks is 200–390 ms.
 const TickInterval = 10 * time.Millisecond
 
 // None is the value of a node id field that names no node, such as
