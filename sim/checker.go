@@ -152,6 +152,8 @@ func (k *checker) afterTurn(sn *simNode, tick, logTurn bool) {
 	changed := !sameState(&prev, &st)
 	if changed {
 		c.rec.state(sn, c.now)
+	} else {
+		c.rec.progress(sn, &prev, c.now)
 	}
 	if !k.on || (tick && !changed && len(k.applies) == 0) {
 		return

@@ -45,6 +45,7 @@ func (m *message) envelope() wire.Envelope {
 type summary struct {
 	kind          MsgKind
 	a, b, c, d, e int
+	call          uint64 // the requester's call id (0: unknown), which pairs a reply with its request in the trace
 }
 
 func (s summary) String() string {
@@ -86,18 +87,24 @@ func b2i(b bool) int {
 }
 
 // summarize takes the summary of a message from the fields the host
-// extracted when it was sent: no decoding.
+// extracted when it was sent (no decoding), and its call id.
 func summarize(o *nodehost.Message) summary {
+	s := summarizeFields(o)
+	s.call = o.Call
+	return s
+}
+
+func summarizeFields(o *nodehost.Message) summary {
 	f := &o.Fields
 	switch o.Kind {
 	case MsgRequestVote:
-		return summary{MsgRequestVote, f.Term, f.ID, f.Index, f.IndexTerm, b2i(f.PreVote)}
+		return summary{kind: MsgRequestVote, a: f.Term, b: f.ID, c: f.Index, d: f.IndexTerm, e: b2i(f.PreVote)}
 	case MsgRequestVoteReply:
 		return summary{kind: MsgRequestVoteReply, a: f.Term, b: b2i(f.OK), e: b2i(f.PreVote)}
 	case MsgAppendEntries:
-		return summary{MsgAppendEntries, f.Term, f.Index, f.IndexTerm, f.Count, f.Commit}
+		return summary{kind: MsgAppendEntries, a: f.Term, b: f.Index, c: f.IndexTerm, d: f.Count, e: f.Commit}
 	case MsgAppendEntriesReply:
-		return summary{MsgAppendEntriesReply, f.Term, b2i(f.OK), f.IndexTerm, f.Index, f.Count}
+		return summary{kind: MsgAppendEntriesReply, a: f.Term, b: b2i(f.OK), c: f.IndexTerm, d: f.Index, e: f.Count}
 	case MsgInstallSnapshot:
 		return summary{kind: MsgInstallSnapshot, a: f.Term, b: f.Index, c: f.IndexTerm, d: f.Count}
 	default:

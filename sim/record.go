@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/trace"
 )
 
@@ -28,7 +29,7 @@ type record struct {
 // are zero, and the trace writes only a kind's own fields.
 func (s *summary) message() *trace.Message {
 	m := s.msg(-1, -1)
-	return &trace.Message{Kind: m.Kind.String(), Term: m.Term,
+	return &trace.Message{Kind: m.Kind.String(), Term: m.Term, Call: s.call,
 		Candidate: m.CandidateID, LastLogIndex: m.LastLogIndex, LastLogTerm: m.LastLogTerm, PreVote: m.PreVote, Granted: m.VoteGranted,
 		PrevLogIndex: m.PrevLogIndex, PrevLogTerm: m.PrevLogTerm, Entries: m.Entries, LeaderCommit: m.LeaderCommit,
 		Success: m.Success, XTerm: m.XTerm, XIndex: m.XIndex, XLen: m.XLen,
@@ -189,11 +190,32 @@ func (r *recorder) state(sn *simNode, now time.Duration) {
 	r.states = append(r.states, st)
 }
 
+// progress records sn's state in the trace after a turn that changed
+// nothing state() watches but the leader's nextIndex or matchIndex (prev
+// is the state before the turn), so that a trace shows a leader's view of
+// each follower move by move. It is not mixed into the hash: the hash is
+// over what the checkers read, the same with the trace on or off.
+func (r *recorder) progress(sn *simNode, prev *raftapi.NodeState, now time.Duration) {
+	s := &sn.last
+	if !r.trace || slices.Equal(prev.NextIndex, s.NextIndex) && slices.Equal(prev.MatchIndex, s.MatchIndex) {
+		return
+	}
+	st := traceState(sn, now.Microseconds())
+	st.Seq = len(r.events)
+	r.states = append(r.states, st)
+}
+
 func traceState(sn *simNode, at int64) trace.State {
 	s := &sn.last
-	return trace.State{T: at, Node: sn.id, Up: sn.up, Role: s.Role.String(), Term: s.Term, VotedFor: s.VotedFor,
+	st := trace.State{T: at, Node: sn.id, Up: sn.up, Role: s.Role.String(), Term: s.Term, VotedFor: s.VotedFor,
 		LastIndex: s.LastIndex, LastTerm: s.LastTerm, CommitIndex: s.CommitIndex, LastApplied: s.LastApplied,
 		SnapshotIndex: s.SnapshotIndex, SnapshotTerm: s.SnapshotTerm}
+	// A crash keeps the last Inspect's progress in sn.last but makes the
+	// node a follower: only a live leader's progress is its own.
+	if sn.up && s.Role == raftapi.Leader {
+		st.NextIndex, st.MatchIndex = trace.NewIndexes(s.NextIndex), trace.NewIndexes(s.MatchIndex)
+	}
+	return st
 }
 
 // last returns the ring's records, oldest first.

@@ -69,6 +69,10 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	o.int("term", int64(m.Term), true)
+	if m.Call != 0 {
+		o.key("call")
+		o.b = strconv.AppendUint(o.b, m.Call, 10)
+	}
 	k := m.Kind
 	rv, ae, is := k == MsgRequestVote, k == MsgAppendEntries, k == MsgInstallSnapshot
 	o.int("candidate", int64(m.Candidate), rv)
@@ -144,8 +148,31 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // ---- text derived from the fields, for people ----
 
 // String summarises the message on one line, e.g. "AppendEntries t=3
-// prev=4/2 n=2 commit=4" (index/term pairs are written I/T).
+// prev=4/2 n=2 commit=4 #7" (index/term pairs are written I/T; #7 is the
+// request's call, and its reply ends "reply to #7").
 func (m *Message) String() string {
+	s := m.fields()
+	switch {
+	case m.Call == 0:
+	case m.IsReply():
+		s += " reply to #" + strconv.FormatUint(m.Call, 10)
+	default:
+		s += " #" + strconv.FormatUint(m.Call, 10)
+	}
+	return s
+}
+
+// IsReply reports whether m is a reply (of any of the three RPCs).
+func (m *Message) IsReply() bool {
+	switch m.Kind {
+	case MsgRequestVoteReply, MsgAppendEntriesReply, MsgInstallSnapshotReply:
+		return true
+	}
+	return false
+}
+
+// fields is String without the call.
+func (m *Message) fields() string {
 	switch m.Kind {
 	case MsgRequestVote:
 		pre := ""

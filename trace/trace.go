@@ -16,6 +16,7 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,9 +149,16 @@ var MsgKinds = []string{MsgRequestVote, MsgRequestVoteReply, MsgAppendEntries, M
 
 // Message is an RPC request or reply with the fields of its kind (the
 // others are zero). Term is the sender's term.
+//
+// Call pairs a reply with its request: the requester numbers its calls
+// (from 1, per incarnation), a request carries its number and the reply
+// carries it back. So a reply from B to A with call c answers A's latest
+// request to B with call c. 0 means not recorded (a trace written before
+// calls were; such a trace still reads).
 type Message struct {
 	Kind string `json:"kind"`
 	Term int    `json:"term"`
+	Call uint64 `json:"call,omitempty"`
 
 	Candidate    int  `json:"candidate,omitempty"`      // RequestVote
 	LastLogIndex int  `json:"last_log_index,omitempty"` // RequestVote
@@ -212,6 +220,67 @@ type State struct {
 	LastApplied   int    `json:"applied"`
 	SnapshotIndex int    `json:"snapshot_index"`
 	SnapshotTerm  int    `json:"snapshot_term"`
+
+	// A leader's nextIndex and matchIndex, one per node by id, as its
+	// Inspect reported them (raftapi.NodeState): absent for other roles
+	// and for an implementation that leaves them nil. The leader's own
+	// entries are whatever it reported. A state that differs from the
+	// node's previous one only here was recorded because they changed.
+	NextIndex  Indexes `json:"next_index,omitzero"`
+	MatchIndex Indexes `json:"match_index,omitzero"`
+}
+
+// Indexes is a list of log indexes, one per node: a comparable value (two
+// lists are == when their elements are), so that a State stays comparable
+// and two runs' states compare with ==. The zero value is the empty list.
+// In JSON it is an array of integers.
+type Indexes struct {
+	packed string // the elements as varints
+}
+
+// NewIndexes returns the list v (copied).
+func NewIndexes(v []int) Indexes {
+	var b []byte
+	for _, x := range v {
+		b = binary.AppendVarint(b, int64(x))
+	}
+	return Indexes{packed: string(b)}
+}
+
+// Ints returns the elements (nil for the empty list).
+func (x Indexes) Ints() []int {
+	var v []int
+	for s := x.packed; len(s) > 0; {
+		n, k := binary.Varint([]byte(s))
+		if k <= 0 { // NewIndexes wrote it; it cannot be malformed
+			break
+		}
+		v = append(v, int(n))
+		s = s[k:]
+	}
+	return v
+}
+
+// IsZero reports whether the list is empty.
+func (x Indexes) IsZero() bool { return x.packed == "" }
+
+// MarshalJSON writes the list as an array of integers.
+func (x Indexes) MarshalJSON() ([]byte, error) {
+	v := x.Ints()
+	if v == nil {
+		v = []int{}
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads an array of integers.
+func (x *Indexes) UnmarshalJSON(b []byte) error {
+	var v []int
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("a list of indexes: %w", err)
+	}
+	*x = NewIndexes(v)
+	return nil
 }
 
 // Result is the run's verdict.

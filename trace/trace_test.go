@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,6 +50,12 @@ func TestEventJSON(t *testing.T) {
 		{Event{T: 8, Kind: KindSend, Node: 0, Peer: 1, Msg: &Message{Kind: MsgInstallSnapshot, Term: 3, LastIncludedIndex: 9, LastIncludedTerm: 2, Bytes: 120}, Fault: FaultDup},
 			`{"t":8,"kind":"send","node":0,"peer":1,"msg":{"kind":"InstallSnapshot","term":3,"last_included_index":9,"last_included_term":2,"bytes":120},"fault":"dup"}`,
 			"n0 → n1  InstallSnapshot t=3 last=9/2 bytes=120  [dup]"},
+		{Event{T: 10, Kind: KindSend, Node: 0, Peer: 1, Msg: &Message{Kind: MsgAppendEntries, Term: 3, Call: 17, PrevLogIndex: 4, PrevLogTerm: 2, LeaderCommit: 4}},
+			`{"t":10,"kind":"send","node":0,"peer":1,"msg":{"kind":"AppendEntries","term":3,"call":17,"prev_log_index":4,"prev_log_term":2,"entries":0,"leader_commit":4}}`,
+			"n0 → n1  AppendEntries t=3 prev=4/2 heartbeat commit=4 #17"},
+		{Event{T: 11, Kind: KindDeliver, Node: 0, Peer: 1, Msg: &Message{Kind: MsgAppendEntriesReply, Term: 3, Call: 17, Success: true}},
+			`{"t":11,"kind":"deliver","node":0,"peer":1,"msg":{"kind":"AppendEntriesReply","term":3,"call":17,"success":true}}`,
+			"n0 ← n1  AppendEntriesReply t=3 ok reply to #17"},
 		{Event{T: 8, Kind: KindStart, Node: 0, Peer: -1},
 			`{"t":8,"kind":"start","node":0,"peer":-1,"index":0,"term":0}`, "n0 start index 0 term 0"},
 		{Event{T: 8, Kind: KindApply, Node: 1, Peer: -1, Index: 9, Term: 2, Snapshot: true},
@@ -109,7 +116,9 @@ func sampleTrace() *Trace {
 			{T: 5, Kind: KindSend, Node: 0, Peer: 1, Msg: &Message{Kind: MsgRequestVote, Term: 1}},
 			{T: 9, Kind: KindPartition, Node: -1, Peer: -1, Groups: [][]int{{0, 1}, {2}}},
 		},
-		States: []State{{T: 0, Node: 0, Up: true, Role: "follower", VotedFor: -1}},
+		States: []State{{T: 0, Node: 0, Up: true, Role: "follower", VotedFor: -1},
+			{T: 7, Seq: 2, Node: 1, Up: true, Role: "leader", Term: 1, VotedFor: 1,
+				NextIndex: NewIndexes([]int{1, 1, 3}), MatchIndex: NewIndexes([]int{0, 0, -2})}},
 		Result: Result{OK: true, EndT: 10, Hash: "0123456789abcdef"},
 	}
 }
@@ -124,6 +133,8 @@ func TestRoundTripAndLayout(t *testing.T) {
 	assert.True(t, json.Valid(b))
 	assert.Contains(t, string(b), "\n  {\"t\":5,\"kind\":\"send\",\"node\":0,\"peer\":1,\"msg\":{", "one event a line")
 	assert.Contains(t, string(b), "\n \"version\": 2,\n")
+	assert.Contains(t, string(b), `"next_index":[1,1,3],"match_index":[0,0,-2]}`, "a leader's progress as arrays")
+	assert.NotContains(t, string(b), `"voted_for":-1,"last_index":0,"last_term":0,"commit":0,"applied":0,"snapshot_index":0,"snapshot_term":0,"next`, "no progress for a follower")
 
 	empty := sampleTrace()
 	empty.Events, empty.States = []Event{}, []State{}
@@ -185,4 +196,18 @@ func TestCurrentBuild(t *testing.T) {
 	assert.Equal(t, "github.com/raftlab/raftlab", b.Module)
 	assert.Equal(t, "(devel)", b.Version)
 	assert.Empty(t, b.Revision, "go test stamps no VCS revision")
+}
+
+func TestIndexes(t *testing.T) {
+	for _, v := range [][]int{nil, {0}, {1, 2, 3}, {-1, 1 << 40, 0}} {
+		x := NewIndexes(v)
+		assert.Equal(t, v, x.Ints())
+		assert.Equal(t, len(v) == 0, x.IsZero())
+		assert.True(t, x == NewIndexes(slices.Clone(v)), "lists compare by their elements")
+	}
+	assert.False(t, NewIndexes([]int{1, 2}) == NewIndexes([]int{1, 3}))
+	var x Indexes
+	require.NoError(t, json.Unmarshal([]byte("[4,5]"), &x))
+	assert.Equal(t, []int{4, 5}, x.Ints())
+	require.Error(t, json.Unmarshal([]byte(`"4,5"`), &x))
 }

@@ -178,9 +178,17 @@ func TestEveryTraceValidates(t *testing.T) {
 				}
 				if e.Msg != nil {
 					seen[e.Msg.Kind] = true
+					if e.Msg.Call != 0 {
+						seen[e.Msg.Kind+"/call"] = true
+					}
 				}
 				if e.Snapshot {
 					seen["apply/snapshot"] = true
+				}
+			}
+			for _, st := range res.Trace.States {
+				if !st.NextIndex.IsZero() && !st.MatchIndex.IsZero() {
+					seen["state/progress"] = true
 				}
 			}
 		})
@@ -191,8 +199,11 @@ func TestEveryTraceValidates(t *testing.T) {
 		"send/" + trace.ReasonLoss, "send/" + trace.ReasonCut, "send/" + trace.ReasonScenario,
 		"send/" + trace.FaultDup, "send/" + trace.FaultLongDelay, "send/" + trace.FaultScripted,
 		"discard/" + trace.ReasonCrashed, "discard/" + trace.ReasonStale, "discard/" + trace.ReasonCut,
-		"apply/snapshot",
+		"apply/snapshot", "state/progress",
 	})
+	for _, k := range trace.MsgKinds {
+		want = append(want, k+"/call")
+	}
 	for _, w := range want {
 		assert.True(t, seen[w], "no run wrote %s", w)
 	}
@@ -246,4 +257,66 @@ func TestSchemaRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), "- at "+tt.at)
 		})
 	}
+}
+
+// TestCallsPairRepliesWithRequests: in a trace of the reference under
+// every fault, every reply carries the call id of a request its receiver
+// sent earlier to its sender, of the matching kind, and every request's
+// call is new for its sender's incarnation; a leader's states carry its
+// nextIndex and matchIndex, one per node.
+func TestCallsPairRepliesWithRequests(t *testing.T) {
+	cfg := sim.Config{Nodes: 5, Factory: raft.New, Seed: 2, RecordTrace: true, SnapshotEvery: 10}
+	res := sim.Run(cfg, func(c *sim.Cluster) {
+		c.WaitLeader(5 * time.Second)
+		c.RunNemesis(sim.DrawMix(c.Rand(), sim.Faults{Partitions: true, Unreliable: true, Crashes: true}), 3*time.Second)
+	})
+	require.Nil(t, res.Failure)
+	replyTo := map[string]string{
+		trace.MsgRequestVoteReply: trace.MsgRequestVote, trace.MsgAppendEntriesReply: trace.MsgAppendEntries,
+		trace.MsgInstallSnapshotReply: trace.MsgInstallSnapshot,
+	}
+	type call struct {
+		from, to int
+		id       uint64
+	}
+	sent := map[call]string{} // the kind of each request sent, since its sender's last restart
+	replies := 0
+	for i, e := range res.Trace.Events {
+		if e.Kind == trace.KindRestart {
+			for c := range sent {
+				if c.from == e.Node {
+					delete(sent, c)
+				}
+			}
+		}
+		if e.Msg == nil {
+			continue
+		}
+		require.NotZero(t, e.Msg.Call, "event %d: %s has no call id", i, e.String())
+		want, isReply := replyTo[e.Msg.Kind]
+		switch {
+		case e.Kind == trace.KindSend && !isReply:
+			c := call{e.Node, e.Peer, e.Msg.Call}
+			_, dup := sent[c]
+			require.False(t, dup, "event %d: %s reuses call #%d of n%d", i, e.String(), e.Msg.Call, e.Node)
+			sent[c] = e.Msg.Kind
+		case e.Kind == trace.KindDeliver && isReply:
+			replies++
+			kind, ok := sent[call{e.Node, e.Peer, e.Msg.Call}]
+			require.True(t, ok, "event %d: %s answers no request n%d sent to n%d", i, e.String(), e.Node, e.Peer)
+			require.Equal(t, want, kind, "event %d: %s answers a %s", i, e.String(), kind)
+		}
+	}
+	assert.Positive(t, replies)
+	leaders := 0
+	for _, st := range res.Trace.States {
+		if st.Role != raftapi.Leader.String() || !st.Up {
+			assert.True(t, st.NextIndex.IsZero(), "n%d is a %s and has a nextIndex: %+v", st.Node, st.Role, st)
+			continue
+		}
+		leaders++
+		assert.Len(t, st.NextIndex.Ints(), cfg.Nodes, "n%d's nextIndex at %dus", st.Node, st.T)
+		assert.Len(t, st.MatchIndex.Ints(), cfg.Nodes, "n%d's matchIndex at %dus", st.Node, st.T)
+	}
+	assert.Positive(t, leaders)
 }
