@@ -412,7 +412,9 @@ func (r *row) node() int {
 
 func (v *viewer) timeline() {
 	v.legend()
-	all := v.rows()
+	// A state that only moved a leader's nextIndex or matchIndex (most
+	// replies to a leader) would double the rows: --states shows those.
+	all := slices.DeleteFunc(v.rows(), func(r row) bool { return r.st != nil && r.prev != nil && onlyProgress(r.prev, r.st) })
 	v.total = len(all)
 	var kept []int // indexes in all of the rows that pass the filters
 	for i := range all {
@@ -471,8 +473,16 @@ func (v *viewer) legend() {
 	if !v.o.Raw {
 		v.para(sgrDim, indent, "RV RequestVote (last=index/term of the log) · AE AppendEntries (prev=index/term, n=entries, hb=heartbeat, c=leader commit)"+
 			" · IS InstallSnapshot · RVR AER ISR replies")
+		if v.hasCalls() {
+			v.para(sgrDim, indent, "#7 the sender's call number of a request, ↩#7 a reply to its receiver's request #7 (the pair shows in the requester's column)")
+		}
 	}
 	v.para(sgrDim, indent, "state rows: what changed in the node after the turn above them (★ leader, term t=, log last index/term, commit index c=)")
+}
+
+// hasCalls reports whether the trace's messages carry call numbers.
+func (v *viewer) hasCalls() bool {
+	return slices.ContainsFunc(v.t.Events, func(e trace.Event) bool { return e.Msg != nil && e.Msg.Call != 0 })
 }
 
 func (v *viewer) columnsHeader() {
@@ -700,9 +710,10 @@ func (v *viewer) groups(gs [][]int) string {
 }
 
 // short abbreviates a message: AppendEntries with term 3, prev 4/2, two
-// entries and leader commit 4 is "AE t=3 prev=4/2 n=2 c=4". from is the
-// sender (a RequestVote's candidate is not repeated when it is the
-// sender). With Options.Raw it is the message's full summary.
+// entries and leader commit 4, the sender's call 17, is "AE t=3 prev=4/2
+// n=2 c=4 #17", and its reply "AER t=3 ok ↩#17". from is the sender (a
+// RequestVote's candidate is not repeated when it is the sender). With
+// Options.Raw it is the message's full summary ("… reply to #17").
 func (v *viewer) short(m *trace.Message, from int) string {
 	if m == nil {
 		return ""
@@ -710,6 +721,19 @@ func (v *viewer) short(m *trace.Message, from int) string {
 	if v.o.Raw {
 		return clean(m.String())
 	}
+	s := v.shortFields(m, from)
+	switch {
+	case m.Call == 0: // a trace written before calls were recorded
+	case m.IsReply():
+		s += " ↩#" + strconv.FormatUint(m.Call, 10)
+	default:
+		s += " #" + strconv.FormatUint(m.Call, 10)
+	}
+	return s
+}
+
+// shortFields is short without the call.
+func (v *viewer) shortFields(m *trace.Message, from int) string {
 	pre := ""
 	if m.PreVote {
 		pre = " pre"
@@ -784,6 +808,36 @@ func stateChange(prev, s *trace.State) string {
 	return strings.Join(parts, " ")
 }
 
+// onlyProgress reports whether s differs from prev in nothing but the
+// leader's nextIndex and matchIndex.
+func onlyProgress(prev, s *trace.State) bool {
+	a, b := *prev, *s
+	a.T, a.Seq, a.NextIndex, a.MatchIndex = 0, 0, trace.Indexes{}, trace.Indexes{}
+	b.T, b.Seq, b.NextIndex, b.MatchIndex = 0, 0, trace.Indexes{}, trace.Indexes{}
+	return a == b
+}
+
+// progress is a leader's nextIndex/matchIndex per peer, "n1 11/10 n2 8/7"
+// (its own entry left out), or "" when the state has none.
+func progress(s *trace.State) string {
+	next, match := s.NextIndex.Ints(), s.MatchIndex.Ints()
+	var parts []string
+	for i := range max(len(next), len(match)) {
+		if i == s.Node {
+			continue
+		}
+		n, m := "?", "?"
+		if i < len(next) {
+			n = strconv.Itoa(next[i])
+		}
+		if i < len(match) {
+			m = strconv.Itoa(match[i])
+		}
+		parts = append(parts, fmt.Sprintf("n%d %s/%s", i, n, m))
+	}
+	return strings.Join(parts, " ")
+}
+
 func roleTerm(s *trace.State) string {
 	r := clean(s.Role) + " t=" + strconv.Itoa(s.Term)
 	if s.Role == "leader" {
@@ -814,9 +868,17 @@ func roleStyle(s *trace.State) string {
 	return sgrGreen
 }
 
+// hasProgress reports whether any state carries a leader's progress.
+func (v *viewer) hasProgress() bool {
+	return slices.ContainsFunc(v.t.States, func(s trace.State) bool { return !s.NextIndex.IsZero() || !s.MatchIndex.IsZero() })
+}
+
 func (v *viewer) stateTable() {
 	cols := fmt.Sprintf("%9s  %-4s %-4s %-9s %5s %5s %9s %7s %7s %9s",
 		"time", "node", "up", "role", "term", "vote", "log", "commit", "applied", "snapshot")
+	if v.hasProgress() {
+		cols += "  leader's nextIndex/matchIndex per peer"
+	}
 	v.line(sgrBold, cols)
 	var rows []*trace.State
 	for i := range v.t.States {
@@ -852,6 +914,9 @@ func (v *viewer) stateTable() {
 		l := fmt.Sprintf("%9s  %-4s %-4s %-9s %5d %5s %9s %7d %7d %9s", label, "n"+strconv.Itoa(s.Node), up, role,
 			s.Term, vote, fmt.Sprintf("%d/%d", s.LastIndex, s.LastTerm), s.CommitIndex, s.LastApplied,
 			fmt.Sprintf("%d/%d", s.SnapshotIndex, s.SnapshotTerm))
+		if p := progress(s); p != "" {
+			l += "  " + p
+		}
 		v.line(roleStyle(s), l)
 	}
 	v.shown = len(rows)

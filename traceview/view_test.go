@@ -320,3 +320,67 @@ func TestViewReadsTheTypedFields(t *testing.T) {
 	raw := view(t, tr, Options{Width: 200, Raw: true})
 	assert.Contains(t, raw, "→n0 RequestVote pre-vote t=3 cand=2 last=0/0")
 }
+
+// withCalls is a leader's heartbeat round with call numbers, and states
+// with its progress: one that changed the log too, and one that moved
+// only the progress (a reply's effect).
+func withCalls() *trace.Trace {
+	tr := &trace.Trace{
+		Format: trace.Format, Version: trace.Version,
+		Header: trace.Header{Implementation: "student", Scenario: "x", Seed: 1, Nodes: 3},
+		Events: []trace.Event{
+			{T: 100000, Kind: trace.KindSend, Node: 0, Peer: 1, Msg: &trace.Message{Kind: trace.MsgAppendEntries, Term: 1, Call: 5, Entries: 1}},
+			{T: 102000, Kind: trace.KindDeliver, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgAppendEntries, Term: 1, Call: 5, Entries: 1}},
+			{T: 102000, Kind: trace.KindSend, Node: 1, Peer: 0, Msg: &trace.Message{Kind: trace.MsgAppendEntriesReply, Term: 1, Call: 5, Success: true}},
+			{T: 104000, Kind: trace.KindDeliver, Node: 0, Peer: 1, Msg: &trace.Message{Kind: trace.MsgAppendEntriesReply, Term: 1, Call: 5, Success: true}},
+		},
+		States: []trace.State{
+			{T: 100000, Seq: 0, Node: 0, Up: true, Role: "leader", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1,
+				NextIndex: trace.NewIndexes([]int{2, 1, 1}), MatchIndex: trace.NewIndexes([]int{1, 0, 0})},
+			{T: 102000, Seq: 2, Node: 1, Up: true, Role: "follower", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1},
+			{T: 104000, Seq: 4, Node: 0, Up: true, Role: "leader", Term: 1, VotedFor: 0, LastIndex: 1, LastTerm: 1,
+				NextIndex: trace.NewIndexes([]int{2, 2, 1}), MatchIndex: trace.NewIndexes([]int{1, 1, 0})},
+		},
+		Result: trace.Result{OK: true, EndT: 200000, Hash: "00000000deadbeef"},
+	}
+	return tr
+}
+
+func TestViewPairsRepliesWithRequests(t *testing.T) {
+	out := view(t, withCalls(), Options{Width: 120})
+	rows := body(out)
+	require.Len(t, rows, 6, out) // four events, two state changes: the progress-only state is left out
+	assert.Contains(t, rows[0], "│ →n1 AE t=1 prev=0/0 n=1 c=0 #5")
+	assert.Contains(t, rows[1], "│ ★ leader t=1 log 1/1 c=0")
+	assert.Contains(t, rows[2], "←n0 AE t=1 prev=0/0 n=1 c=0 #5")
+	assert.Contains(t, rows[3], "→n0 AER t=1 ok ↩#5")
+	assert.Contains(t, rows[4], "follower t=1 log 1/1 c=0")
+	assert.Contains(t, rows[5], "│ ←n1 AER t=1 ok ↩#5", "the reply shows in the requester's column, under its request")
+	assert.Contains(t, out, "↩#7 a reply to its receiver's request #7")
+
+	raw := view(t, withCalls(), Options{Width: 200, Raw: true})
+	assert.Contains(t, raw, "←n1 AppendEntriesReply t=1 ok reply to #5")
+
+	old := withCalls()
+	for i := range old.Events {
+		old.Events[i].Msg.Call = 0
+	}
+	out = view(t, old, Options{Width: 120})
+	assert.NotContains(t, out, "#5")
+	assert.NotContains(t, out, "↩#7", "no call legend for a trace without calls")
+}
+
+func TestViewStatesShowLeaderProgress(t *testing.T) {
+	out := view(t, withCalls(), Options{States: true, Width: 160})
+	assert.Contains(t, out, "leader's nextIndex/matchIndex per peer")
+	assert.Contains(t, out, "   0.100s  n0   up   ★ leader      1    n0       1/1       0       0       0/0  n1 1/0 n2 1/0")
+	assert.Contains(t, out, "   0.104s  n0   up   ★ leader      1    n0       1/1       0       0       0/0  n1 2/1 n2 1/0",
+		"the state that moved only the progress is a row of the table")
+	assert.Contains(t, out, "shown 3 of 3 rows")
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "n1   up   follower") {
+			assert.True(t, strings.HasSuffix(l, "0/0"), "a follower has no progress column: %q", l)
+		}
+	}
+	assert.NotContains(t, view(t, sample(), Options{States: true}), "nextIndex", "no progress column for a trace without progress")
+}
