@@ -47,7 +47,8 @@ const usage = `usage: raftview [flags] trace.json
 Prints a raftlab trace as a timeline, one column per node: sends (→n2) in
 the sender's column, deliveries (←n0) in the receiver's, state changes
 (★ leader t=3, commit 7) where they happen; partitions, heals, notes and
-the failure span the row. Times are simulated time.
+the failure span the row. A request shows its call number (#7), a reply
+the request it answers (↩#7). Times are simulated time.
 
 examples:
   raftview trace.json                      everything
@@ -55,7 +56,7 @@ examples:
   raftview --node 0,2 --hide apply t.json  what n0 and n2 did or received, no applies
   raftview --kind state,crash,restart,partition,heal t.json
   raftview --from 1.2s --to 1.5s t.json    a window of simulated time
-  raftview --states --node 1 t.json        n1's state over time as a table
+  raftview --states --node 1 t.json        n1's state over time as a table, with a leader's nextIndex/matchIndex
 
 flags:
 `
