@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftlab/raftlab/labs/rules"
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -183,4 +186,63 @@ func ModuleRoot(dir string) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// A later stage's scenarios also exercise what earlier stages teach: the
+// replication stage's swarm elects leaders too. When a later stage fails
+// under a rule an earlier stage owns, the likeliest cause is that earlier
+// stage's code, and its own tests point at it more precisely: the report
+// says so (Failure.FixFirst), as the rule tests' setup steps do ("this
+// test's setup needs the election stage first", package rules).
+
+// RuleStage returns the stage that owns the rule named rule (a property's
+// name, as Failure.Rule holds it): the first stage whose rule tests check
+// it, or the election stage for the election's whole-cluster properties.
+// Safety properties belong to no stage (ok is false): a later stage's bug
+// breaks them too (a vote not persisted breaks Election Safety after a
+// restart), so they say nothing about which stage to fix. Nor do contract
+// and harness rules.
+func RuleStage(rule string) (stage Stage, ok bool) {
+	var id props.ID
+	for _, p := range props.All() {
+		if p.Name() == rule {
+			id = p
+			break
+		}
+	}
+	if id == 0 {
+		return "", false
+	}
+	switch id {
+	case props.NoLeaderWithoutMajority, props.LeaderElection,
+		props.HeartbeatsPreventElections, props.ElectionsCostFewRPCs, props.HeartbeatRate:
+		// Checked over whole clusters, not by rule tests: the election
+		// stage's scenarios report them first.
+		return Election, true
+	}
+	if k := id.Kind(); k != props.Protocol && k != props.Progress {
+		return "", false
+	}
+	for _, r := range rules.All() { // in stage order: the first is the earliest
+		if r.Prop == id {
+			return r.Stage, true
+		}
+	}
+	return "", false
+}
+
+// stageIndex is the place of s in Stages (-1 if none).
+func stageIndex(s Stage) int { return slices.Index(Stages, s) }
+
+// fixFirstNote is the report's line for a failure of rule, owned by the
+// earlier stage owner; replay is the failure's replay command, whose
+// package the line's command reuses.
+func fixFirstNote(rule string, owner Stage, replay string) string {
+	pkg := "."
+	if f := strings.Fields(replay); len(f) > 2 && f[0] == "go" && f[1] == "test" {
+		pkg = f[2]
+	}
+	name := strings.ToUpper(string(owner[:1])) + string(owner[1:])
+	return fmt.Sprintf("first:    %q is a rule of the %s stage. If that stage fails too (go test %s -run %s), fix the %s stage first: this failure may only be its consequence",
+		rule, owner, pkg, name, owner)
 }
