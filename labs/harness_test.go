@@ -109,7 +109,7 @@ func TestRuleStage(t *testing.T) {
 		{"A leader commits only entries of its current term by counting replicas", Replication},
 		{"Persist before replying", Persistence},
 		{"A stale InstallSnapshot changes nothing", Snapshots},
-		{"Election Safety", ""},     // a persistence bug breaks it too
+		{"Election Safety", ""},      // a persistence bug breaks it too
 		{"State Machine Safety", ""}, // so does any stage's
 		{"panic", ""},
 		{"no such rule", ""},
