@@ -72,6 +72,7 @@ type runner struct {
 	impl  Impl
 	extra []Scenario
 	salt  uint64
+	cost  *costMeter // what each scenario that passed cost
 }
 
 // RunStage runs one stage's suite against impl: the rule-level tests of
@@ -90,12 +91,38 @@ func RunStage(t *testing.T, stage Stage, impl Impl, opts ...Option) {
 	t.Attr(AttrImplementation, impl.Name)
 	// rules.Run sets AttrRule on each rule-level test.
 	t.Run("Rules", func(t *testing.T) { rules.Run(t, impl.Factory, stage) })
+	// The stage's time is measured from here, after the rule tests, to
+	// the Cleanup, which runs once every scenario's subtest, parallel
+	// ones included, has finished: the stage's cost line comes last.
+	r.cost = newCostMeter()
+	t.Cleanup(func() {
+		t.Helper()
+		r.reportCost(t, stage)
+	})
 	for _, sc := range Scenarios(stage, r.extra...) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Helper() // reports carry their own context; no harness.go:NN prefix
 			t.Parallel()
 			r.run(t, sc)
 		})
+	}
+}
+
+// reportCost logs the stage's cost line and records it as attributes
+// (AttrCost, and AttrCostWarning when a figure is far above the
+// reference's). It is a warning, never a failure: a slow implementation
+// is still a correct one.
+func (r *runner) reportCost(t *testing.T, stage Stage) {
+	t.Helper()
+	if r.cost.empty() {
+		return // -run selected no scenario
+	}
+	p := r.seedPlan()
+	rep := r.cost.report(stage, p == SeedPlan{}, *traceFlag)
+	t.Log(rep.Line())
+	t.Attr(AttrCost, rep.JSON())
+	if len(rep.Warnings) > 0 {
+		t.Attr(AttrCostWarning, oneLine(strings.Join(rep.Warnings, " | ")))
 	}
 }
 
@@ -114,11 +141,14 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 	}
 	start := time.Now()
 	pkg := packageDir()
+	var cost Cost // of the seeds run
 	for _, seed := range seeds {
 		run := Run{Impl: r.impl, Scenario: sc, Seed: seed, Name: t.Name(),
 			Replay: ReplayCommand(pkg, t.Name(), seed), Trace: *traceFlag}
 		res := run.Execute()
+		cost.Add(res.Sim)
 		if f := res.Failure; f != nil {
+			r.cost.fail(cost)
 			if res.Trace != nil {
 				// A failure to write is recorded in the report.
 				_, _ = res.WriteTrace(traceDirFor(t))
@@ -138,6 +168,7 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 			}
 		}
 	}
+	r.cost.passed(sc.Name, cost)
 	t.Logf("%d seed(s) passed in %s", len(seeds), time.Since(start).Round(time.Millisecond))
 }
 

@@ -48,6 +48,14 @@ const (
 	AttrFailure           = "failure"             // the Failure as one line of JSON, without its timeline, node states and stack
 	AttrFixFirst          = "fix_first"           // the earlier stage whose rule failed, e.g. "election" (absent if the rule is this stage's)
 
+	// On each stage's top-level test, once its scenarios have run: what
+	// the stage cost against the reference's cost of the same scenarios
+	// (CostReport as one line of JSON), and, if a figure is more than ten
+	// times the reference's, the warnings with their likely causes
+	// (separated by " | "). Neither fails the test.
+	AttrCost        = "cost"
+	AttrCostWarning = "cost_warning"
+
 	// AttrRule is set on every rule-level test (package labs/rules, which
 	// sets it under this key): where the rule is written, e.g.
 	// "Figure 2, RequestVote receiver rule 2 (§5.2, §5.4.1)".
