@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftlab/raftlab/labs/rules"
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -69,6 +72,7 @@ type runner struct {
 	impl  Impl
 	extra []Scenario
 	salt  uint64
+	cost  *costMeter // what each scenario that passed cost
 }
 
 // RunStage runs one stage's suite against impl: the rule-level tests of
@@ -87,12 +91,38 @@ func RunStage(t *testing.T, stage Stage, impl Impl, opts ...Option) {
 	t.Attr(AttrImplementation, impl.Name)
 	// rules.Run sets AttrRule on each rule-level test.
 	t.Run("Rules", func(t *testing.T) { rules.Run(t, impl.Factory, stage) })
+	// The stage's time is measured from here, after the rule tests, to
+	// the Cleanup, which runs once every scenario's subtest, parallel
+	// ones included, has finished: the stage's cost line comes last.
+	r.cost = newCostMeter()
+	t.Cleanup(func() {
+		t.Helper()
+		r.reportCost(t, stage)
+	})
 	for _, sc := range Scenarios(stage, r.extra...) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Helper() // reports carry their own context; no harness.go:NN prefix
 			t.Parallel()
 			r.run(t, sc)
 		})
+	}
+}
+
+// reportCost logs the stage's cost line and records it as attributes
+// (AttrCost, and AttrCostWarning when a figure is far above the
+// reference's). It is a warning, never a failure: a slow implementation
+// is still a correct one.
+func (r *runner) reportCost(t *testing.T, stage Stage) {
+	t.Helper()
+	if r.cost.empty() {
+		return // -run selected no scenario
+	}
+	p := r.seedPlan()
+	rep := r.cost.report(stage, p == SeedPlan{}, *traceFlag)
+	t.Log(rep.Line())
+	t.Attr(AttrCost, rep.JSON())
+	if len(rep.Warnings) > 0 {
+		t.Attr(AttrCostWarning, oneLine(strings.Join(rep.Warnings, " | ")))
 	}
 }
 
@@ -111,11 +141,14 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 	}
 	start := time.Now()
 	pkg := packageDir()
+	var cost Cost // of the seeds run
 	for i, seed := range seeds {
 		run := Run{Impl: r.impl, Scenario: sc, Seed: seed, Name: t.Name(),
 			Replay: ReplayCommand(pkg, t.Name(), seed), Trace: *traceFlag}
 		res := run.Execute()
+		cost.Add(res.Sim)
 		if f := res.Failure; f != nil {
+			r.cost.fail(cost)
 			if res.Trace != nil {
 				// A failure to write is recorded in the report.
 				_, _ = res.WriteTrace(traceDirFor(t))
@@ -136,6 +169,7 @@ func (r *runner) run(t *testing.T, sc Scenario) {
 			}
 		}
 	}
+	r.cost.passed(sc.Name, cost)
 	t.Logf("%d seed(s) passed in %s", len(seeds), time.Since(start).Round(time.Millisecond))
 }
 
@@ -184,4 +218,63 @@ func ModuleRoot(dir string) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// A later stage's scenarios also exercise what earlier stages teach: the
+// replication stage's swarm elects leaders too. When a later stage fails
+// under a rule an earlier stage owns, the likeliest cause is that earlier
+// stage's code, and its own tests point at it more precisely: the report
+// says so (Failure.FixFirst), as the rule tests' setup steps do ("this
+// test's setup needs the election stage first", package rules).
+
+// RuleStage returns the stage that owns the rule named rule (a property's
+// name, as Failure.Rule holds it): the first stage whose rule tests check
+// it, or the election stage for the election's whole-cluster properties.
+// Safety properties belong to no stage (ok is false): a later stage's bug
+// breaks them too (a vote not persisted breaks Election Safety after a
+// restart), so they say nothing about which stage to fix. Nor do contract
+// and harness rules.
+func RuleStage(rule string) (stage Stage, ok bool) {
+	var id props.ID
+	for _, p := range props.All() {
+		if p.Name() == rule {
+			id = p
+			break
+		}
+	}
+	if id == 0 {
+		return "", false
+	}
+	switch id {
+	case props.NoLeaderWithoutMajority, props.LeaderElection,
+		props.HeartbeatsPreventElections, props.ElectionsCostFewRPCs, props.HeartbeatRate:
+		// Checked over whole clusters, not by rule tests: the election
+		// stage's scenarios report them first.
+		return Election, true
+	}
+	if k := id.Kind(); k != props.Protocol && k != props.Progress {
+		return "", false
+	}
+	for _, r := range rules.All() { // in stage order: the first is the earliest
+		if r.Prop == id {
+			return r.Stage, true
+		}
+	}
+	return "", false
+}
+
+// stageIndex is the place of s in Stages (-1 if none).
+func stageIndex(s Stage) int { return slices.Index(Stages, s) }
+
+// fixFirstNote is the report's line for a failure of rule, owned by the
+// earlier stage owner; replay is the failure's replay command, whose
+// package the line's command reuses.
+func fixFirstNote(rule string, owner Stage, replay string) string {
+	pkg := "."
+	if f := strings.Fields(replay); len(f) > 2 && f[0] == "go" && f[1] == "test" {
+		pkg = f[2]
+	}
+	name := strings.ToUpper(string(owner[:1])) + string(owner[1:])
+	return fmt.Sprintf("first:    %q is a rule of the %s stage. If that stage fails too (go test %s -run %s), fix the %s stage first: this failure may only be its consequence",
+		rule, owner, pkg, name, owner)
 }

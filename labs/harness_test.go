@@ -96,3 +96,52 @@ func TestFailureReportAndTrace(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "TestHelperSilentElection_InitialElection-seed1.json"))
 	assert.NotRegexp(t, regexp.MustCompile(`goroutine \d+ \[`), report, "no Go stack dumps")
 }
+
+func TestRuleStage(t *testing.T) {
+	for _, tc := range []struct {
+		rule  string
+		stage Stage // "" if no stage owns it
+	}{
+		{"Leader election", Election},
+		{"Heartbeats prevent elections", Election},
+		{"A majority of votes elects a leader", Election},
+		{"AppendEntries consistency check", Replication},
+		{"A leader commits only entries of its current term by counting replicas", Replication},
+		{"Persist before replying", Persistence},
+		{"A stale InstallSnapshot changes nothing", Snapshots},
+		{"Election Safety", ""},      // a persistence bug breaks it too
+		{"State Machine Safety", ""}, // so does any stage's
+		{"panic", ""},
+		{"no such rule", ""},
+	} {
+		got, ok := RuleStage(tc.rule)
+		assert.Equal(t, tc.stage != "", ok, tc.rule)
+		assert.Equal(t, tc.stage, got, tc.rule)
+	}
+}
+
+// TestFixFirst: a later stage that fails under an earlier stage's rule says
+// which stage to fix first, in the report and as an attribute; a failure
+// under the stage's own rule does not.
+func TestFixFirst(t *testing.T) {
+	silentImpl := Impl{Name: "silent", Factory: func(int, int, raftapi.Env) raftapi.Node { return silent{} }}
+	for _, tc := range []struct {
+		stage Stage
+		first Stage
+	}{{Replication, Election}, {Persistence, Election}, {Snapshots, Election}, {Election, ""}} {
+		sc, err := FindScenario(tc.stage, "Swarm") // it waits for a first leader before anything else
+		require.NoError(t, err)
+		res := Run{Impl: silentImpl, Scenario: sc, Seed: 1, Replay: "go test ./assignments/raft -run 'x' -seed=1"}.Execute()
+		require.NotNil(t, res.Failure, "%s/%s", tc.stage, sc.Name)
+		require.Equal(t, "Leader election", res.Failure.Rule)
+		assert.Equal(t, tc.first, res.Failure.FixFirst, "%s", tc.stage)
+		report := res.Failure.Error()
+		if tc.first == "" {
+			assert.NotContains(t, report, "stage first")
+			assert.NotContains(t, res.Failure.Attrs(), Attr{AttrFixFirst, ""})
+			continue
+		}
+		assert.Contains(t, report, `"Leader election" is a rule of the election stage. If that stage fails too (go test ./assignments/raft -run Election), fix the election stage first`)
+		assert.Contains(t, res.Failure.Attrs(), Attr{AttrFixFirst, "election"})
+	}
+}

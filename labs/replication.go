@@ -223,7 +223,8 @@ func one(c *sim.Cluster, cmd []byte, want int) int {
 		checkStartIndex(c, cmd, from, []int{index}, fmt.Sprintf("leader %d of term %d", l, term))
 		return c.Submit(cmd, want, deadline-c.Now()) // goes on offering with the rest of the time
 	}
-	c.FailLiveness(props.Agreement,
+	// No leader to offer to: the election failed, not the agreement.
+	c.FailLiveness(props.LeaderElection,
 		"command %q could not even be offered within %s of simulated time (from %s): no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere), so no leader was elected (§5.2)",
 		clipCmd(cmd), agreeBound, start)
 	return -1

@@ -46,6 +46,15 @@ const (
 	AttrTracePath         = "trace_path"          // where the failing run's trace was written (absent if it was not)
 	AttrReplayFailureKind = "replay_failure_kind" // what replaying the seed found besides: "nondeterminism" or "hang"
 	AttrFailure           = "failure"             // the Failure as one line of JSON, without its timeline, node states and stack
+	AttrFixFirst          = "fix_first"           // the earlier stage whose rule failed, e.g. "election" (absent if the rule is this stage's)
+
+	// On each stage's top-level test, once its scenarios have run: what
+	// the stage cost against the reference's cost of the same scenarios
+	// (CostReport as one line of JSON), and, if a figure is more than ten
+	// times the reference's, the warnings with their likely causes
+	// (separated by " | "). Neither fails the test.
+	AttrCost        = "cost"
+	AttrCostWarning = "cost_warning"
 
 	// AttrRule is set on every rule-level test (package labs/rules, which
 	// sets it under this key): where the rule is written, e.g.
@@ -198,12 +207,20 @@ type Failure struct {
 	Besides *sim.Failure `json:"besides,omitempty"`
 	// TraceError says why the trace could not be written, if it could not.
 	TraceError string `json:"trace_error,omitempty"`
+	// FixFirst is the earlier stage that first checks the failure's rule
+	// (see RuleStage), if there is one: a student who has not made that
+	// stage pass should fix it first. Empty if the rule is this stage's
+	// or no stage owns it.
+	FixFirst Stage `json:"fix_first,omitempty"`
 }
 
 // Error renders the report a student reads: the simulator's report, then
 // what the replay found or where the trace is.
 func (f *Failure) Error() string {
 	s := f.Failure.Error()
+	if f.FixFirst != "" {
+		s += "\n  " + fixFirstNote(f.Rule, f.FixFirst, f.Replay)
+	}
 	switch {
 	case f.Kind == sim.KindHang:
 		return s + "\n  (no trace: a run that hangs cannot be replayed safely)"
@@ -246,6 +263,9 @@ func (f *Failure) Attrs() []Attr {
 	if f.Besides != nil {
 		attrs = append(attrs, Attr{AttrReplayFailureKind, oneLine(f.Besides.Kind)})
 	}
+	if f.FixFirst != "" {
+		attrs = append(attrs, Attr{AttrFixFirst, string(f.FixFirst)})
+	}
 	// The timeline, the node states and the stack are left out: they are
 	// long, a -v run prints attributes above the report that already
 	// shows them, and the trace holds them. JSON escapes every newline
@@ -278,6 +298,9 @@ func (r Run) Execute() *Result {
 		return res
 	}
 	f := &Failure{Failure: *first.Failure, Stage: r.Scenario.Stage, Hidden: r.Scenario.Hidden}
+	if owner, ok := RuleStage(f.Rule); ok && stageIndex(owner) < stageIndex(f.Stage) {
+		f.FixFirst = owner
+	}
 	res.Failure, res.Trace = f, nil
 	if f.Kind == sim.KindHang {
 		return res // the hung run's goroutine is still stuck: replaying could pile up more

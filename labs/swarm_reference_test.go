@@ -131,3 +131,42 @@ func TestSwarmPassesTheReference(t *testing.T) {
 		})
 	}
 }
+
+// startCounter is the reference with every Start call counted: the
+// election stage must make none.
+type startCounter struct {
+	raftapi.Node
+	calls *int
+}
+
+func (n startCounter) Start(cmd []byte) (int, int, bool) {
+	*n.calls++
+	return n.Node.Start(cmd)
+}
+
+// TestElectionStageExercisesElectionOnly runs every scenario of the
+// election stage over its default seeds, against a reference whose Start
+// is counted and against one that skips the AppendEntries consistency
+// check: the stage proposes no command, so no run applies an entry, and a
+// replication bug passes it (the replication stage reports it, under its
+// own rule) instead of costing election points under a generic rule.
+func TestElectionStageExercisesElectionOnly(t *testing.T) {
+	assert.Zero(t, swarmPlan(Election).Draw(1).Nemesis.ClientGap, "the election swarm has no client")
+	for _, sc := range Suite(Election) {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			counted := func(me, peers int, env raftapi.Env) raftapi.Node {
+				return startCounter{raft.New(me, peers, env), &calls}
+			}
+			for seed := uint64(1); seed <= uint64(sc.Seeds); seed++ {
+				res := runScenario(sc, counted, seed)
+				require.Nil(t, res.Failure, "seed %d: %v", seed, res.Failure)
+				assert.Zero(t, res.Stats.Committed, "seed %d: no entry is applied in the election stage", seed)
+				res = runScenario(sc, noConsistencyCheckFactory, seed)
+				require.Nil(t, res.Failure, "seed %d: a replication bug must not fail the election stage: %v", seed, res.Failure)
+			}
+			assert.Zero(t, calls, "the election stage's scenarios call Start")
+		})
+	}
+}
