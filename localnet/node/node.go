@@ -77,7 +77,18 @@ type request struct {
 	cmd      kv.Command
 	enc      []byte
 	deadline time.Time
-	reply    chan response // buffered: the node never waits for the handler
+	reply    chan response // HTTP: buffered, the node never waits for the handler
+	bin      *binConn      // binary: the connection to answer on (reply is nil)
+	binID    uint64        // binary: the request's id on bin
+}
+
+// send answers the request; it never blocks.
+func (r *request) send(resp response) {
+	if r.bin != nil {
+		r.bin.answer(r.binID, resp)
+		return
+	}
+	r.reply <- resp
 }
 
 // response is an HTTP answer: a status code and a JSON body.
@@ -104,6 +115,11 @@ type node struct {
 
 	http   *http.Server
 	httpLn net.Listener
+	sniff  *sniffListener // the client port: binary connections, the rest to http
+
+	binMu     sync.Mutex
+	binConns  map[net.Conn]struct{}
+	binClosed bool
 
 	reqs    chan *request
 	queries chan func()
@@ -157,7 +173,7 @@ func start(cfg Config) (*node, error) {
 	}
 	n := &node{cfg: cfg, logf: logf, svc: kv.New(), disk: &nodehost.Disk{},
 		reqs: make(chan *request, 4096), queries: make(chan func()), done: make(chan struct{}),
-		waiters: map[int]waiter{}, leaderHint: -1}
+		waiters: map[int]waiter{}, leaderHint: -1, binConns: map[net.Conn]struct{}{}}
 	n.syncDelay.Store(int64(cfg.SyncDelay))
 
 	inc, err := nextBoot(cfg.DataDir, !cfg.NoSync)
@@ -204,6 +220,7 @@ func start(cfg Config) (*node, error) {
 			return nil, fmt.Errorf("node %d: listen for clients: %w", cfg.ID, err)
 		}
 	}
+	n.sniff = newSniffListener(n.httpLn, n.serveBinary, logf)
 	n.http = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
 	logf("node %d: incarnation %d, peers on %s, clients on %s, data in %s (state %d B, snapshot %d B, service at index %d)",
 		cfg.ID, inc, n.tr.Addr(), n.httpLn.Addr(), cfg.DataDir, len(n.disk.State()), len(n.disk.Snapshot()), n.svc.LastApplied())
@@ -263,7 +280,7 @@ func (n *node) run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := n.http.Serve(n.sniff); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.logf("node %d: client server: %v", n.cfg.ID, err)
 		}
 	}()
@@ -277,6 +294,9 @@ func (n *node) run(ctx context.Context) error {
 	_ = n.http.Shutdown(sctx)
 	cancel()
 	_ = n.http.Close()
+	_ = n.sniff.Close()
+	n.closeBinary()
+	n.sniff.wg.Wait()
 	wg.Wait()
 	_ = n.tr.Close()
 	if cerr := n.store.Close(); cerr != nil && err == nil {
@@ -284,7 +304,7 @@ func (n *node) run(ctx context.Context) error {
 	}
 	// Anyone still waiting learns that the node is gone.
 	for _, w := range n.waiters {
-		w.req.reply <- response{http.StatusServiceUnavailable, errorBody{Error: "node stopped"}}
+		w.req.send(response{http.StatusServiceUnavailable, errorBody{Error: "node stopped"}})
 	}
 	return err
 }
@@ -559,7 +579,7 @@ func (n *node) flush() {
 			}
 			a.resp = *redirect
 		}
-		a.req.reply <- a.resp
+		a.req.send(a.resp)
 		n.answers[i] = answer{}
 	}
 	n.answers = n.answers[:0]
