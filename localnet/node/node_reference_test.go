@@ -424,7 +424,7 @@ func benchPut(b *testing.B, durable, binary bool) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancels[i], dones[i] = cancel, make(chan error, 1)
 		cfg := node.Config{ID: i, Peers: peers, ClientAddr: clientAddrs[i], ClientAddrs: clientAddrs, DataDir: b.TempDir(),
-			Factory: raft.New, NoSync: !durable, SnapshotEvery: 1000, PeerListener: lns[i][0], ClientListener: lns[i][1]}
+			Factory: raft.New, NoSync: !durable, SnapshotEvery: 200, PeerListener: lns[i][0], ClientListener: lns[i][1]}
 		go func() { dones[i] <- node.Run(ctx, cfg) }()
 	}
 	defer func() {
