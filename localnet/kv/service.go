@@ -88,15 +88,39 @@ func (s *Service) Apply(index int, command []byte) (Result, error) {
 	if err != nil {
 		return Result{Index: index}, fmt.Errorf("kv: entry %d skipped: %w", index, err)
 	}
+	return s.apply(index, c), nil
+}
+
+// ApplyEntry is Apply for an entry that holds one command or a batch (see
+// AppendBatch): it returns one Result per command, in the batch's order.
+// A batch whose encoding is malformed anywhere is skipped whole, on every
+// replica alike.
+func (s *Service) ApplyEntry(index int, entry []byte, results []Result) ([]Result, error) {
+	if index != s.lastApplied+1 {
+		return results, fmt.Errorf("%w: entry %d after %d", ErrOrder, index, s.lastApplied)
+	}
+	s.lastApplied = index
+	cmds, err := DecodeEntry(entry)
+	if err != nil {
+		return results, fmt.Errorf("kv: entry %d skipped: %w", index, err)
+	}
+	for _, c := range cmds {
+		results = append(results, s.apply(index, c))
+	}
+	return results, nil
+}
+
+// apply applies one decoded command of the entry at index.
+func (s *Service) apply(index int, c Command) Result {
 	res := Result{Index: index, Command: c}
 	sess, known := s.sessions[c.ClientID]
 	switch {
 	case known && c.Seq == sess.seq:
 		res.Reply, res.Duplicate = sess.reply, true
-		return res, nil
+		return res
 	case known && c.Seq < sess.seq:
 		res.Reply = Reply{Status: StatusStale}
-		return res, nil
+		return res
 	}
 	switch c.Op {
 	case OpGet:
@@ -111,7 +135,7 @@ func (s *Service) Apply(index int, command []byte) (Result, error) {
 		s.data[c.Key] += c.Value
 	}
 	s.sessions[c.ClientID] = session{seq: c.Seq, reply: res.Reply}
-	return res, nil
+	return res
 }
 
 // LastApplied returns the index of the last applied entry (or of the

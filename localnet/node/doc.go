@@ -23,8 +23,11 @@
 // This is the rule that makes Raft's promises hold with a real disk — a
 // vote or an appended entry is on disk before anyone hears of it — and it
 // is also group commit: client commands that arrive while the previous
-// fsync runs enter one batch of Start turns and share the next fsync, and
-// so do the AppendEntries a follower receives meanwhile. A Save that fails
+// fsync runs share the next fsync, and so do the AppendEntries a follower
+// receives meanwhile. The commands of one iteration even share a log
+// entry (kv.AppendBatch, up to 256 KB an entry): one Start turn, one save
+// of the host's state, one AppendEntries for all of them, where the
+// contract's Start-per-command would cost a whole save each. A Save that fails
 // stops the node (Run returns the error, and nothing of that batch leaves):
 // after a failed fsync the page cache no longer says what is on disk.
 //

@@ -387,13 +387,12 @@ func TestTransportBytesOnTheWire(t *testing.T) {
 	assert.Equal(t, enc, f[7:])
 }
 
-// BenchmarkPut runs b.N puts of 100-byte values from 64 closed-loop
-// clients against a 3-node cluster over loopback TCP and the HTTP
+// BenchmarkPut runs b.N puts of 100-byte values over 1,000 keys (like
+// `localnet bench`) from 64 closed-loop clients against a 3-node cluster
+// over loopback TCP, durable or not, through the binary or the HTTP
 // protocol, and reports the leader's fsyncs per put.
 //
 //	go test ./localnet/node -run XXX -bench Put -benchtime 20000x
-// BenchmarkPut runs 64 closed-loop clients of 100-byte Puts over 1,000
-// keys (like `localnet bench`) against 3 in-process nodes.
 func BenchmarkPut(b *testing.B) {
 	for _, durable := range []bool{true, false} {
 		for _, binary := range []bool{true, false} {
