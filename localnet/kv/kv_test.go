@@ -200,7 +200,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 
 			r := New()
 			require.NoError(t, r.Restore(snap))
-			assert.Equal(t, s, r, "the restored state equals the state")
+			assert.Equal(t, s.data, r.data, "the restored data equals the data")
+			assert.Equal(t, s.sessions, r.sessions, "the restored dedup table equals the table")
+			assert.Equal(t, s.lastApplied, r.lastApplied)
 			assert.Equal(t, snap, r.Snapshot())
 
 			// A replica applying the same log holds the same bytes.
@@ -379,4 +381,34 @@ func TestApplyEntry(t *testing.T) {
 	require.ErrorIs(t, err, ErrMalformed)
 	assert.Empty(t, res)
 	assert.Equal(t, 2, s.LastApplied(), "a malformed entry still counts as applied")
+}
+
+// Snapshot keeps its key and client orders between calls: they must follow
+// new keys and clients, and a Restore of as many other keys.
+func TestSnapshotOrderCache(t *testing.T) {
+	s := New()
+	put := func(i int, id uint64, key string) {
+		_, err := s.Apply(i, enc(Command{Op: OpPut, ClientID: id, Seq: uint64(i), Key: key, Value: key}))
+		require.NoError(t, err)
+	}
+	put(1, 5, "m")
+	put(2, 5, "c")
+	first := s.Snapshot()
+	put(3, 2, "a") // a new key and a new client, both first in order
+	put(4, 9, "z")
+	fresh := New()
+	require.NoError(t, fresh.Restore(s.Snapshot()))
+	assert.Equal(t, s.data, fresh.data)
+	assert.Equal(t, s.sessions, fresh.sessions)
+
+	other := New()
+	_, err := other.Apply(1, enc(Command{Op: OpPut, ClientID: 7, Seq: 1, Key: "x", Value: "1"}))
+	require.NoError(t, err)
+	_, err = other.Apply(2, enc(Command{Op: OpPut, ClientID: 7, Seq: 2, Key: "y", Value: "2"}))
+	require.NoError(t, err)
+	r := New()
+	require.NoError(t, r.Restore(first)) // keys c, m
+	r.Snapshot()
+	require.NoError(t, r.Restore(other.Snapshot())) // as many keys: x, y
+	assert.Equal(t, other.Snapshot(), r.Snapshot())
 }
