@@ -146,44 +146,59 @@ func appendDeltaRecord(buf []byte, gen, seq uint64, stateLen int, d delta) []byt
 // record costs about as little.
 const minDelta = 512
 
-// findDelta finds how next can be written as a change of prev: the
-// longest run of prev that next holds at nearly the same place, after a
-// head that may differ (Raft's state: a header whose counts change, the
-// log's entries, new entries at the end). ok is false when the run would
-// save less than half of next.
+// findDelta finds how next can be written as a change of prev: a run of
+// prev that next holds at nearly the same place, after a head that may
+// differ (Raft's state: a header whose counts change, the log's entries,
+// new entries at the end). ok is false when the run would save less than
+// half of next.
+//
+// The run may start a few bytes later in either (a varint that grew or
+// shrank, a field that changed): the candidates' shifts are tried from
+// the smallest, and the first run that reaches the end of prev is taken,
+// which for Raft's appends is the first candidate that matches at all.
+// The bytes compared are bounded (repetitive data matches at many
+// shifts), so a save never costs more than a few passes over the state.
 func findDelta(prev, next []byte) (d delta, ok bool) {
 	if len(prev) < minDelta || len(next) < minDelta {
 		return d, false
 	}
 	p := commonPrefix(prev, next)
 	best, bestX := delta{keepOff: 0, keepLen: p}, 0
-	// The run may start a few bytes later in either: a varint that grew
-	// or shrank, a field that changed.
 	const window, probe = 16, 32
-	for a := 0; a <= window; a++ {
-		y := p + a
-		if y+probe > len(prev) {
-			break
+	budget := 2*len(next) + 4*window*window*probe
+	search := func() {
+		for shift := 0; shift <= window; shift++ {
+			for _, dir := range []int{1, -1} {
+				if shift == 0 && dir < 0 {
+					continue
+				}
+				for a := 0; a <= window; a++ {
+					b := a + dir*shift
+					y, x := p+a, p+b
+					if b < 0 || b > window || y+probe > len(prev) || x+probe > len(next) {
+						continue
+					}
+					budget -= probe
+					if !bytes.Equal(prev[y:y+probe], next[x:x+probe]) {
+						continue
+					}
+					l := probe + commonPrefix(prev[y+probe:], next[x+probe:])
+					budget -= l
+					if l > best.keepLen {
+						best, bestX = delta{keepOff: y, keepLen: l}, x
+					}
+					if y+l == len(prev) || budget <= 0 {
+						return
+					}
+				}
+			}
 		}
-		for b := 0; b <= window; b++ {
-			x := p + b
-			if x+probe > len(next) {
-				break
-			}
-			if !bytes.Equal(prev[y:y+probe], next[x:x+probe]) {
-				continue
-			}
-			if l := probe + commonPrefix(prev[y+probe:], next[x+probe:]); l > best.keepLen {
-				best, bestX = delta{keepOff: y, keepLen: l}, x
-			}
-		}
+	}
+	if p < len(prev) {
+		search()
 	}
 	if best.keepLen < len(next)/2 {
 		return d, false
-	}
-	if best.keepOff == 0 && bestX == 0 { // the common prefix itself
-		best.tail = next[best.keepLen:]
-		return best, true
 	}
 	best.head, best.tail = next[:bestX], next[bestX+best.keepLen:]
 	return best, true

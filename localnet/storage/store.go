@@ -55,6 +55,7 @@ type Store struct {
 	active int    // index of the file the log lives in
 	gen    uint64 // generation of the active file, which seeds its records' CRCs
 	ver    uint32 // format version of the active file: delta records need 2
+	whole  bool   // never write deltas (BenchmarkSaveGrowingLog's comparison)
 	end    int64  // end of the active log's last record: where the next goes
 	seq    uint64 // sequence number of the last record
 	state  []byte // the last saved state (owned)
@@ -239,7 +240,7 @@ func (s *Store) Save(state, snapshot []byte) error {
 	isDelta := false
 	if !full {
 		recSize -= int64(len(snapshot))
-		if s.ver >= 2 {
+		if s.ver >= 2 && !s.whole {
 			if d, isDelta = findDelta(s.state, state); isDelta {
 				recSize = int64(recOverhead + bodyPrefixLen + deltaPrefixLen + len(d.head) + len(d.tail))
 			}
