@@ -1,5 +1,7 @@
 package nodehost
 
+import "bytes"
+
 // Disk is one node's stable storage: the Raft state and the snapshot that
 // the node's [raftapi.Persister] saves. It outlives incarnations: a driver
 // keeps it across a crash and boots the next incarnation over it. The zero
@@ -39,7 +41,13 @@ func (d *Disk) Set(state, snapshot []byte) {
 }
 
 func (d *Disk) save(state, snapshot []byte) {
-	d.Set(state, snapshot)
+	d.state = clone(state)
+	// Nodes save their snapshot with every state change; a copy of the
+	// same bytes (the disk's are never modified) would cost an allocation
+	// of the whole snapshot per save.
+	if !bytes.Equal(snapshot, d.snapshot) {
+		d.snapshot = clone(snapshot)
+	}
 	d.saves++
 }
 

@@ -33,27 +33,37 @@ type persistentState struct {
 	log      raftLog
 }
 
-// encodeState appends the encoding of the persistent state to b.
+// encodeState appends the encoding of the persistent state to b. It is
+// the format's definition; nodes save through a stateEncoder, which
+// produces the same bytes without re-encoding the whole log every time.
 func encodeState(b []byte, term, votedFor int, l *raftLog) []byte {
+	b = appendHeader(b, term, votedFor, l)
+	prev := l.snapTerm
+	for k, t := range l.terms {
+		b = appendEntry(b, t-prev, l.cmds[k])
+		prev = t
+	}
+	return b
+}
+
+// appendHeader appends everything before the entries.
+func appendHeader(b []byte, term, votedFor int, l *raftLog) []byte {
 	b = binary.AppendUvarint(b, stateVersion)
 	b = binary.AppendVarint(b, int64(term))
 	b = binary.AppendVarint(b, int64(votedFor))
 	b = binary.AppendVarint(b, int64(l.snapIndex))
 	b = binary.AppendVarint(b, int64(l.snapTerm))
-	b = binary.AppendUvarint(b, uint64(len(l.terms)))
-	prev := l.snapTerm
-	for k, t := range l.terms {
-		b = binary.AppendVarint(b, int64(t-prev))
-		prev = t
-		c := l.cmds[k]
-		if c == nil {
-			b = append(b, 0)
-			continue
-		}
-		b = binary.AppendUvarint(b, uint64(len(c))+1)
-		b = append(b, c...)
+	return binary.AppendUvarint(b, uint64(len(l.terms)))
+}
+
+// appendEntry appends one entry: its term's delta, then its command.
+func appendEntry(b []byte, delta int, c []byte) []byte {
+	b = binary.AppendVarint(b, int64(delta))
+	if c == nil {
+		return append(b, 0)
 	}
-	return b
+	b = binary.AppendUvarint(b, uint64(len(c))+1)
+	return append(b, c...)
 }
 
 // decodeState decodes what encodeState wrote. The commands it returns are
@@ -140,11 +150,97 @@ func (d *decoder) bytes() []byte {
 }
 
 // persist saves the persistent state and the current snapshot (Figure 2:
-// before responding to RPCs; here, at the end of the turn). The encoding
-// buffer is reused; Save copies it.
+// before responding to RPCs; here, at the end of the turn). The encoder
+// keeps the encoding between saves; Save copies it.
 func (n *node) persist() {
-	n.buf = encodeState(n.buf[:0], n.term, n.votedFor, &n.log)
-	n.env.Persister().Save(n.buf, n.snapshot)
+	n.env.Persister().Save(n.enc.encode(n.term, n.votedFor, &n.log), n.snapshot)
+}
+
+// headroom is the space the stateEncoder keeps in front of the entries for
+// the header: six varints at most.
+const headroom = 6 * binary.MaxVarintLen64
+
+// stateEncoder produces the bytes of encodeState incrementally: it keeps
+// the encoding of the entries it encoded last time, and re-encodes only
+// from the first entry that changed since. A save then costs the new
+// entries' bytes plus a comparison per kept entry (a term and a slice
+// header, no bytes), instead of the whole log's bytes: a node that saves
+// once per Start would otherwise spend time quadratic in its log.
+//
+// The log changes only at its end (append, truncateFrom) or all at once
+// (compact, reset: the snapshot's index or term moves, and everything is
+// re-encoded), but the encoder does not rely on it: it compares every
+// kept entry with the log's. An entry is unchanged when its term is equal
+// and its command is the same slice (same backing array and length, or
+// nil for nil). Commands are never modified in place, and the encoder
+// holds a reference to every command it kept, so its memory cannot be
+// reused for another command at the same address.
+type stateEncoder struct {
+	buf       []byte   // headroom bytes, then the entries' encoding
+	ok        bool     // buf holds an encoding for snapIndex and snapTerm
+	snapIndex int      // the log's snapIndex when buf was encoded
+	snapTerm  int      // the log's snapTerm when buf was encoded
+	terms     []int    // the encoded entries' terms
+	cmds      [][]byte // the encoded entries' commands
+	ends      []int    // ends[k]: where entry k's encoding ends in buf
+}
+
+// encode returns encodeState(nil, term, votedFor, l), byte for byte. The
+// slice is the encoder's: it is valid until the next call.
+func (e *stateEncoder) encode(term, votedFor int, l *raftLog) []byte {
+	if !e.ok || e.snapIndex != l.snapIndex || e.snapTerm != l.snapTerm {
+		e.truncate(0)
+		e.ok, e.snapIndex, e.snapTerm = true, l.snapIndex, l.snapTerm
+	}
+	k, n := 0, min(len(e.terms), len(l.terms))
+	for k < n && e.terms[k] == l.terms[k] && sameSlice(e.cmds[k], l.cmds[k]) {
+		k++
+	}
+	e.truncate(k)
+	prev := l.snapTerm
+	if k > 0 {
+		prev = l.terms[k-1]
+	}
+	for ; k < len(l.terms); k++ {
+		t, c := l.terms[k], l.cmds[k]
+		e.buf = appendEntry(e.buf, t-prev, c)
+		prev = t
+		e.terms = append(e.terms, t)
+		e.cmds = append(e.cmds, c)
+		e.ends = append(e.ends, len(e.buf))
+	}
+	var h [headroom]byte
+	hb := appendHeader(h[:0], term, votedFor, l)
+	start := headroom - len(hb)
+	copy(e.buf[start:], hb)
+	return e.buf[start:]
+}
+
+// truncate forgets the encoded entries from k on.
+func (e *stateEncoder) truncate(k int) {
+	end := headroom
+	if k > 0 {
+		end = e.ends[k-1]
+	}
+	if len(e.buf) < headroom {
+		e.buf = append(e.buf[:0], make([]byte, headroom)...)
+	}
+	e.buf = e.buf[:end]
+	clear(e.cmds[k:]) // let the dropped commands be collected
+	e.terms, e.cmds, e.ends = e.terms[:k], e.cmds[:k], e.ends[:k]
+}
+
+// sameSlice reports whether a and b are the same command: both nil, or
+// the same bytes in memory (empty non-nil commands encode alike, wherever
+// they point).
+func sameSlice(a, b []byte) bool {
+	switch {
+	case len(a) != len(b) || (a == nil) != (b == nil):
+		return false
+	case len(a) == 0:
+		return true
+	}
+	return &a[0] == &b[0]
 }
 
 // restore loads what persist saved, at boot. A node with nothing saved

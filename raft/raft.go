@@ -95,9 +95,9 @@ type node struct {
 	prs           []progress
 	quorumElapsed int
 
-	dirty   bool   // persistent state changed in this turn
-	buf     []byte // encoding buffer, reused by every save
-	scratch []int  // for the commit rule
+	dirty   bool         // persistent state changed in this turn
+	enc     stateEncoder // the state's encoding, kept between saves (persist.go)
+	scratch []int        // for the commit rule
 }
 
 func newNode(me, peers int, env raftapi.Env, o Options) *node {

@@ -1,5 +1,6 @@
 // Package client is a Go client of localnet's key/value service: it speaks
-// the HTTP/JSON protocol that package node documents.
+// the HTTP/JSON protocol that package node documents, or, made
+// [WithBinary], the pipelined binary protocol of package kvproto.
 //
 // A [Client] is one client of the service's dedup table: a random 64-bit
 // id and a sequence number that goes up by one per command. It finds the
@@ -60,6 +61,7 @@ func (e *Error) Error() string { return fmt.Sprintf("localnet: HTTP %d: %s", e.C
 type Client struct {
 	addrs   []string
 	http    *http.Client
+	bin     *Binary // nil: HTTP/JSON
 	history HistoryFunc
 
 	mu     sync.Mutex // one command at a time
@@ -171,7 +173,13 @@ func (c *Client) run(ctx context.Context, op Op, seq uint64) (Result, error) {
 			return Result{}, fmt.Errorf("client: %w", err)
 		}
 		to := c.leader
-		code, ans, err := c.attempt(ctx, c.addrs[to], body)
+		var code int
+		var ans kvAnswer
+		if c.bin != nil {
+			code, ans, err = c.attemptBinary(ctx, c.addrs[to], op, seq)
+		} else {
+			code, ans, err = c.attempt(ctx, c.addrs[to], body)
+		}
 		switch {
 		case err != nil:
 			last = err

@@ -70,6 +70,7 @@ func benchFake(t *testing.T, stale bool) (BenchResult, string, error) {
 	res, err := Bench(context.Background(), BenchConfig{
 		Addrs: []string{strings.TrimPrefix(srv.URL, "http://")}, Clients: 4, Size: 20,
 		Duration: 300 * time.Millisecond, Keys: 3, Reads: 0.5, Check: true, HTMLPath: html,
+		HTTP: true, // the fake speaks HTTP/JSON only
 	})
 	return res, html, err
 }

@@ -138,9 +138,11 @@ func TestWriteThousandKeysReadThemBack(t *testing.T) {
 // appendLoad is closed-loop clients appending unique tokens ("w.n;") to a
 // few shared keys, and reading them, with the history recorded: at the end
 // every acknowledged append must be in its key exactly once, and the
-// history must be linearizable.
+// history must be linearizable. Even clients speak HTTP/JSON, odd ones the
+// binary protocol, pipelined on shared connections.
 type appendLoad struct {
 	addrs   []string
+	bin     *client.Binary
 	clients int
 	keys    int
 	rec     *kvcheck.Recorder
@@ -154,7 +156,7 @@ type appendLoad struct {
 }
 
 func startAppendLoad(ctx context.Context, addrs []string, clients, keys int) *appendLoad {
-	l := &appendLoad{addrs: addrs, clients: clients, keys: keys, rec: kvcheck.NewRecorder(),
+	l := &appendLoad{addrs: addrs, bin: client.NewBinary(), clients: clients, keys: keys, rec: kvcheck.NewRecorder(),
 		stop: make(chan struct{}), acked: map[string]bool{}, unknown: map[string]bool{}}
 	for w := range clients {
 		l.wg.Go(func() { l.client(ctx, w) })
@@ -164,6 +166,9 @@ func startAppendLoad(ctx context.Context, addrs []string, clients, keys int) *ap
 
 func (l *appendLoad) client(ctx context.Context, w int) {
 	cl := client.New(l.addrs)
+	if w%2 == 1 {
+		cl = client.New(l.addrs, client.WithBinary(l.bin))
+	}
 	rng := rand.New(rand.NewPCG(uint64(w), 1))
 	for n := 0; ; n++ {
 		select {
@@ -225,6 +230,7 @@ func (l *appendLoad) verify(t *testing.T, ctx context.Context) {
 	t.Helper()
 	close(l.stop)
 	l.wg.Wait()
+	_ = l.bin.Close()
 	fresh := client.New(l.addrs)
 	seen := map[string]int{}
 	for k := range l.keys {

@@ -392,6 +392,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	check := fs.Bool("check", true, "check the history for linearizability (porcupine)")
 	checkTimeout := fs.Duration("check-timeout", 2*time.Minute, "the checker's budget")
 	html := fs.String("html", "bench-violation.html", "where a violation's visualisation goes")
+	proto := fs.String("proto", "binary", "the client protocol: binary (kvproto, pipelined on one connection per node) or http (JSON, one request at a time per connection)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -399,7 +400,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		say(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
 	cfg := BenchConfig{Clients: *clients, Size: *size, Duration: *duration, Keys: *keys, Reads: *reads,
-		Check: *check, CheckTimeout: *checkTimeout, HTMLPath: *html, Logf: logf}
+		Check: *check, CheckTimeout: *checkTimeout, HTMLPath: *html, Logf: logf, HTTP: *proto == "http"}
+	if *proto != "binary" && *proto != "http" {
+		return fmt.Errorf("-proto %q: want binary or http", *proto)
+	}
 	if *faults != "" {
 		k, v, ok := strings.Cut(*faults, "=")
 		if !ok || k != "kill-leader-every" {
@@ -462,7 +466,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return pids
 		}
 	}
-	logf("bench: %d clients, %d-byte values, %v, %.0f%% reads, %d keys, against %s", cfg.Clients, cfg.Size, cfg.Duration, 100*cfg.Reads, cfg.Keys, strings.Join(cfg.Addrs, ","))
+	logf("bench: %d clients (%s), %d-byte values, %v, %.0f%% reads, %d keys, against %s", cfg.Clients, *proto, cfg.Size, cfg.Duration, 100*cfg.Reads, cfg.Keys, strings.Join(cfg.Addrs, ","))
 	res, err := Bench(ctx, cfg)
 	res.Print(stdout)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime"
 	"strings"
 	"time"
 
@@ -26,11 +27,15 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 	dir := fs.String("dir", "", "the node's data directory")
 	nosync := fs.Bool("nosync", false, "no fsync (fast, not durable)")
 	syncDelay := fs.Duration("sync-delay", 0, "sleep this long before every save (slow-disk injection)")
-	snapEvery := fs.Int("snapshot-every", 1000, "snapshot the service every this many applied entries (0: never)")
+	snapEvery := fs.Int("snapshot-every", 200, "snapshot the service every this many applied entries (0: never); each save carries the log since the last snapshot, so a long log costs every command")
 	tick := fs.Duration("tick", 0, "the Tick interval (0: the contract's)")
 	quiet := fs.Bool("quiet", false, "no log")
+	procs := fs.Int("procs", 0, "GOMAXPROCS of this process (0: the Go default, one per core); a local cluster's supervisor passes 1")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
 	}
 	if *peers == "" || *dir == "" {
 		return errors.New("-peers and -dir are required")

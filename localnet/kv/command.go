@@ -88,6 +88,74 @@ func DecodeCommand(b []byte) (Command, error) {
 	return c, nil
 }
 
+// batchMarker opens a batch entry: a byte no command starts with.
+const batchMarker = 0
+
+// AppendBatch appends the encoding of one log entry holding the commands
+// encoded (each one an AppendCommand encoding), in order: group commit at
+// the log's level, so that one Start, one save and one AppendEntries carry
+// them all.
+//
+//	u8 0 | uvarint n (at least 2) | n × (uvarint len, command)
+//
+// A single command is encoded alone (AppendCommand), which is also what
+// AppendBatch writes for a batch of one.
+func AppendBatch(b []byte, encoded [][]byte) []byte {
+	if len(encoded) == 1 {
+		return append(b, encoded[0]...)
+	}
+	b = append(b, batchMarker)
+	b = binary.AppendUvarint(b, uint64(len(encoded)))
+	for _, c := range encoded {
+		b = binary.AppendUvarint(b, uint64(len(c)))
+		b = append(b, c...)
+	}
+	return b
+}
+
+// DecodeEntry decodes a log entry: one command, or a batch of them. Like
+// DecodeCommand it accepts exactly what AppendCommand and AppendBatch
+// produce, and says what is wrong otherwise.
+func DecodeEntry(b []byte) ([]Command, error) {
+	if len(b) == 0 || b[0] != batchMarker {
+		c, err := DecodeCommand(b)
+		if err != nil {
+			return nil, err
+		}
+		return []Command{c}, nil
+	}
+	r := reader{b: b, off: 1}
+	n := r.uvarint()
+	switch {
+	case r.err != nil:
+		return nil, fmt.Errorf("%w batch: %w", ErrMalformed, r.err)
+	case n < 2:
+		return nil, fmt.Errorf("%w batch: %d commands (a batch holds at least 2)", ErrMalformed, n)
+	case n > uint64(len(b)):
+		return nil, fmt.Errorf("%w batch: %d commands in %d bytes", ErrMalformed, n, len(b))
+	}
+	cmds := make([]Command, 0, n)
+	for i := range n {
+		l := r.uvarint()
+		if r.err == nil && l > uint64(len(b)-r.off) {
+			r.fail("command %d: length %d runs past the end (%d bytes left)", i, l, len(b)-r.off)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("%w batch: %w", ErrMalformed, r.err)
+		}
+		c, err := DecodeCommand(b[r.off : r.off+int(l)])
+		if err != nil {
+			return nil, fmt.Errorf("batch command %d: %w", i, err)
+		}
+		r.off += int(l)
+		cmds = append(cmds, c)
+	}
+	if r.off != len(b) {
+		return nil, fmt.Errorf("%w batch: %d trailing bytes", ErrMalformed, len(b)-r.off)
+	}
+	return cmds, nil
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)

@@ -200,7 +200,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 
 			r := New()
 			require.NoError(t, r.Restore(snap))
-			assert.Equal(t, s, r, "the restored state equals the state")
+			assert.Equal(t, s.data, r.data, "the restored data equals the data")
+			assert.Equal(t, s.sessions, r.sessions, "the restored dedup table equals the table")
+			assert.Equal(t, s.lastApplied, r.lastApplied)
 			assert.Equal(t, snap, r.Snapshot())
 
 			// A replica applying the same log holds the same bytes.
@@ -310,4 +312,103 @@ func FuzzRestore(f *testing.F) {
 		}
 		require.Equal(t, b, s.Snapshot(), "the encoding is canonical")
 	})
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	cmds := []Command{
+		{Op: OpPut, ClientID: 1, Seq: 1, Key: "a", Value: "1"},
+		{Op: OpGet, ClientID: 2, Seq: 5, Key: "a"},
+		{Op: OpAppend, ClientID: 1, Seq: 2, Key: "a", Value: strings.Repeat("x", 300)},
+	}
+	for n := 1; n <= len(cmds); n++ {
+		var encs [][]byte
+		for _, c := range cmds[:n] {
+			encs = append(encs, enc(c))
+		}
+		b := AppendBatch([]byte("pre"), encs)
+		require.Equal(t, "pre", string(b[:3]), "AppendBatch appends")
+		got, err := DecodeEntry(b[3:])
+		require.NoError(t, err)
+		assert.Equal(t, cmds[:n], got)
+		if n == 1 {
+			assert.Equal(t, enc(cmds[0]), b[3:], "a batch of one is the command alone")
+		}
+		// Every strict prefix is an error, never a panic.
+		for i := range len(b) - 3 {
+			_, err := DecodeEntry(b[3 : 3+i])
+			require.ErrorIs(t, err, ErrMalformed, "n=%d prefix %d", n, i)
+		}
+		_, err = DecodeEntry(append(b[3:len(b):len(b)], 0))
+		require.ErrorIs(t, err, ErrMalformed, "trailing byte")
+	}
+	bad := map[string][]byte{
+		"batch of one":        {batchMarker, 1, 3, byte(OpGet), 1, 1},
+		"batch of zero":       {batchMarker, 0},
+		"length past the end": {batchMarker, 2, 200, 1},
+		"bad command inside":  append([]byte{batchMarker, 2, 1, 9}, append([]byte{byte(len(enc(cmds[1])))}, enc(cmds[1])...)...),
+		"nested batch":        append([]byte{batchMarker, 2, 2, batchMarker, 0}, append([]byte{byte(len(enc(cmds[1])))}, enc(cmds[1])...)...),
+	}
+	for name, b := range bad {
+		_, err := DecodeEntry(b)
+		require.ErrorIs(t, err, ErrMalformed, name)
+	}
+}
+
+// A batch entry applies its commands in order at one index, with the dedup
+// table per command; a malformed batch is skipped whole.
+func TestApplyEntry(t *testing.T) {
+	s := New()
+	entry := AppendBatch(nil, [][]byte{
+		enc(Command{Op: OpPut, ClientID: 1, Seq: 1, Key: "k", Value: "a"}),
+		enc(Command{Op: OpAppend, ClientID: 2, Seq: 1, Key: "k", Value: "b"}),
+		enc(Command{Op: OpGet, ClientID: 3, Seq: 1, Key: "k"}),
+		enc(Command{Op: OpPut, ClientID: 1, Seq: 1, Key: "k", Value: "again"}), // a retry: applied once
+	})
+	res, err := s.ApplyEntry(1, entry, nil)
+	require.NoError(t, err)
+	require.Len(t, res, 4)
+	for _, r := range res {
+		assert.Equal(t, 1, r.Index)
+	}
+	assert.Equal(t, Reply{Status: StatusOK, Value: "ab"}, res[2].Reply)
+	assert.True(t, res[3].Duplicate)
+	v, _ := s.Lookup("k")
+	assert.Equal(t, "ab", v)
+
+	_, err = s.ApplyEntry(3, entry, nil)
+	require.ErrorIs(t, err, ErrOrder)
+	res, err = s.ApplyEntry(2, []byte{batchMarker, 2, 1}, nil)
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.Empty(t, res)
+	assert.Equal(t, 2, s.LastApplied(), "a malformed entry still counts as applied")
+}
+
+// Snapshot keeps its key and client orders between calls: they must follow
+// new keys and clients, and a Restore of as many other keys.
+func TestSnapshotOrderCache(t *testing.T) {
+	s := New()
+	put := func(i int, id uint64, key string) {
+		_, err := s.Apply(i, enc(Command{Op: OpPut, ClientID: id, Seq: uint64(i), Key: key, Value: key}))
+		require.NoError(t, err)
+	}
+	put(1, 5, "m")
+	put(2, 5, "c")
+	first := s.Snapshot()
+	put(3, 2, "a") // a new key and a new client, both first in order
+	put(4, 9, "z")
+	fresh := New()
+	require.NoError(t, fresh.Restore(s.Snapshot()))
+	assert.Equal(t, s.data, fresh.data)
+	assert.Equal(t, s.sessions, fresh.sessions)
+
+	other := New()
+	_, err := other.Apply(1, enc(Command{Op: OpPut, ClientID: 7, Seq: 1, Key: "x", Value: "1"}))
+	require.NoError(t, err)
+	_, err = other.Apply(2, enc(Command{Op: OpPut, ClientID: 7, Seq: 2, Key: "y", Value: "2"}))
+	require.NoError(t, err)
+	r := New()
+	require.NoError(t, r.Restore(first)) // keys c, m
+	r.Snapshot()
+	require.NoError(t, r.Restore(other.Snapshot())) // as many keys: x, y
+	assert.Equal(t, other.Snapshot(), r.Snapshot())
 }

@@ -60,6 +60,13 @@ type Service struct {
 	data        map[string]string
 	sessions    map[uint64]session
 	lastApplied int
+
+	// Snapshot's sorted orders, kept between snapshots: keys and clients
+	// are never removed (only Restore replaces them), so an order is
+	// still right while its length matches its map's.
+	keys     []string
+	ids      []uint64
+	snapSize int // the last snapshot's size: the next one's capacity
 }
 
 // New returns an empty service at index 0.
@@ -88,15 +95,39 @@ func (s *Service) Apply(index int, command []byte) (Result, error) {
 	if err != nil {
 		return Result{Index: index}, fmt.Errorf("kv: entry %d skipped: %w", index, err)
 	}
+	return s.apply(index, c), nil
+}
+
+// ApplyEntry is Apply for an entry that holds one command or a batch (see
+// AppendBatch): it returns one Result per command, in the batch's order.
+// A batch whose encoding is malformed anywhere is skipped whole, on every
+// replica alike.
+func (s *Service) ApplyEntry(index int, entry []byte, results []Result) ([]Result, error) {
+	if index != s.lastApplied+1 {
+		return results, fmt.Errorf("%w: entry %d after %d", ErrOrder, index, s.lastApplied)
+	}
+	s.lastApplied = index
+	cmds, err := DecodeEntry(entry)
+	if err != nil {
+		return results, fmt.Errorf("kv: entry %d skipped: %w", index, err)
+	}
+	for _, c := range cmds {
+		results = append(results, s.apply(index, c))
+	}
+	return results, nil
+}
+
+// apply applies one decoded command of the entry at index.
+func (s *Service) apply(index int, c Command) Result {
 	res := Result{Index: index, Command: c}
 	sess, known := s.sessions[c.ClientID]
 	switch {
 	case known && c.Seq == sess.seq:
 		res.Reply, res.Duplicate = sess.reply, true
-		return res, nil
+		return res
 	case known && c.Seq < sess.seq:
 		res.Reply = Reply{Status: StatusStale}
-		return res, nil
+		return res
 	}
 	switch c.Op {
 	case OpGet:
@@ -111,7 +142,7 @@ func (s *Service) Apply(index int, command []byte) (Result, error) {
 		s.data[c.Key] += c.Value
 	}
 	s.sessions[c.ClientID] = session{seq: c.Seq, reply: res.Reply}
-	return res, nil
+	return res
 }
 
 // LastApplied returns the index of the last applied entry (or of the
@@ -142,30 +173,30 @@ const (
 //
 // Equal states give equal bytes.
 func (s *Service) Snapshot() []byte {
-	size := len(snapMagic) + 1 + 3*binary.MaxVarintLen64
-	for k, v := range s.data {
-		size += len(k) + len(v) + 2*binary.MaxVarintLen64
+	if len(s.keys) != len(s.data) {
+		s.keys = slices.Sorted(maps.Keys(s.data))
 	}
-	for _, sess := range s.sessions {
-		size += len(sess.reply.Value) + 1 + 3*binary.MaxVarintLen64
+	if len(s.ids) != len(s.sessions) {
+		s.ids = slices.Sorted(maps.Keys(s.sessions))
 	}
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, s.snapSize+s.snapSize/8+64)
 	b = append(b, snapMagic...)
 	b = append(b, snapVersion)
 	b = binary.AppendUvarint(b, uint64(s.lastApplied))
 	b = binary.AppendUvarint(b, uint64(len(s.data)))
-	for _, k := range slices.Sorted(maps.Keys(s.data)) {
+	for _, k := range s.keys {
 		b = appendString(b, k)
 		b = appendString(b, s.data[k])
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.sessions)))
-	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
+	for _, id := range s.ids {
 		sess := s.sessions[id]
 		b = binary.AppendUvarint(b, id)
 		b = binary.AppendUvarint(b, sess.seq)
 		b = append(b, byte(sess.reply.Status))
 		b = appendString(b, sess.reply.Value)
 	}
+	s.snapSize = len(b)
 	return b
 }
 
@@ -222,6 +253,7 @@ func (s *Service) Restore(snapshot []byte) error {
 		return fmt.Errorf("%w snapshot: last applied index %d out of range", ErrMalformed, last)
 	}
 	s.data, s.sessions, s.lastApplied = data, sessions, int(last)
+	s.keys, s.ids = nil, nil // other keys, maybe as many
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package node is one localnet node process: a Raft node (any
 // [raftapi.Factory]) hosted by package nodehost, made durable by package
 // storage, connected to its peers by package transport, and serving the
-// key/value service of package kv to clients over HTTP. [Run] is the whole
+// key/value service of package kv to clients over HTTP and a binary
+// protocol (package kvproto). [Run] is the whole
 // process; cmd/localnet's `node` subcommand calls it, and a student's own
 // five-line main can too.
 //
@@ -22,8 +23,11 @@
 // This is the rule that makes Raft's promises hold with a real disk — a
 // vote or an appended entry is on disk before anyone hears of it — and it
 // is also group commit: client commands that arrive while the previous
-// fsync runs enter one batch of Start turns and share the next fsync, and
-// so do the AppendEntries a follower receives meanwhile. A Save that fails
+// fsync runs share the next fsync, and so do the AppendEntries a follower
+// receives meanwhile. The commands of one iteration even share a log
+// entry (kv.AppendBatch, up to 256 KB an entry): one Start turn, one save
+// of the host's state, one AppendEntries for all of them, where the
+// contract's Start-per-command would cost a whole save each. A Save that fails
 // stops the node (Run returns the error, and nothing of that batch leaves):
 // after a failed fsync the page cache no longer says what is on disk.
 //
@@ -64,4 +68,16 @@
 // table applies it once (package kv). A 421 or 503 does not mean the
 // command was not committed, only that this node cannot say. Package
 // client implements this protocol.
+//
+// # Binary client protocol (kvproto, on the same port)
+//
+// A connection to the client port that opens with "RLKV" speaks package
+// kvproto instead: length-prefixed frames carrying the same commands and
+// answers (the statuses mirror the codes above), pipelined on one
+// persistent connection. The node reads a connection's requests as they
+// come (up to 4,096 waiting for an answer), and writes the answers that
+// queued meanwhile in one write; a request not answered within
+// Config.RequestTimeout gets StatusUnavailable. It costs a fraction of
+// HTTP/JSON per command, and its batching is what feeds group commit.
+// Malformed frames end the connection with a log line; the node goes on.
 package node

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,11 @@ const DefaultRequestTimeout = 2 * time.Second
 // messages cannot hold back persisting and sending (and ticks) forever.
 const maxBatch = 512
 
+// maxEntryBytes bounds a batch entry: the client commands of one loop
+// iteration go into entries of at most this many bytes (one command alone
+// may be larger), so that an AppendEntries stays well inside a frame.
+const maxEntryBytes = 256 << 10
+
 // Config describes one node process.
 type Config struct {
 	ID          int
@@ -45,7 +51,7 @@ type Config struct {
 
 	NoSync        bool          // no fsync (in-memory throughput runs)
 	SyncDelay     time.Duration // slept before every save: slow-disk injection (changeable by /admin/slow-disk)
-	SnapshotEvery int           // applied entries between service snapshots; 0: never
+	SnapshotEvery int           // applied commands between service snapshots; 0: never
 	TickInterval  time.Duration // 0: raftapi.TickInterval
 
 	Logf func(format string, args ...any) // nil: no logging
@@ -77,7 +83,18 @@ type request struct {
 	cmd      kv.Command
 	enc      []byte
 	deadline time.Time
-	reply    chan response // buffered: the node never waits for the handler
+	reply    chan response // HTTP: buffered, the node never waits for the handler
+	bin      *binConn      // binary: the connection to answer on (reply is nil)
+	binID    uint64        // binary: the request's id on bin
+}
+
+// send answers the request; it never blocks.
+func (r *request) send(resp response) {
+	if r.bin != nil {
+		r.bin.answer(r.binID, resp)
+		return
+	}
+	r.reply <- resp
 }
 
 // response is an HTTP answer: a status code and a JSON body.
@@ -86,9 +103,10 @@ type response struct {
 	body any
 }
 
-// waiter is a command a leader started, waiting for its entry to apply.
+// waiter is the commands of one entry a leader started, waiting for the
+// entry to apply: reqs[i] is the entry's i-th command.
 type waiter struct {
-	req  *request
+	reqs []*request
 	term int
 }
 
@@ -104,6 +122,11 @@ type node struct {
 
 	http   *http.Server
 	httpLn net.Listener
+	sniff  *sniffListener // the client port: binary connections, the rest to http
+
+	binMu     sync.Mutex
+	binConns  map[net.Conn]struct{}
+	binClosed bool
 
 	reqs    chan *request
 	queries chan func()
@@ -111,12 +134,15 @@ type node struct {
 	fatal   error         // set by a turn's callback: stop after this iteration
 
 	waiters      map[int]waiter // by log index
+	batch        []*request     // the client commands of this loop iteration
+	encs         [][]byte       // scratch: their encodings
+	results      []kv.Result    // scratch: what an entry's apply did
 	saved        int            // disk.Saves() when last persisted
 	out          []nodehost.Message
 	answers      []answer    // client replies held until the batch is on disk
-	sinceSnap    int         // entries applied since the last service snapshot
+	sinceSnap    int         // commands applied since the last service snapshot
 	inStart      bool        // in a Start turn
-	startApplied []kv.Result // what the Start turn applied
+	startApplied []kv.Result // what the Start turn applied (copies)
 	leaderHint   int         // the leader this node last heard from, in hintTerm
 	hintTerm     int
 
@@ -157,7 +183,7 @@ func start(cfg Config) (*node, error) {
 	}
 	n := &node{cfg: cfg, logf: logf, svc: kv.New(), disk: &nodehost.Disk{},
 		reqs: make(chan *request, 4096), queries: make(chan func()), done: make(chan struct{}),
-		waiters: map[int]waiter{}, leaderHint: -1}
+		waiters: map[int]waiter{}, leaderHint: -1, binConns: map[net.Conn]struct{}{}}
 	n.syncDelay.Store(int64(cfg.SyncDelay))
 
 	inc, err := nextBoot(cfg.DataDir, !cfg.NoSync)
@@ -204,6 +230,7 @@ func start(cfg Config) (*node, error) {
 			return nil, fmt.Errorf("node %d: listen for clients: %w", cfg.ID, err)
 		}
 	}
+	n.sniff = newSniffListener(n.httpLn, n.serveBinary, logf)
 	n.http = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
 	logf("node %d: incarnation %d, peers on %s, clients on %s, data in %s (state %d B, snapshot %d B, service at index %d)",
 		cfg.ID, inc, n.tr.Addr(), n.httpLn.Addr(), cfg.DataDir, len(n.disk.State()), len(n.disk.Snapshot()), n.svc.LastApplied())
@@ -263,7 +290,7 @@ func (n *node) run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := n.http.Serve(n.sniff); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.logf("node %d: client server: %v", n.cfg.ID, err)
 		}
 	}()
@@ -277,6 +304,9 @@ func (n *node) run(ctx context.Context) error {
 	_ = n.http.Shutdown(sctx)
 	cancel()
 	_ = n.http.Close()
+	_ = n.sniff.Close()
+	n.closeBinary()
+	n.sniff.wg.Wait()
 	wg.Wait()
 	_ = n.tr.Close()
 	if cerr := n.store.Close(); cerr != nil && err == nil {
@@ -284,7 +314,9 @@ func (n *node) run(ctx context.Context) error {
 	}
 	// Anyone still waiting learns that the node is gone.
 	for _, w := range n.waiters {
-		w.req.reply <- response{http.StatusServiceUnavailable, errorBody{Error: "node stopped"}}
+		for _, r := range w.reqs {
+			r.send(response{http.StatusServiceUnavailable, errorBody{Error: "node stopped"}})
+		}
 	}
 	return err
 }
@@ -310,7 +342,7 @@ func (n *node) loop(ctx context.Context) error {
 		case e := <-inbox:
 			n.deliver(e)
 		case r := <-n.reqs:
-			n.startCmd(r)
+			n.batch = append(n.batch, r)
 		}
 		// Drain what queued meanwhile into the same batch: group commit.
 	drain:
@@ -319,11 +351,12 @@ func (n *node) loop(ctx context.Context) error {
 			case e := <-inbox:
 				n.deliver(e)
 			case r := <-n.reqs:
-				n.startCmd(r)
+				n.batch = append(n.batch, r)
 			default:
 				break drain
 			}
 		}
+		n.startBatch()
 		if n.fatal == nil && n.cfg.SnapshotEvery > 0 && n.sinceSnap >= n.cfg.SnapshotEvery {
 			n.sinceSnap = 0
 			n.turn(n.host.Snapshot(n.svc.LastApplied(), n.svc.Snapshot()))
@@ -378,37 +411,89 @@ func (n *node) deliver(e *wire.Envelope) {
 	}
 }
 
-func (n *node) startCmd(r *request) {
-	if time.Now().After(r.deadline) {
-		return // the handler has already answered 503
+// startBatch starts the iteration's client commands, as few entries as
+// maxEntryBytes allows: group commit in the log itself, so that one Start
+// turn, one save of the host's state and one AppendEntries carry many
+// commands, not one each.
+func (n *node) startBatch() {
+	now := time.Now()
+	live := n.batch[:0]
+	for _, r := range n.batch {
+		if now.Before(r.deadline) { // else its handler has already answered 503
+			live = append(live, r)
+		}
 	}
+	for len(live) > 0 && n.fatal == nil {
+		k, size := 1, len(live[0].enc)
+		for k < len(live) && size+len(live[k].enc) <= maxEntryBytes {
+			size += len(live[k].enc)
+			k++
+		}
+		// The entry's requests are the waiter's: a slice of their own.
+		n.startEntry(append([]*request(nil), live[:k]...))
+		live = live[k:]
+	}
+	clear(n.batch)
+	n.batch = n.batch[:0]
+}
+
+// startEntry starts one entry holding the commands of reqs.
+func (n *node) startEntry(reqs []*request) {
+	n.encs = n.encs[:0]
+	for _, r := range reqs {
+		n.encs = append(n.encs, r.enc)
+	}
+	entry := kv.AppendBatch(nil, n.encs)
+	clear(n.encs)
 	// A cluster of one commits, and applies, inside Start, before the
 	// waiter can be registered: apply keeps that turn's results.
 	n.inStart, n.startApplied = true, n.startApplied[:0]
-	index, term, isLeader, err := n.host.Start(r.enc)
+	index, term, isLeader, err := n.host.Start(entry)
 	n.inStart = false
 	n.turn(err)
 	if err != nil {
 		return
 	}
 	if !isLeader {
-		n.answers = append(n.answers, answer{req: r, redirect: true})
+		n.redirect(reqs)
 		return
 	}
 	if index <= n.svc.LastApplied() {
-		a := answer{req: r, redirect: true} // applied inside a snapshot: the retry is answered by the dedup table
-		for _, res := range n.startApplied {
-			if res.Index == index && res.Command.ClientID == r.cmd.ClientID && res.Command.Seq == r.cmd.Seq {
-				a = answer{req: r, resp: replyOf(res.Reply)}
+		// Applied inside Start, or inside a snapshot (then the retry is
+		// answered by the dedup table).
+		var res []kv.Result
+		for _, r := range n.startApplied {
+			if r.Index == index {
+				res = append(res, r)
 			}
 		}
-		n.answers = append(n.answers, a)
+		n.answerEntry(reqs, res)
 		return
 	}
 	if old, ok := n.waiters[index]; ok { // an entry of an older term that lost its place
-		n.answers = append(n.answers, answer{req: old.req, redirect: true})
+		n.redirect(old.reqs)
 	}
-	n.waiters[index] = waiter{req: r, term: term}
+	n.waiters[index] = waiter{reqs: reqs, term: term}
+}
+
+// redirect answers reqs with "not leader" (the hint is looked up at flush).
+func (n *node) redirect(reqs []*request) {
+	for _, r := range reqs {
+		n.answers = append(n.answers, answer{req: r, redirect: true})
+	}
+}
+
+// answerEntry answers the commands of an entry that applied with results:
+// each with its own reply if the i-th result is its command, else (another
+// leader's entry took the index) with a redirect, to retry.
+func (n *node) answerEntry(reqs []*request, results []kv.Result) {
+	for i, r := range reqs {
+		if i < len(results) && results[i].Command.ClientID == r.cmd.ClientID && results[i].Command.Seq == r.cmd.Seq {
+			n.answers = append(n.answers, answer{req: r, resp: replyOf(results[i].Reply)})
+			continue
+		}
+		n.answers = append(n.answers, answer{req: r, redirect: true})
+	}
 }
 
 // apply is OnApply: it runs inside the turn that applies, so it must not
@@ -416,8 +501,9 @@ func (n *node) startCmd(r *request) {
 func (n *node) apply(m raftapi.ApplyMsg) {
 	switch {
 	case m.CommandValid:
-		res, err := n.svc.Apply(m.CommandIndex, m.Command)
-		n.sinceSnap++
+		var err error
+		n.results, err = n.svc.ApplyEntry(m.CommandIndex, m.Command, n.results[:0])
+		n.sinceSnap += max(1, len(n.results))
 		w, waiting := n.waiters[m.CommandIndex]
 		if waiting {
 			delete(n.waiters, m.CommandIndex)
@@ -429,22 +515,23 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 		case err != nil:
 			n.logf("node %d: %v", n.cfg.ID, err)
 			if waiting {
-				n.answers = append(n.answers, answer{req: w.req, resp: response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
+				for _, r := range w.reqs {
+					n.answers = append(n.answers, answer{req: r, resp: response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
+				}
 			}
 			return
 		}
 		if n.inStart {
-			n.startApplied = append(n.startApplied, res)
+			n.startApplied = append(n.startApplied, n.results...)
 		}
 		if !waiting {
 			return
 		}
-		if w.term != m.CommandTerm || res.Command.ClientID != w.req.cmd.ClientID || res.Command.Seq != w.req.cmd.Seq {
-			// Another leader's entry took this index: ours was lost.
-			n.answers = append(n.answers, answer{req: w.req, redirect: true})
+		if w.term != m.CommandTerm {
+			n.redirect(w.reqs) // another leader's entry took this index: ours was lost
 			return
 		}
-		n.answers = append(n.answers, answer{req: w.req, resp: replyOf(res.Reply)})
+		n.answerEntry(w.reqs, n.results)
 	case m.SnapshotValid:
 		if m.SnapshotIndex <= n.svc.LastApplied() {
 			n.logf("node %d: ignored a snapshot at index %d: the service is already at %d (the contract forbids it)",
@@ -459,7 +546,7 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 		for i, w := range n.waiters {
 			if i <= m.SnapshotIndex { // applied inside the snapshot: the client retries, the dedup table answers
 				delete(n.waiters, i)
-				n.answers = append(n.answers, answer{req: w.req, redirect: true})
+				n.redirect(w.reqs)
 			}
 		}
 	}
@@ -510,15 +597,15 @@ func (n *node) checkLeadership() {
 	for i, w := range n.waiters {
 		if !isLeader || w.term != term {
 			delete(n.waiters, i)
-			n.answers = append(n.answers, answer{req: w.req, redirect: true})
+			n.redirect(w.reqs)
 		}
 	}
 }
 
-// expire forgets the waiters whose handler has already answered 503.
+// expire forgets the waiters whose handlers have all answered 503.
 func (n *node) expire(now time.Time) {
 	for i, w := range n.waiters {
-		if now.After(w.req.deadline) {
+		if !slices.ContainsFunc(w.reqs, func(r *request) bool { return !now.After(r.deadline) }) {
 			delete(n.waiters, i)
 		}
 	}
@@ -559,7 +646,7 @@ func (n *node) flush() {
 			}
 			a.resp = *redirect
 		}
-		a.req.reply <- a.resp
+		a.req.send(a.resp)
 		n.answers[i] = answer{}
 	}
 	n.answers = n.answers[:0]

@@ -387,24 +387,24 @@ func TestTransportBytesOnTheWire(t *testing.T) {
 	assert.Equal(t, enc, f[7:])
 }
 
-// BenchmarkPut runs b.N puts of 100-byte values from 64 closed-loop
-// clients against a 3-node cluster over loopback TCP and the HTTP
+// BenchmarkPut runs b.N puts of 100-byte values over 1,000 keys (like
+// `localnet bench`) from 64 closed-loop clients against a 3-node cluster
+// over loopback TCP, durable or not, through the binary or the HTTP
 // protocol, and reports the leader's fsyncs per put.
 //
 //	go test ./localnet/node -run XXX -bench Put -benchtime 20000x
 func BenchmarkPut(b *testing.B) {
 	for _, durable := range []bool{true, false} {
-		name := "durable"
-		if !durable {
-			name = "nosync"
+		for _, binary := range []bool{true, false} {
+			name := map[bool]string{true: "durable", false: "nosync"}[durable] + "/" + map[bool]string{true: "binary", false: "http"}[binary]
+			b.Run(name, func(b *testing.B) {
+				benchPut(b, durable, binary)
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			benchPut(b, durable)
-		})
 	}
 }
 
-func benchPut(b *testing.B, durable bool) {
+func benchPut(b *testing.B, durable, binary bool) {
 	const clients = 64
 	n := 3
 	peers, clientAddrs := make([]string, n), make([]string, n)
@@ -423,7 +423,7 @@ func benchPut(b *testing.B, durable bool) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancels[i], dones[i] = cancel, make(chan error, 1)
 		cfg := node.Config{ID: i, Peers: peers, ClientAddr: clientAddrs[i], ClientAddrs: clientAddrs, DataDir: b.TempDir(),
-			Factory: raft.New, NoSync: !durable, SnapshotEvery: 1000, PeerListener: lns[i][0], ClientListener: lns[i][1]}
+			Factory: raft.New, NoSync: !durable, SnapshotEvery: 200, PeerListener: lns[i][0], ClientListener: lns[i][1]}
 		go func() { dones[i] <- node.Run(ctx, cfg) }()
 	}
 	defer func() {
@@ -434,9 +434,15 @@ func benchPut(b *testing.B, durable bool) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	var opts []client.Option
+	if binary {
+		bin := client.NewBinary()
+		defer func() { _ = bin.Close() }()
+		opts = append(opts, client.WithBinary(bin))
+	}
 	cls := make([]*client.Client, clients)
 	for i := range cls {
-		cls[i] = client.New(clientAddrs)
+		cls[i] = client.New(clientAddrs, opts...)
 		require.NoError(b, cls[i].Put(ctx, "warm", "x"))
 	}
 	status := func() (total int64) {
@@ -461,8 +467,8 @@ func benchPut(b *testing.B, durable bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				if err := cl.Put(ctx, fmt.Sprintf("c%d", i), value); err != nil {
+			for k := next.Add(1); k <= int64(b.N); k = next.Add(1) {
+				if err := cl.Put(ctx, fmt.Sprintf("k%d", (int64(i)*7919+k)%1000), value); err != nil {
 					b.Error(err)
 					return
 				}

@@ -11,6 +11,8 @@
 //
 //	header  u32 body length | u32 CRC32C | u64 sequence number
 //	body    u8 kind | u32 state length | state | snapshot (kind full only)
+//	        kind delta: u8 kind | u32 state length | u32 keep offset |
+//	        u32 keep length | u32 head length | head | tail
 //	trailer u32 body length | u32 trailer magic
 //
 // The CRC covers the file's generation, the length, the sequence number
@@ -20,6 +22,17 @@
 // state, so the usual save (a term, a vote, a few new log entries, next to
 // a large snapshot that did not change) costs one write of the state and
 // one fdatasync, whatever the snapshot's size.
+//
+// Format version 2 adds records of kind "delta": the new state is the
+// previous record's with a new head, a run of its bytes kept (from the
+// keep offset), and a new tail. Raft's state changes that way between
+// most saves (a header of counts, the log's entries, new entries at the
+// end), so a save writes the new entries and a few bytes, not the whole
+// log; Save uses one when the kept run is at least half the state.
+// Recovery rebuilds each state from the one before, in order; a delta
+// whose kept run lies outside the previous state, under a valid checksum,
+// is corruption. Version-1 files (no deltas) are read, and written on
+// without deltas until a compaction starts a version-2 file.
 //
 // When the active log is full ([Options.CompactBytes], or four times the
 // live data if that is more), the Save writes a new header (generation + 1)

@@ -11,7 +11,7 @@ import (
 // The on-disk layout; see the package documentation.
 const (
 	fileMagic     = "raftlabS" // first 8 bytes of a log file
-	formatVersion = 1          // the version this build writes and reads
+	formatVersion = 2          // the version this build writes; it reads 1 too (2 adds delta records)
 	// file header: magic, u32 version, u32 reserved, u64 generation,
 	// u32 CRC32C of the 24 bytes before it, u32 reserved.
 	fileHeaderLen = 32
@@ -24,6 +24,10 @@ const (
 
 	kindState = 1 // body holds the state; the snapshot is the previous record's
 	kindFull  = 2 // body holds the state and the snapshot
+	kindDelta = 3 // body holds the state as a change of the previous record's; the snapshot is the previous record's
+
+	// a delta body after its prefix: u32 keep offset, u32 keep length, u32 head length
+	deltaPrefixLen = 12
 
 	maxBody = 1<<32 - 1
 )
@@ -64,6 +68,7 @@ type header struct {
 	valid   bool   // magic and CRC match: the file belongs to a store
 	guessed bool   // not valid, but gen is worth trying (see recoverDir)
 	gen     uint64 // generation: the file with the highest one is the newest
+	version uint32 // format version (valid headers only)
 }
 
 // readHeader reads a file header. A header that is not whole (a file never
@@ -74,13 +79,14 @@ func readHeader(data []byte) (header, error) {
 		binary.LittleEndian.Uint32(data[24:]) != crc32.Checksum(data[:24], castagnoli) {
 		return header{}, nil
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != formatVersion {
+	v := binary.LittleEndian.Uint32(data[8:])
+	if v != formatVersion && v != 1 {
 		if v > formatVersion {
 			return header{}, fmt.Errorf("format version %d, this build reads version %d: %w", v, formatVersion, ErrNewerVersion)
 		}
 		return header{}, fmt.Errorf("format version %d: %w", v, ErrCorrupt)
 	}
-	return header{valid: true, gen: binary.LittleEndian.Uint64(data[16:])}, nil
+	return header{valid: true, gen: binary.LittleEndian.Uint64(data[16:]), version: v}, nil
 }
 
 // appendRecord appends one record of generation gen to buf. snap is written
@@ -108,6 +114,109 @@ func appendRecord(buf []byte, gen, seq uint64, full bool, state, snap []byte) []
 	return buf
 }
 
+// delta describes a state as a change of the previous one: head, then
+// keepLen bytes of the previous state from keepOff, then tail.
+type delta struct {
+	head, tail       []byte
+	keepOff, keepLen int
+}
+
+// appendDeltaRecord appends one record of kind delta: the new state, of
+// stateLen bytes, as d applied to the previous record's state.
+func appendDeltaRecord(buf []byte, gen, seq uint64, stateLen int, d delta) []byte {
+	bodyLen := bodyPrefixLen + deltaPrefixLen + len(d.head) + len(d.tail)
+	start := len(buf)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(bodyLen))
+	buf = binary.LittleEndian.AppendUint32(buf, 0) // CRC, filled in below
+	buf = binary.LittleEndian.AppendUint64(buf, seq)
+	buf = append(buf, kindDelta)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(stateLen))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(d.keepOff))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(d.keepLen))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(d.head)))
+	buf = append(buf, d.head...)
+	buf = append(buf, d.tail...)
+	binary.LittleEndian.PutUint32(buf[start+4:], recordCRC(gen, buf[start:]))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(bodyLen))
+	buf = binary.LittleEndian.AppendUint32(buf, trailerMagic)
+	return buf
+}
+
+// minDelta is the smallest state worth a delta record: below it, a state
+// record costs about as little.
+const minDelta = 512
+
+// findDelta finds how next can be written as a change of prev: a run of
+// prev that next holds at nearly the same place, after a head that may
+// differ (Raft's state: a header whose counts change, the log's entries,
+// new entries at the end). ok is false when the run would save less than
+// half of next.
+//
+// The run may start a few bytes later in either (a varint that grew or
+// shrank, a field that changed): the candidates' shifts are tried from
+// the smallest, and the first run that reaches the end of prev is taken,
+// which for Raft's appends is the first candidate that matches at all.
+// The bytes compared are bounded (repetitive data matches at many
+// shifts), so a save never costs more than a few passes over the state.
+func findDelta(prev, next []byte) (d delta, ok bool) {
+	if len(prev) < minDelta || len(next) < minDelta {
+		return d, false
+	}
+	p := commonPrefix(prev, next)
+	best, bestX := delta{keepOff: 0, keepLen: p}, 0
+	const window, probe = 16, 32
+	budget := 2*len(next) + 4*window*window*probe
+	search := func() {
+		for shift := 0; shift <= window; shift++ {
+			for _, dir := range []int{1, -1} {
+				if shift == 0 && dir < 0 {
+					continue
+				}
+				for a := 0; a <= window; a++ {
+					b := a + dir*shift
+					y, x := p+a, p+b
+					if b < 0 || b > window || y+probe > len(prev) || x+probe > len(next) {
+						continue
+					}
+					budget -= probe
+					if !bytes.Equal(prev[y:y+probe], next[x:x+probe]) {
+						continue
+					}
+					l := probe + commonPrefix(prev[y+probe:], next[x+probe:])
+					budget -= l
+					if l > best.keepLen {
+						best, bestX = delta{keepOff: y, keepLen: l}, x
+					}
+					if y+l == len(prev) || budget <= 0 {
+						return
+					}
+				}
+			}
+		}
+	}
+	if p < len(prev) {
+		search()
+	}
+	if best.keepLen < len(next)/2 {
+		return d, false
+	}
+	best.head, best.tail = next[:bestX], next[bestX+best.keepLen:]
+	return best, true
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
 // recordCRC is the CRC32C of the file's generation and a record's length,
 // sequence number and body; rec starts at the record's header and holds
 // at least its body. Seeding with the generation makes every record left
@@ -122,8 +231,10 @@ func recordCRC(gen uint64, rec []byte) uint32 {
 // decoded is one whole record read back.
 type decoded struct {
 	Record
-	state []byte // aliases the file's bytes
-	snap  []byte // aliases the file's bytes; meaningful only if Full
+	state   []byte // aliases the file's bytes; nil for a delta
+	snap    []byte // aliases the file's bytes; meaningful only if Full
+	isDelta bool
+	delta   delta // a delta record's change (aliasing the file's bytes)
 }
 
 // errContent marks a record whose checksum matches but whose body makes no
@@ -157,6 +268,9 @@ func readRecord(data []byte, gen uint64, off int64) (d decoded, ok bool, err err
 	d.Offset, d.Size = off, size
 	d.Seq = binary.LittleEndian.Uint64(rest[8:])
 	stateLen := int64(binary.LittleEndian.Uint32(body[1:]))
+	if body[0] == kindDelta {
+		return readDelta(d, body, stateLen)
+	}
 	if stateLen > bodyLen-bodyPrefixLen {
 		return d, true, fmt.Errorf("record at offset %d: state length %d exceeds body: %w", off, stateLen, errContent)
 	}
@@ -173,6 +287,25 @@ func readRecord(data []byte, gen uint64, off int64) (d decoded, ok bool, err err
 	default:
 		return d, true, fmt.Errorf("record at offset %d: unknown kind %d: %w", off, body[0], errContent)
 	}
+	return d, true, nil
+}
+
+// readDelta reads the rest of a delta record's body.
+func readDelta(d decoded, body []byte, stateLen int64) (decoded, bool, error) {
+	rest := body[bodyPrefixLen:]
+	if len(rest) < deltaPrefixLen {
+		return d, true, fmt.Errorf("record at offset %d: delta body of %d bytes: %w", d.Offset, len(body), errContent)
+	}
+	keepOff := int64(binary.LittleEndian.Uint32(rest))
+	keepLen := int64(binary.LittleEndian.Uint32(rest[4:]))
+	headLen := int64(binary.LittleEndian.Uint32(rest[8:]))
+	rest = rest[deltaPrefixLen:]
+	if headLen > int64(len(rest)) || headLen+keepLen+int64(len(rest))-headLen != stateLen {
+		return d, true, fmt.Errorf("record at offset %d: delta of %d head, %d kept and %d tail bytes for a state of %d: %w",
+			d.Offset, headLen, keepLen, int64(len(rest))-headLen, stateLen, errContent)
+	}
+	d.isDelta = true
+	d.delta = delta{head: rest[:headLen], tail: rest[headLen:], keepOff: int(keepOff), keepLen: int(keepLen)}
 	return d, true, nil
 }
 
@@ -201,8 +334,18 @@ func parseRecords(data []byte, gen uint64) (parsed, error) {
 		if ok && len(p.records) > 0 && d.Seq != p.seq+1 {
 			ok = false // a whole record out of sequence: not part of this log
 		}
+		if ok && d.isDelta && (len(p.records) == 0 || d.delta.keepOff+d.delta.keepLen > len(p.state)) {
+			return p, fmt.Errorf("%w: record at offset %d keeps bytes %d..%d of a previous state of %d bytes: %w",
+				ErrCorrupt, off, d.delta.keepOff, d.delta.keepOff+d.delta.keepLen, len(p.state), errContent)
+		}
 		if !ok {
 			break
+		}
+		if d.isDelta {
+			st := make([]byte, 0, len(d.delta.head)+d.delta.keepLen+len(d.delta.tail))
+			st = append(st, d.delta.head...)
+			st = append(st, p.state[d.delta.keepOff:d.delta.keepOff+d.delta.keepLen]...)
+			d.state = append(st, d.delta.tail...)
 		}
 		p.records = append(p.records, d.Record)
 		p.state, p.seq = d.state, d.Seq

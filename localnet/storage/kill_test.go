@@ -19,11 +19,16 @@ import (
 const killEnv = "RAFTLAB_STORAGE_KILL_DIR"
 
 // killSave is save number i of the child: the state names its number and
-// its snapshot, so a recovered pair can be checked for consistency.
+// its snapshot, so a recovered pair can be checked for consistency. Like
+// Raft's, the state is a log that grows by one chunk a save after a header
+// that changes, until a new snapshot takes the log's place: most saves are
+// written as deltas.
 func killSave(i int) (state, snap []byte) {
 	snapID := i / 7
 	state = fmt.Appendf(nil, "save %d snap %d ", i, snapID)
-	state = append(state, bytes.Repeat([]byte{byte(i)}, 1000+i%5000)...)
+	for j := snapID * 7; j <= i; j++ {
+		state = append(state, bytes.Repeat([]byte{byte(j)}, 300+j%500)...)
+	}
 	snap = fmt.Appendf(nil, "snapshot %d ", snapID)
 	snap = append(snap, bytes.Repeat([]byte{byte(snapID)}, 20000)...)
 	return state, snap
@@ -102,4 +107,15 @@ func TestKillDuringSaves(t *testing.T) {
 		require.NoError(t, s.Close())
 		acked = got
 	}
+}
+
+// The saves of the child are mostly deltas, so that the kills tear them.
+func TestKillSavesAreDeltas(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{NoSync: true, CompactBytes: 256 << 10})
+	require.NoError(t, err)
+	for i := range 70 {
+		require.NoError(t, s.Save(killSave(i)))
+	}
+	require.GreaterOrEqual(t, s.Stats().Deltas, int64(40))
+	require.NoError(t, s.Close())
 }

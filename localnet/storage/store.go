@@ -42,6 +42,7 @@ type Stats struct {
 	Saves        int64 // successful Save calls
 	Syncs        int64 // fsync and fdatasync calls (files and the directory)
 	Compactions  int64 // saves that started the other file
+	Deltas       int64 // saves written as a change of the previous state
 	BytesWritten int64 // bytes written to files
 }
 
@@ -53,6 +54,8 @@ type Store struct {
 	files  [2]*os.File
 	active int    // index of the file the log lives in
 	gen    uint64 // generation of the active file, which seeds its records' CRCs
+	ver    uint32 // format version of the active file: delta records need 2
+	whole  bool   // never write deltas (BenchmarkSaveGrowingLog's comparison)
 	end    int64  // end of the active log's last record: where the next goes
 	seq    uint64 // sequence number of the last record
 	state  []byte // the last saved state (owned)
@@ -67,6 +70,7 @@ type recovered struct {
 	parsed
 	active int
 	gen    uint64 // generation of the active file
+	ver    uint32 // its format version
 }
 
 // recoverDir reads both log files of dir and picks the newest one whose
@@ -108,7 +112,10 @@ func recoverDir(dir string, data [2][]byte) (recovered, error) {
 		for j := range p.records {
 			p.records[j].Path = filepath.Join(dir, fileNames[i])
 		}
-		r.parsed, r.active, r.gen = p, i, hs[i].gen
+		r.parsed, r.active, r.gen, r.ver = p, i, hs[i].gen, hs[i].version
+		if hs[i].guessed {
+			r.ver = formatVersion // a compaction of this build started it
+		}
 		return r, nil
 	}
 	return r, fmt.Errorf("%s: neither %s nor %s holds a readable log: %w",
@@ -178,7 +185,7 @@ func (s *Store) open() error {
 			return err
 		}
 	}
-	s.active, s.gen, s.end, s.seq = r.active, r.gen, r.end, r.seq
+	s.active, s.gen, s.end, s.seq, s.ver = r.active, r.gen, r.end, r.seq, r.ver
 	s.state, s.snap = bytes.Clone(r.state), bytes.Clone(r.snap)
 	return nil
 }
@@ -229,13 +236,25 @@ func (s *Store) Save(state, snapshot []byte) error {
 			len(state), len(snapshot))
 	}
 	recSize := fullSize
+	var d delta
+	isDelta := false
 	if !full {
 		recSize -= int64(len(snapshot))
+		if s.ver >= 2 && !s.whole {
+			if d, isDelta = findDelta(s.state, state); isDelta {
+				recSize = int64(recOverhead + bodyPrefixLen + deltaPrefixLen + len(d.head) + len(d.tail))
+			}
+		}
 	}
 	var err error
-	if s.end+recSize > max(s.opts.CompactBytes, 4*fullSize) {
+	switch {
+	case s.end+recSize > max(s.opts.CompactBytes, 4*fullSize):
 		err = s.compact(state, snapshot)
-	} else {
+	case isDelta:
+		s.buf = appendDeltaRecord(s.buf[:0], s.gen, s.seq+1, len(state), d)
+		err = s.appendBuf()
+		s.stats.Deltas++
+	default:
 		err = s.append(full, state, snapshot)
 	}
 	if err != nil {
@@ -254,6 +273,12 @@ func (s *Store) Save(state, snapshot []byte) error {
 // append writes one record at the end of the active log and syncs it.
 func (s *Store) append(full bool, state, snapshot []byte) error {
 	s.buf = appendRecord(s.buf[:0], s.gen, s.seq+1, full, state, snapshot)
+	return s.appendBuf()
+}
+
+// appendBuf writes the record in s.buf at the end of the active log and
+// syncs it.
+func (s *Store) appendBuf() error {
 	if err := s.write(s.active, s.buf, s.end); err != nil {
 		return err
 	}
@@ -274,7 +299,7 @@ func (s *Store) compact(state, snapshot []byte) error {
 	if err := s.write(other, s.buf, 0); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	s.active, s.gen, s.end = other, gen, int64(len(s.buf))
+	s.active, s.gen, s.end, s.ver = other, gen, int64(len(s.buf)), formatVersion
 	s.stats.Compactions++
 	return nil
 }

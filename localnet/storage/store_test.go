@@ -306,7 +306,7 @@ func TestCorruptDirectory(t *testing.T) {
 		{"newer version", func(data []byte, _ []Record) []byte {
 			setVersion(data, formatVersion+1)
 			return data
-		}, ErrNewerVersion, "format version 2, this build reads version 1"},
+		}, ErrNewerVersion, fmt.Sprintf("format version %d, this build reads version %d", formatVersion+1, formatVersion)},
 		{"version zero", func(data []byte, _ []Record) []byte {
 			setVersion(data, 0)
 			return data
