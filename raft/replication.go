@@ -37,6 +37,10 @@ func (n *node) tickLeader() {
 			return
 		}
 	}
+	if n.opts.Flow != OneBatchInFlight {
+		n.tickPipelined()
+		return
+	}
 	for i := range n.prs {
 		if i == n.me {
 			continue
@@ -131,7 +135,13 @@ func (n *node) sendAppend(i, prev int, withEntries bool) int {
 	p := &n.prs[i]
 	p.sinceSend = 0
 	p.sentCommit = min(n.commitIndex, last) // what the follower may commit from this
-	term := n.term
+	term, epoch := n.term, p.epoch
+	if n.opts.Flow != OneBatchInFlight {
+		n.env.SendAppendEntries(i, args, func(r *raftapi.AppendEntriesReply) {
+			n.deliver(r.Term, func() { n.onPipelinedReply(i, term, epoch, prev, last, r) })
+		})
+		return last
+	}
 	n.env.SendAppendEntries(i, args, func(r *raftapi.AppendEntriesReply) {
 		n.deliver(r.Term, func() { n.onAppendReply(i, term, prev, last, r) })
 	})
