@@ -2,7 +2,10 @@
 // the bugs they target: for each schedule, a mutant — the reference
 // implementation (package raft) with one textual change that puts a bug of
 // that class back — must fail the schedule, with the expected rule in the
-// report, while the unchanged reference passes it.
+// report, while the unchanged reference passes it in each of its
+// replication designs (raft.Flows: one batch in flight per follower, and
+// pipelined), so that a schedule cannot catch its bug by encoding one
+// design's flow control.
 //
 // A mutant is applied with go test's -overlay flag, which builds the
 // package with a patched copy of one file in place of the real one: the
@@ -27,6 +30,7 @@ import (
 
 	"github.com/raftlab/raftlab/labs"
 	"github.com/raftlab/raftlab/labs/testjson"
+	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/sim"
 	"golang.org/x/sync/errgroup"
 )
@@ -187,7 +191,8 @@ const mutantSeeds = 5
 
 // TestMutants builds the raft tests once per mutant, runs each mutant
 // against its schedule for several seeds, two processes at a time, and runs
-// the unchanged reference against every schedule once.
+// the unchanged reference, in each of its designs (raft/labs_test.go's
+// -flow flag), against every schedule on each schedule's default seeds.
 func TestMutants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the raft tests once per mutant (well under a minute); runs without -short")
@@ -213,12 +218,13 @@ func TestMutants(t *testing.T) {
 		out  []string                    // per seed: what the run printed, for messages
 		errs []error
 	}
-	results := make([]result, len(ms)+1)
+	flows := raft.Flows()
+	results := make([]result, len(ms)+len(flows))
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	var g errgroup.Group
 	g.SetLimit(2)
-	run := func(k int, overlay, pattern string, seeds int) {
+	run := func(k int, overlay, pattern string, seeds int, extra ...string) {
 		g.Go(func() error {
 			bin := filepath.Join(dir, fmt.Sprintf("raft%02d.test", k))
 			if out, err := build(ctx, goCmd, root, overlay, bin); err != nil {
@@ -230,6 +236,7 @@ func TestMutants(t *testing.T) {
 				// go tool test2json turns the binary's output into go test
 				// -json events, whose attr events carry the failure's fields.
 				args := []string{"tool", "test2json", bin, "-test.v=test2json", "-test.count=1", "-test.run", pattern, "-tracedir", dir}
+				args = append(args, extra...)
 				if seeds > 1 {
 					args = append(args, fmt.Sprintf("-seed=%d", seed+1))
 				}
@@ -245,20 +252,31 @@ func TestMutants(t *testing.T) {
 			return nil
 		})
 	}
-	run(len(ms), "", controlPattern(ms), 1) // the control: the reference passes every schedule
+	for j, flow := range flows { // the control: the reference passes every schedule in every design
+		run(len(ms)+j, "", controlPattern(ms), 1, "-flow="+flow.String())
+	}
 	for k, m := range ms {
 		run(k, overlays[k], "^"+m.stage+"$/^"+m.schedule+"$", mutantSeeds)
 	}
 	require.NoError(t, g.Wait())
 
-	control := results[len(ms)]
-	require.NoError(t, control.errs[0], "the unchanged reference must pass every targeted schedule:\n%s", control.out[0])
+	for j, flow := range flows {
+		control := results[len(ms)+j]
+		for i, err := range control.errs {
+			require.NoError(t, err, "the unchanged reference (design %s) must pass every targeted schedule on its default seeds:\n%s", flow, control.out[i])
+		}
+	}
 	for k, m := range ms {
 		test := m.stage + "/" + m.schedule
 		t.Run(m.schedule, func(t *testing.T) {
-			ctl := control.runs[0][test]
-			require.True(t, ctl != nil && ctl.Action == "pass",
-				"the control run did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", m.schedule, m.stage, control.out[0])
+			for j, flow := range flows {
+				control := results[len(ms)+j]
+				for i := range control.runs {
+					ctl := control.runs[i][test]
+					require.True(t, ctl != nil && ctl.Action == "pass",
+						"the control run (design %s) did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", flow, m.schedule, m.stage, control.out[i])
+				}
+			}
 			r := results[k]
 			for i, out := range r.out {
 				seed := i + 1
