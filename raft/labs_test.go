@@ -8,25 +8,27 @@ import (
 	"github.com/raftlab/raftlab/raft"
 )
 
-// flowFlag picks the reference's replication design for the stage tests
-// (raft.Flows): labs/mutants runs the targeted schedules' control with
+// designFlag picks the reference's design for the stage tests
+// (raft.Designs): labs/mutants runs the targeted schedules' control with
 // each. A test flag must be registered at package level; it is read, never
 // written.
-var flowFlag = flag.String("flow", raft.OneBatchInFlight.String(), "raft: the leader's flow control for the stage tests (one-batch-in-flight or pipelined)")
+var designFlag = flag.String("design", "default", "raft: the reference's design for the stage tests (a name of raft.Designs)")
 
-// reference is the implementation the stage tests run: the reference with
-// the design -flow names.
+// reference is the implementation the stage tests run: the reference in
+// the design -design names.
 func reference(t *testing.T) labs.Impl {
 	t.Helper()
-	for _, f := range raft.Flows() {
-		if f.String() == *flowFlag {
-			if f == raft.OneBatchInFlight {
+	var names []string
+	for _, d := range raft.Designs() {
+		if d.Name == *designFlag {
+			if d.Options == (raft.Options{}) {
 				return labs.Impl{Name: "reference", Factory: raft.New}
 			}
-			return labs.Impl{Name: "reference (" + f.String() + ")", Factory: raft.NewFactory(raft.Options{Flow: f})}
+			return labs.Impl{Name: "reference (" + d.Name + ")", Factory: raft.NewFactory(d.Options)}
 		}
+		names = append(names, d.Name)
 	}
-	t.Fatalf("-flow=%q names no design of the reference; use one of %v", *flowFlag, raft.Flows())
+	t.Fatalf("-design=%q names no design of the reference; use one of %v", *designFlag, names)
 	return labs.Impl{}
 }
 

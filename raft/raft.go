@@ -36,8 +36,7 @@ const (
 // Flow is how a leader paces its AppendEntries to one follower. Figure 2
 // says what to send, not when nor how many requests may be in flight: each
 // Flow is correct Raft, and the lab's suites must pass every one of them
-// (labs/designs_reference_test.go proves it), so that a schedule cannot
-// encode one design's timing.
+// (see Designs), so that a schedule cannot encode one design's timing.
 type Flow uint8
 
 const (
@@ -64,8 +63,24 @@ func (f Flow) String() string {
 	return "flow(?)"
 }
 
-// Flows lists every Flow, the default first.
-func Flows() []Flow { return []Flow{OneBatchInFlight, Pipelined} }
+// Design is a named combination of Options that changes how the node
+// replicates, not which extensions of the paper it runs.
+type Design struct {
+	Name    string
+	Options Options
+}
+
+// Designs lists the reference's replication designs, the default first.
+// Each is correct Raft within raftapi's contract, and each makes choices
+// the paper and the contract leave open differently: the lab's suites must
+// pass all of them (labs/designs_reference_test.go, labs/mutants).
+func Designs() []Design {
+	return []Design{
+		{Name: "default", Options: Options{}},
+		{Name: "pipelined", Options: Options{Flow: Pipelined}},
+		{Name: "pipelined-trimming", Options: Options{Flow: Pipelined, TrimInsideSnapshot: true, HintsOnlyOnRefusal: true}},
+	}
+}
 
 // Options are the optional extensions of the Raft thesis, and the leader's
 // flow control. All are off (the default design) by default: the lab stages
@@ -73,6 +88,16 @@ func Flows() []Flow { return []Flow{OneBatchInFlight, Pipelined} }
 type Options struct {
 	// Flow is the leader's flow control (see Flow).
 	Flow Flow
+
+	// TrimInsideSnapshot: a follower given an AppendEntries whose
+	// PrevLogIndex lies inside its snapshot drops the entries the
+	// snapshot covers and handles the rest, instead of refusing with
+	// XLen = LastIncludedIndex + 1. raftapi allows both.
+	TrimInsideSnapshot bool
+
+	// HintsOnlyOnRefusal: a follower that replies true leaves XTerm,
+	// XIndex and XLen at zero. raftapi defines them only in refusals.
+	HintsOnlyOnRefusal bool
 
 	// PreVote (thesis §9.6): before a real election, a node asks whether
 	// a majority would vote for it, and increments its term only if so. A
@@ -172,7 +197,7 @@ func (n *node) finish() {
 				if n.opts.Flow == OneBatchInFlight {
 					n.replicate(i, false)
 				} else {
-					n.pipeSend(i, false)
+					n.pipeSend(i, true) // after an election, the first heartbeat
 				}
 			}
 		}

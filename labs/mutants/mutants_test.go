@@ -2,10 +2,9 @@
 // the bugs they target: for each schedule, a mutant — the reference
 // implementation (package raft) with one textual change that puts a bug of
 // that class back — must fail the schedule, with the expected rule in the
-// report, while the unchanged reference passes it in each of its
-// replication designs (raft.Flows: one batch in flight per follower, and
-// pipelined), so that a schedule cannot catch its bug by encoding one
-// design's flow control.
+// report, while the unchanged reference passes it in each of its designs
+// (raft.Designs: one batch in flight per follower, pipelined, ...), so that
+// a schedule cannot catch its bug by encoding one design's flow control.
 //
 // A mutant is applied with go test's -overlay flag, which builds the
 // package with a patched copy of one file in place of the real one: the
@@ -192,7 +191,7 @@ const mutantSeeds = 5
 // TestMutants builds the raft tests once per mutant, runs each mutant
 // against its schedule for several seeds, two processes at a time, and runs
 // the unchanged reference, in each of its designs (raft/labs_test.go's
-// -flow flag), against every schedule on each schedule's default seeds.
+// -design flag), against every schedule on each schedule's default seeds.
 func TestMutants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the raft tests once per mutant (well under a minute); runs without -short")
@@ -218,8 +217,8 @@ func TestMutants(t *testing.T) {
 		out  []string                    // per seed: what the run printed, for messages
 		errs []error
 	}
-	flows := raft.Flows()
-	results := make([]result, len(ms)+len(flows))
+	designs := raft.Designs()
+	results := make([]result, len(ms)+len(designs))
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	var g errgroup.Group
@@ -252,29 +251,29 @@ func TestMutants(t *testing.T) {
 			return nil
 		})
 	}
-	for j, flow := range flows { // the control: the reference passes every schedule in every design
-		run(len(ms)+j, "", controlPattern(ms), 1, "-flow="+flow.String())
+	for j, d := range designs { // the control: the reference passes every schedule in every design
+		run(len(ms)+j, "", controlPattern(ms), 1, "-design="+d.Name)
 	}
 	for k, m := range ms {
 		run(k, overlays[k], "^"+m.stage+"$/^"+m.schedule+"$", mutantSeeds)
 	}
 	require.NoError(t, g.Wait())
 
-	for j, flow := range flows {
+	for j, d := range designs {
 		control := results[len(ms)+j]
 		for i, err := range control.errs {
-			require.NoError(t, err, "the unchanged reference (design %s) must pass every targeted schedule on its default seeds:\n%s", flow, control.out[i])
+			require.NoError(t, err, "the unchanged reference (design %s) must pass every targeted schedule on its default seeds:\n%s", d.Name, control.out[i])
 		}
 	}
 	for k, m := range ms {
 		test := m.stage + "/" + m.schedule
 		t.Run(m.schedule, func(t *testing.T) {
-			for j, flow := range flows {
+			for j, d := range designs {
 				control := results[len(ms)+j]
 				for i := range control.runs {
 					ctl := control.runs[i][test]
 					require.True(t, ctl != nil && ctl.Action == "pass",
-						"the control run (design %s) did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", flow, m.schedule, m.stage, control.out[i])
+						"the control run (design %s) did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", d.Name, m.schedule, m.stage, control.out[i])
 				}
 			}
 			r := results[k]
