@@ -1,11 +1,17 @@
 package labs_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/raftlab/raftlab/labs"
 	"github.com/raftlab/raftlab/labs/rules"
 	"github.com/raftlab/raftlab/raft"
+	"github.com/raftlab/raftlab/raftapi"
+	"github.com/raftlab/raftlab/sim"
 )
 
 // The suites judge Raft, not our Raft: every scenario of every stage —
@@ -74,4 +80,35 @@ func TestDesignsAreDistinct(t *testing.T) {
 	if len(names) < 2 {
 		t.Fatalf("raft.Designs() has %d design(s); the proof needs at least two", len(names))
 	}
+}
+
+// noSnapshotEnv is an Env whose node never gets an InstallSnapshot out: a
+// leader that never sends its snapshot.
+type noSnapshotEnv struct{ raftapi.Env }
+
+func (noSnapshotEnv) SendInstallSnapshot(int, *raftapi.InstallSnapshotArgs, func(*raftapi.InstallSnapshotReply)) {
+}
+
+// TestTargetedReportSaysWhatItWaitedFor: when a schedule's step does not
+// happen, the report explains it in terms of the student's node state
+// (nextIndex, matchIndex, the logs), so that a student need not read
+// labs/targeted.go.
+func TestTargetedReportSaysWhatItWaitedFor(t *testing.T) {
+	sc, err := labs.FindScenario(labs.Snapshots, "TargetedInstallSnapshotKeepsSuffix")
+	require.NoError(t, err)
+	f := func(me, peers int, env raftapi.Env) raftapi.Node { return raft.New(me, peers, noSnapshotEnv{env}) }
+	res := labs.Run{Impl: labs.Impl{Name: "never sends InstallSnapshot", Factory: f}, Scenario: sc, Seed: 1}.Execute()
+	require.NotNil(t, res.Failure, "a leader that never sends InstallSnapshot passed %s", sc.Name)
+	msg := res.Failure.Message
+	assert.Equal(t, sim.KindLiveness, res.Failure.Kind, msg)
+	// The follower, starved by a leader stuck waiting for its snapshot's
+	// reply, may campaign and depose it: the report says so, or names
+	// the leader's nextIndex and matchIndex for the follower.
+	assert.Regexp(t, `Follower \d's log ends at \d+`, msg, "the report gives the follower's log")
+	if !strings.Contains(msg, "no longer the leader") {
+		assert.Contains(t, msg, "nextIndex[", "the report names the leader's nextIndex for the follower")
+		assert.Contains(t, msg, "matchIndex[", "the report names the leader's matchIndex for the follower")
+	}
+	assert.Contains(t, msg, "withholds", "the report says what the schedule holds back")
+	assert.Contains(t, msg, "compacted away", "the report says why the leader needs InstallSnapshot")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/raftlab/raftlab/props"
@@ -71,12 +72,28 @@ func tgInOrder() sim.Verdict { return sim.Verdict{Delay: 2 * time.Millisecond} }
 const tgStepBound = 3 * time.Second
 
 // tgWait runs until cond holds; if it does not within the bound, the run
-// fails as a liveness failure that names the step the script waited for.
+// fails as a liveness failure that names the step the script waited for,
+// and what each leader knows of its followers.
 func tgWait(c *sim.Cluster, within time.Duration, rule props.ID, what string, cond func() bool) {
 	deadline := c.Now() + within
 	if !c.RunUntil(within, cond) {
-		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen", what, within, deadline)
+		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen.%s", what, within, deadline, tgLeaders(c))
 	}
+}
+
+// tgLeaders describes what every node that believes it leads knows of its
+// followers (nextIndex, matchIndex), which the report's node list leaves
+// out: "" if no node leads.
+func tgLeaders(c *sim.Cluster) string {
+	var b strings.Builder
+	for i := range c.N() {
+		s := c.State(i)
+		if !c.Up(i) || s.Role != raftapi.Leader {
+			continue
+		}
+		fmt.Fprintf(&b, " Leader %d (term %d, log through %d, commit %d) has nextIndex %v and matchIndex %v (its own entries unspecified).", i, s.Term, s.LastIndex, s.CommitIndex, s.NextIndex, s.MatchIndex)
+	}
+	return b.String()
 }
 
 // tgWaitExplained is tgWait whose failure also says, through explain
@@ -96,7 +113,7 @@ func tgLeaderView(c *sim.Cluster, l, f int) string {
 	s, fs := c.State(l), c.State(f)
 	view := fmt.Sprintf("Follower %d's log ends at %d (snapshot through %d, commit %d). ", f, fs.LastIndex, fs.SnapshotIndex, fs.CommitIndex)
 	if s.Role != raftapi.Leader || len(s.NextIndex) != c.N() || len(s.MatchIndex) != c.N() {
-		return view + fmt.Sprintf("Node %d is %s of term %d, no longer the leader the schedule made it.", l, s.Role, s.Term)
+		return view + fmt.Sprintf("Node %d is %s of term %d, no longer the leader the schedule made it.%s", l, s.Role, s.Term, tgLeaders(c))
 	}
 	return view + fmt.Sprintf("Leader %d (term %d, log through %d, snapshot through %d, commit %d) has nextIndex[%d] = %d and matchIndex[%d] = %d.",
 		l, s.Term, s.LastIndex, s.SnapshotIndex, s.CommitIndex, f, s.NextIndex[f], f, s.MatchIndex[f])
@@ -794,7 +811,7 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 		func() bool { return sentIS >= 0 },
 		func() string {
 			s := c.State(l)
-			why := tgLeaderView(c, l, f) + fmt.Sprintf(" This schedule withholds from follower %d every AppendEntries that carries entry %d or later, so its log cannot grow past %d; ", f, snapAt, snapAt-1)
+			why := tgLeaderView(c, l, f) + fmt.Sprintf(" This schedule withholds from follower %d every AppendEntries that carries entry %d or later until the leader sends it a snapshot, so its log cannot grow past %d; ", f, snapAt, snapAt-1)
 			if s.SnapshotIndex < snapAt {
 				return why + fmt.Sprintf("leader %d was expected to commit entry %d with node %d's acknowledgements and compact its log through it (the service snapshots every %d entries), but its snapshot ends at %d", l, snapAt, (l+2)%3, snapAt, s.SnapshotIndex)
 			}
