@@ -22,6 +22,13 @@ import "github.com/raftlab/raftlab/raftapi"
 //
 // stateProbe (after the election) and stateReplicate mean the same here;
 // stateSnapshot is the snapshot in flight.
+//
+// OneRequestInFlight shares this code with an in-flight limit of one
+// request of any kind: while an AppendEntries (heartbeat or not) is
+// unanswered, nothing else goes out, not even from Start; its reply lets
+// the next request go, carrying everything started meanwhile; unanswered
+// for retryTicks, it is presumed lost and the leader goes on from
+// matchIndex+1.
 
 // pipeSend sends follower i everything from nextIndex to the end of the
 // log, or the snapshot if nextIndex was compacted away. With heartbeat
@@ -37,9 +44,27 @@ func (n *node) pipeSend(i int, heartbeat bool) {
 		p.state = stateReplicate
 		p.next = p.match + 1
 	}
+	if n.opts.Flow == OneRequestInFlight && p.reqOut {
+		if n.now-p.sentAt < retryTicks {
+			return // the request in flight doubles as the heartbeat
+		}
+		// Unanswered: presumed lost, with whatever it carried, which
+		// goes again (nextIndex as it was before that request).
+		p.reqOut = false
+		p.next = max(p.reqFrom, p.match+1)
+		p.epoch++
+	}
 	if p.next <= n.log.snapIndex {
 		n.sendSnapshot(i)
 		p.becomeSnapshot(n.log.snapIndex+1, n.now)
+		return
+	}
+	if n.opts.Flow == OneRequestInFlight {
+		if p.next <= n.log.lastIndex() || heartbeat {
+			p.reqFrom = p.next
+			p.next = n.sendAppend(i, p.next-1, p.next <= n.log.lastIndex()) + 1
+			p.reqOut, p.sentAt = true, n.now
+		}
 		return
 	}
 	sent := false
@@ -83,6 +108,12 @@ func (n *node) onPipelinedReply(i, term, epoch, prev, last int, r *raftapi.Appen
 	}
 	p := &n.prs[i]
 	p.active = true
+	if n.opts.Flow == OneRequestInFlight && epoch == p.epoch && p.reqOut {
+		// The answer to the request in flight (or a late one of the
+		// same epoch, which ends the wait a little early: harmless).
+		p.reqOut = false
+		p.wantSend = p.next <= n.log.lastIndex()
+	}
 	if r.Success {
 		if p.acked(last, n.now) {
 			n.maybeCommit()

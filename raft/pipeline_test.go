@@ -85,3 +85,33 @@ func TestFollowerTrimsInsideSnapshot(t *testing.T) {
 	n.AppendEntries(1, &args, &r)
 	assert.Equal(t, raftapi.AppendEntriesReply{Term: 3, XTerm: -1, XIndex: -1, XLen: 7}, r)
 }
+
+// A stop-and-wait leader counts heartbeats as in flight: Start sends
+// nothing while one is unanswered; its reply lets one request go with
+// every entry started meanwhile; a request unanswered for retryTicks goes
+// again.
+func TestOneRequestInFlight(t *testing.T) {
+	n, e := newTestNode(t, 3, Options{Flow: OneRequestInFlight})
+	lead(t, n, e, 2)
+	for range heartbeatTicks {
+		n.Tick()
+	}
+	hb := aesTo(take(e), 1)
+	require.Len(t, hb, 1)
+	require.Empty(t, hb[0].ae.Entries, "a heartbeat")
+	n.Start([]byte("a"))
+	n.Start([]byte("b"))
+	assert.Empty(t, aesTo(take(e), 1), "nothing while the heartbeat is in flight")
+	hb[0].aeOK(&raftapi.AppendEntriesReply{Term: 2, Success: true})
+	batch := aesTo(take(e), 1)
+	require.Len(t, batch, 1, "the heartbeat's reply lets one request go")
+	assert.Equal(t, 0, batch[0].ae.PrevLogIndex)
+	assert.Len(t, batch[0].ae.Entries, 2, "with everything started meanwhile")
+	for range retryTicks {
+		n.Tick()
+	}
+	again := aesTo(take(e), 1)
+	require.Len(t, again, 1, "unanswered for retryTicks: sent again")
+	assert.Equal(t, 0, again[0].ae.PrevLogIndex)
+	assert.Len(t, again[0].ae.Entries, 2)
+}

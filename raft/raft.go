@@ -51,6 +51,13 @@ const (
 	// nextIndex-1, and a rejection moves nextIndex back by the hints and
 	// resends everything after it (pipeline.go).
 	Pipelined
+
+	// OneRequestInFlight is stop-and-wait: at most one AppendEntries of
+	// any kind, heartbeats included, is in flight per follower, so Start
+	// sends nothing while a heartbeat is unanswered; a request unanswered
+	// for retryTicks is presumed lost and sent again, with everything
+	// started meanwhile (pipeline.go).
+	OneRequestInFlight
 )
 
 func (f Flow) String() string {
@@ -59,6 +66,8 @@ func (f Flow) String() string {
 		return "one-batch-in-flight"
 	case Pipelined:
 		return "pipelined"
+	case OneRequestInFlight:
+		return "one-request-in-flight"
 	}
 	return "flow(?)"
 }
@@ -79,6 +88,7 @@ func Designs() []Design {
 		{Name: "default", Options: Options{}},
 		{Name: "pipelined", Options: Options{Flow: Pipelined}},
 		{Name: "pipelined-trimming", Options: Options{Flow: Pipelined, TrimInsideSnapshot: true, HintsOnlyOnRefusal: true}},
+		{Name: "one-request-in-flight", Options: Options{Flow: OneRequestInFlight}},
 	}
 }
 
