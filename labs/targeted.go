@@ -758,15 +758,16 @@ func tgStaleInstallSnapshot(c *sim.Cluster) {
 // A leader sends InstallSnapshot only when it needs entries it compacted
 // away, so the follower must get the suffix after the leader decided so.
 // The schedule holds back every AppendEntries to f that carries entry
-// snapAt or later until the leader, having committed and compacted through
-// snapAt with g, sends f its snapshot; then it pauses f, and lets the held
+// snapAt or later (and loses those to g until one to f is held) until the
+// leader, having committed and compacted through snapAt with g, sends f
+// its snapshot; then it pauses f, and lets the held
 // requests and then the snapshot reach it, in that order. Whatever the
 // leader's flow control, it must send the snapshot: entries f lacks were
 // compacted, and a leader retries until f has them (by a refusal of a
 // request after them, or by presuming its requests lost).
 func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
-	f := (l + 1) % 3
+	f, g := (l+1)%3, (l+2)%3
 	base := c.Submit([]byte("suffix 0"), 3, agreeBound)
 	tgSettle(c, l)
 	const snapAt = 10 // the configured snapshot interval
@@ -776,15 +777,26 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	}
 
 	// Held requests arrive at f one after the other from arrive on; the
-	// snapshot, and anything the leader sends f after it, after them. A
-	// held request whose LeaderCommit reaches snapAt is dropped instead,
-	// so that f cannot commit snapAt and take a snapshot of its own.
+	// snapshot, and anything the leader sends f after it, after them.
+	// Requests carrying entry snapAt to g are lost until one to f is held,
+	// so that the first held one tells f a commit index below snapAt; a
+	// later one whose LeaderCommit reaches snapAt is lost too, so that f
+	// cannot commit snapAt and take a snapshot of its own before the
+	// leader's arrives. The leader sends lost requests again, whatever
+	// its flow control.
 	const hold = time.Second
 	arrive := c.Now() + hold
 	seq := time.Duration(0)
 	sentIS := -1 // LastIncludedIndex of the snapshot sent
+	heldF := false
 	at := func() time.Duration { seq += time.Microsecond; return arrive + seq - c.Now() }
+	covers := func(m sim.Msg) bool {
+		return m.Kind == sim.MsgAppendEntries && m.Entries > 0 && m.PrevLogIndex+m.Entries >= snapAt
+	}
 	c.Intercept(func(m sim.Msg) sim.Verdict {
+		if m.From == l && m.To == g && !heldF && covers(m) {
+			return sim.Verdict{Drop: true}
+		}
 		if m.From != l || m.To != f {
 			return tgInOrder()
 		}
@@ -794,10 +806,11 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 			return sim.Verdict{Delay: at()}
 		case sentIS >= 0 && c.Now() < arrive:
 			return sim.Verdict{Delay: at()}
-		case sentIS < 0 && m.Kind == sim.MsgAppendEntries && m.Entries > 0 && m.PrevLogIndex+m.Entries >= snapAt:
+		case sentIS < 0 && covers(m):
 			if m.LeaderCommit >= snapAt {
 				return sim.Verdict{Drop: true}
 			}
+			heldF = true
 			return sim.Verdict{Delay: at()}
 		}
 		return tgInOrder()
@@ -813,7 +826,7 @@ func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 			s := c.State(l)
 			why := tgLeaderView(c, l, f) + fmt.Sprintf(" This schedule withholds from follower %d every AppendEntries that carries entry %d or later until the leader sends it a snapshot, so its log cannot grow past %d; ", f, snapAt, snapAt-1)
 			if s.SnapshotIndex < snapAt {
-				return why + fmt.Sprintf("leader %d was expected to commit entry %d with node %d's acknowledgements and compact its log through it (the service snapshots every %d entries), but its snapshot ends at %d", l, snapAt, (l+2)%3, snapAt, s.SnapshotIndex)
+				return why + fmt.Sprintf("leader %d was expected to commit entry %d with node %d's acknowledgements and compact its log through it (the service snapshots every %d entries), but its snapshot ends at %d", l, snapAt, g, snapAt, s.SnapshotIndex)
 			}
 			return why + fmt.Sprintf("the entries it needs next are compacted away, so the leader must send its snapshot: its heartbeats must let follower %d refuse (anchored at nextIndex-1), or it must presume its unanswered requests lost and send again from matchIndex+1 (§5.3, §7)", f)
 		})
