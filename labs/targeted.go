@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/raftlab/raftlab/props"
@@ -71,12 +72,51 @@ func tgInOrder() sim.Verdict { return sim.Verdict{Delay: 2 * time.Millisecond} }
 const tgStepBound = 3 * time.Second
 
 // tgWait runs until cond holds; if it does not within the bound, the run
-// fails as a liveness failure that names the step the script waited for.
+// fails as a liveness failure that names the step the script waited for,
+// and what each leader knows of its followers.
 func tgWait(c *sim.Cluster, within time.Duration, rule props.ID, what string, cond func() bool) {
 	deadline := c.Now() + within
 	if !c.RunUntil(within, cond) {
-		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen", what, within, deadline)
+		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen.%s", what, within, deadline, tgLeaders(c))
 	}
+}
+
+// tgLeaders describes what every node that believes it leads knows of its
+// followers (nextIndex, matchIndex), which the report's node list leaves
+// out: "" if no node leads.
+func tgLeaders(c *sim.Cluster) string {
+	var b strings.Builder
+	for i := range c.N() {
+		s := c.State(i)
+		if !c.Up(i) || s.Role != raftapi.Leader {
+			continue
+		}
+		fmt.Fprintf(&b, " Leader %d (term %d, log through %d, commit %d) has nextIndex %v and matchIndex %v (its own entries unspecified).", i, s.Term, s.LastIndex, s.CommitIndex, s.NextIndex, s.MatchIndex)
+	}
+	return b.String()
+}
+
+// tgWaitExplained is tgWait whose failure also says, through explain
+// (called only on failure), what the schedule was waiting for in terms of
+// the nodes' state, so that a student need not read the schedule.
+func tgWaitExplained(c *sim.Cluster, within time.Duration, rule props.ID, what string, cond func() bool, explain func() string) {
+	deadline := c.Now() + within
+	if !c.RunUntil(within, cond) {
+		c.FailLiveness(rule, "the schedule expected %s within %s of simulated time (by %s), but it did not happen. %s", what, within, deadline, explain())
+	}
+}
+
+// tgLeaderView describes what node l, as leader, knows of follower f, and
+// f's log: what a report needs to say why a step of a schedule did not
+// happen.
+func tgLeaderView(c *sim.Cluster, l, f int) string {
+	s, fs := c.State(l), c.State(f)
+	view := fmt.Sprintf("Follower %d's log ends at %d (snapshot through %d, commit %d). ", f, fs.LastIndex, fs.SnapshotIndex, fs.CommitIndex)
+	if s.Role != raftapi.Leader || len(s.NextIndex) != c.N() || len(s.MatchIndex) != c.N() {
+		return view + fmt.Sprintf("Node %d is %s of term %d, no longer the leader the schedule made it.%s", l, s.Role, s.Term, tgLeaders(c))
+	}
+	return view + fmt.Sprintf("Leader %d (term %d, log through %d, snapshot through %d, commit %d) has nextIndex[%d] = %d and matchIndex[%d] = %d.",
+		l, s.Term, s.LastIndex, s.SnapshotIndex, s.CommitIndex, f, s.NextIndex[f], f, s.MatchIndex[f])
 }
 
 // tgOthers returns the cluster's nodes except the given ones, in id order.
@@ -155,12 +195,15 @@ func tgElect(c *sim.Cluster, x int, voters []int) {
 
 // ---- replication ----
 
-// tgStaleAppendEntries: a duplicate of an early AppendEntries (one entry)
-// arrives after the follower appended and acknowledged later entries. A
+// tgStaleAppendEntries: a duplicate of an early AppendEntries (ending at
+// entry i1) arrives after the follower appended later entries i2 and i3. A
 // follower that truncates its log on every AppendEntries, not only on a
-// real conflict, drops entries it acknowledged; the leader, counting the
-// acknowledgements that arrive just after, commits entries that only it
-// holds.
+// real conflict, drops entries it acknowledged.
+//
+// The schedule singles out messages only by what the paper fixes: the
+// duplicated request is the first AppendEntries to f that carries entry
+// i1, which must end at i1 since i2 is started only after f holds i1 —
+// whatever the leader's batching, pipelining or pacing.
 func tgStaleAppendEntries(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
 	f, g := (l+1)%3, (l+2)%3
@@ -169,41 +212,50 @@ func tgStaleAppendEntries(c *sim.Cluster) {
 	c.Note("node %d leaves: entries %d..%d can commit only on follower %d's acknowledgements", g, base+1, base+3, f)
 	c.Isolate(g)
 
-	// The first AppendEntries with entries that the leader sends f (entry
-	// base+1) is duplicated, and the copy held back 50 ms: the stale
-	// request. The three entries are started at once, so the later two
-	// reach f well before, in whatever requests the leader sends them
-	// (one at a time or pipelined). f's acknowledgements of them (XLen
-	// past base+2) are held until just after the stale copy, so that the
-	// leader learns of them only once it has been handled. The hold is
-	// shorter than a leader's usual resend timeout (100 ms or more), and
-	// a request that would land on f within a few milliseconds of the
-	// stale copy is moved just after it.
+	// The first AppendEntries that carries entry base+1 to f is
+	// duplicated, and the copy held back 50 ms: the stale request. Until
+	// just after it, requests that would tell f a commit index past
+	// base+1 arrive just after it too, so that what f loses is plainly
+	// entries it appended, not entries it was told are committed. Every
+	// other message between the nodes takes 2 ms, in order.
 	const hold = 50 * time.Millisecond
 	dupAt := time.Duration(-1)
 	c.Intercept(func(m sim.Msg) sim.Verdict {
-		now := c.Now()
+		if m.Kind != sim.MsgAppendEntries || m.From != l || m.To != f {
+			return tgInOrder()
+		}
 		switch {
-		case dupAt < 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0:
-			dupAt = now + hold
-			return sim.Verdict{Dup: true, DupDelay: hold}
-		case dupAt >= 0 && m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.XLen > base+2 && now < dupAt:
-			return sim.Verdict{Delay: dupAt + time.Millisecond - now}
-		case dupAt >= 0 && m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && now >= dupAt-6*time.Millisecond && now <= dupAt+time.Millisecond:
-			return sim.Verdict{Delay: dupAt + 3*time.Millisecond - now}
+		case dupAt < 0 && m.Entries > 0 && m.PrevLogIndex < base+1 && m.PrevLogIndex+m.Entries >= base+1:
+			dupAt = c.Now() + hold
+			return sim.Verdict{Delay: 2 * time.Millisecond, Dup: true, DupDelay: hold}
+		case dupAt >= 0 && m.LeaderCommit > base+1 && c.Now() < dupAt:
+			return sim.Verdict{Delay: dupAt + 3*time.Millisecond - c.Now()}
 		}
 		return tgInOrder()
 	})
 	i1 := tgStart(c, l, "stale-ae 1", base+1)
+	tgWaitExplained(c, tgStepBound, props.LogReplication, fmt.Sprintf("follower %d to append entry %d", f, i1),
+		func() bool { return c.State(f).LastIndex >= i1 },
+		func() string { return tgLeaderView(c, l, f) })
+	if dupAt < 0 || c.Now() >= dupAt-hold/2 {
+		c.FailLiveness(props.LogReplication, "follower %d appended entry %d only %s after leader %d was given it (its log ends at %d): a leader sends a new entry to its followers within a heartbeat interval, and this schedule needs the entry to arrive within %s", f, i1, c.Now()-(dupAt-hold), l, c.State(f).LastIndex, hold/2)
+	}
 	tgStart(c, l, "stale-ae 2", i1+1)
 	i3 := tgStart(c, l, "stale-ae 3", i1+2)
-	tgWait(c, hold/2, props.LogReplication, fmt.Sprintf("follower %d to append entries %d..%d", f, i1, i3),
-		func() bool { return c.State(f).LastIndex >= i3 })
-	c.RunFor(dupAt + 20*time.Millisecond - c.Now())
-	if s := c.State(f); s.LastIndex < i3 {
+	tgWaitExplained(c, dupAt-c.Now(), props.LogReplication, fmt.Sprintf("follower %d to append entries %d..%d before a late copy of the request that carried entry %d reaches it (at %s)", f, i1+1, i3, i1, dupAt),
+		func() bool { return c.State(f).LastIndex >= i3 },
+		func() string { return tgLeaderView(c, l, f) })
+	// Watch f's log turn by turn until just after the stale copy: in one
+	// term, with one leader, no entry it appended may disappear.
+	var was raftapi.NodeState
+	truncated := c.RunUntil(dupAt+20*time.Millisecond-c.Now(), func() bool {
+		was = c.State(f)
+		return was.LastIndex < i3
+	})
+	if truncated {
 		c.Failf(props.TruncateOnlyOnConflict,
-			"follower %d appended and acknowledged entries through %d, then received a late duplicate of an earlier AppendEntries (prevLogIndex %d, one entry, which matches its log); its log now ends at %d. Delete entries only from the first real conflict (same index, different term); a request whose entries are all already present changes nothing",
-			f, i3, base, s.LastIndex)
+			"follower %d appended (and acknowledged) entries through %d, then received a late duplicate of an earlier AppendEntries (prevLogIndex %d, entries through %d, all of which match its log); its log now ends at %d. Delete entries only from the first real conflict (same index, different term); a request whose entries are all already present changes nothing",
+			f, i3, base, i1, was.LastIndex)
 	}
 	c.Intercept(nil)
 	c.Connect(g)
@@ -223,20 +275,29 @@ func tgOutOfOrderReplies(c *sim.Cluster) {
 	c.Note("node %d leaves: commits depend on follower %d alone", g, f)
 	c.Isolate(g)
 
-	// f's replies to the first entry are held 30 ms; the second entry's
-	// AppendEntries reaches f only after 150 ms.
-	t0 := c.Now()
+	// f's replies are held 30 ms until 20 ms after entry base+2 is
+	// started, which happens once f holds base+1: the acknowledgement of
+	// base+1 reaches the leader after it appended base+2. Any request that
+	// carries entry base+2 to f before 50 ms after that reaches f only
+	// after 150 ms. The rule singles out requests by the entries they
+	// carry, whatever the leader's batching or pacing.
+	t2 := time.Duration(-1)
 	c.Intercept(func(m sim.Msg) sim.Verdict {
 		now := c.Now()
 		switch {
-		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && now < t0+20*time.Millisecond:
+		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && (t2 < 0 || now < t2+20*time.Millisecond):
 			return sim.Verdict{Delay: 30 * time.Millisecond}
-		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0 && m.PrevLogIndex >= base+1 && now < t0+50*time.Millisecond:
+		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.Entries > 0 && m.PrevLogIndex+m.Entries >= base+2 &&
+			(t2 < 0 || now < t2+50*time.Millisecond):
 			return sim.Verdict{Delay: 150 * time.Millisecond}
 		}
 		return tgInOrder()
 	})
 	i1 := tgStart(c, l, "ooo 1", base+1)
+	tgWaitExplained(c, tgStepBound, props.LogReplication, fmt.Sprintf("follower %d to append entry %d", f, i1),
+		func() bool { return c.State(f).LastIndex >= i1 },
+		func() string { return tgLeaderView(c, l, f) })
+	t2 = c.Now()
 	i2 := tgStart(c, l, "ooo 2", base+2)
 	tgWait(c, tgStepBound, props.LogReplication, fmt.Sprintf("leader %d to commit entry %d", l, i1),
 		func() bool { return c.State(l).CommitIndex >= i1 })
@@ -690,73 +751,109 @@ func tgStaleInstallSnapshot(c *sim.Cluster) {
 }
 
 // tgInstallSnapshotKeepsSuffix: a follower holds entries after the last
-// entry of the snapshot it is sent, and has acknowledged them (the
-// acknowledgements are still on the way). It must keep them: a follower
-// that discards its whole log on every InstallSnapshot loses entries that
-// then commit on its acknowledgement.
+// entry of the snapshot it is sent. It must keep them (Figure 13, rule 3):
+// a follower that discards its whole log on every InstallSnapshot loses
+// entries it may have acknowledged.
+//
+// A leader sends InstallSnapshot only when it needs entries it compacted
+// away, so the follower must get the suffix after the leader decided so.
+// The schedule holds back every AppendEntries to f that carries entry
+// snapAt or later (and loses those to g until one to f is held) until the
+// leader, having committed and compacted through snapAt with g, sends f
+// its snapshot; then it pauses f, and lets the held
+// requests and then the snapshot reach it, in that order. Whatever the
+// leader's flow control, it must send the snapshot: entries f lacks were
+// compacted, and a leader retries until f has them (by a refusal of a
+// request after them, or by presuming its requests lost).
 func tgInstallSnapshotKeepsSuffix(c *sim.Cluster) {
 	l := c.WaitLeader(electionBound)
 	f, g := (l+1)%3, (l+2)%3
 	base := c.Submit([]byte("suffix 0"), 3, agreeBound)
 	tgSettle(c, l)
 	const snapAt = 10 // the configured snapshot interval
-	last := base + 15
+	last := base + 15 // short of the next snapshot, at 2*snapAt
 	if base >= snapAt {
 		c.Failf(props.StartIndex, "the first command committed at index %d, expected 1", base)
 	}
 
-	// Entries through snapAt reach both followers; g's acknowledgement of
-	// the last of them (XLen snapAt+1) is held 50 ms, and f's first one
-	// (XLen base+2) 12 ms, so that the rest, snapAt+1..last, is started
-	// before the leader sends f more, and f gets all of it, while the
-	// leader has not yet committed and compacted what f needs. g never
-	// gets past snapAt. Then the leader commits through snapAt with g and
-	// snapshots. f's acknowledgements of the rest (XLen past snapAt+1)
-	// are held until just after the leader's InstallSnapshot, which the
-	// leader sends once it presumes them lost and finds the entries f
-	// needs compacted; it reaches f at t0+150 ms (before f, which hears
-	// nothing meanwhile, can time out), and no AppendEntries reaches f
-	// between the rest and it.
-	t0 := c.Now()
-	isAt := t0 + 150*time.Millisecond
-	sentIS, fed := false, false
+	// Held requests arrive at f one after the other from arrive on; the
+	// snapshot, and anything the leader sends f after it, after them.
+	// Requests carrying entry snapAt to g are lost until one to f is held,
+	// so that the first held one tells f a commit index below snapAt; a
+	// later one whose LeaderCommit reaches snapAt is lost too, so that f
+	// cannot commit snapAt and take a snapshot of its own before the
+	// leader's arrives. The leader sends lost requests again, whatever
+	// its flow control.
+	const hold = time.Second
+	arrive := c.Now() + hold
+	seq := time.Duration(0)
+	sentIS := -1 // LastIncludedIndex of the snapshot sent
+	heldF := false
+	at := func() time.Duration { seq += time.Microsecond; return arrive + seq - c.Now() }
+	covers := func(m sim.Msg) bool {
+		return m.Kind == sim.MsgAppendEntries && m.Entries > 0 && m.PrevLogIndex+m.Entries >= snapAt
+	}
 	c.Intercept(func(m sim.Msg) sim.Verdict {
-		now := c.Now()
-		switch {
-		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.Success && m.XLen == base+2 && now < t0+20*time.Millisecond:
-			return sim.Verdict{Delay: 12 * time.Millisecond}
-		case m.Kind == sim.MsgAppendEntriesReply && m.From == g && m.To == l && m.Success && m.XLen == snapAt+1 && now < t0+30*time.Millisecond:
-			return sim.Verdict{Delay: 50 * time.Millisecond}
-		case m.Kind == sim.MsgAppendEntriesReply && m.From == f && m.To == l && m.XLen > snapAt+1 && now < isAt:
-			return sim.Verdict{Delay: isAt + time.Millisecond - now}
-		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == g && m.Entries > 0 && m.PrevLogIndex+m.Entries > snapAt:
+		if m.From == l && m.To == g && !heldF && covers(m) {
 			return sim.Verdict{Drop: true}
-		case m.Kind == sim.MsgInstallSnapshot && m.From == l && m.To == f && !sentIS && now < isAt:
-			sentIS = true
-			return sim.Verdict{Delay: isAt - now}
-		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && fed && now < isAt:
-			return sim.Verdict{Delay: isAt + 2*time.Millisecond - now}
-		case m.Kind == sim.MsgAppendEntries && m.From == l && m.To == f && m.PrevLogIndex+m.Entries >= last:
-			fed = true
+		}
+		if m.From != l || m.To != f {
+			return tgInOrder()
+		}
+		switch {
+		case sentIS < 0 && m.Kind == sim.MsgInstallSnapshot:
+			sentIS = m.LastIncludedIndex
+			return sim.Verdict{Delay: at()}
+		case sentIS >= 0 && c.Now() < arrive:
+			return sim.Verdict{Delay: at()}
+		case sentIS < 0 && covers(m):
+			if m.LeaderCommit >= snapAt {
+				return sim.Verdict{Drop: true}
+			}
+			heldF = true
+			return sim.Verdict{Delay: at()}
 		}
 		return tgInOrder()
 	})
-	for i := base + 1; i <= snapAt; i++ {
+	c.Note("leader %d is given entries %d..%d; those from %d on reach follower %d only after the leader sends it a snapshot", l, base+1, last, snapAt, f)
+	for i := base + 1; i <= last; i++ {
 		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
 	}
-	tgWait(c, 15*time.Millisecond, props.LogReplication, fmt.Sprintf("follower %d to append entries through %d", g, snapAt),
-		func() bool { return c.State(g).LastIndex >= snapAt })
-	for i := snapAt + 1; i <= last; i++ {
-		tgStart(c, l, fmt.Sprintf("suffix %d", i), i)
+	tgWaitExplained(c, arrive-c.Now()-10*time.Millisecond, props.InstallSnapshotWhenBehind,
+		fmt.Sprintf("leader %d to send follower %d InstallSnapshot", l, f),
+		func() bool { return sentIS >= 0 },
+		func() string {
+			s := c.State(l)
+			why := tgLeaderView(c, l, f) + fmt.Sprintf(" This schedule withholds from follower %d every AppendEntries that carries entry %d or later until the leader sends it a snapshot, so its log cannot grow past %d; ", f, snapAt, snapAt-1)
+			if s.SnapshotIndex < snapAt {
+				return why + fmt.Sprintf("leader %d was expected to commit entry %d with node %d's acknowledgements and compact its log through it (the service snapshots every %d entries), but its snapshot ends at %d", l, snapAt, g, snapAt, s.SnapshotIndex)
+			}
+			return why + fmt.Sprintf("the entries it needs next are compacted away, so the leader must send its snapshot: its heartbeats must let follower %d refuse (anchored at nextIndex-1), or it must presume its unanswered requests lost and send again from matchIndex+1 (§5.3, §7)", f)
+		})
+	c.Pause(f)
+	c.RunFor(arrive + 2*time.Millisecond - c.Now())
+	c.Note("follower %d, paused since the snapshot through %d left, receives the held entries, then the snapshot", f, sentIS)
+	c.Resume(f)
+	held := c.State(f).LastIndex
+	var after raftapi.NodeState
+	installed := c.RunUntil(50*time.Millisecond, func() bool {
+		after = c.State(f)
+		if after.SnapshotIndex >= sentIS {
+			return true
+		}
+		held = max(held, after.LastIndex)
+		return false
+	})
+	if !installed {
+		c.FailLiveness(props.InstallSnapshotWhenBehind, "follower %d received InstallSnapshot through %d (its own snapshot ended at %d) but did not install it: its snapshot ends at %d. A follower installs a snapshot whose LastIncludedIndex is past its own (Figure 13)", f, sentIS, c.State(f).SnapshotIndex, after.SnapshotIndex)
 	}
-	tgWait(c, 100*time.Millisecond, props.LogReplication, fmt.Sprintf("follower %d to append entries through %d and leader %d to snapshot through %d", f, last, l, snapAt),
-		func() bool { return c.State(f).LastIndex >= last && c.State(l).SnapshotIndex >= snapAt })
-	tgWait(c, isAt-c.Now(), props.InstallSnapshotWhenBehind, fmt.Sprintf("leader %d to send follower %d its snapshot", l, f), func() bool { return sentIS })
-	c.RunFor(isAt + 10*time.Millisecond - c.Now())
-	if s := c.State(f); s.LastIndex < last {
+	if held <= sentIS {
+		c.FailLiveness(props.LogReplication, "follower %d's log ended at %d when the snapshot through %d reached it, so the schedule could not test that it keeps the entries after the snapshot: it held back leader %d's requests carrying entries %d..%d and released them first, and the follower was expected to append them. %s", f, held, sentIS, l, snapAt, last, tgLeaderView(c, l, f))
+	}
+	if after.LastIndex < held {
 		c.Failf(props.InstallSnapshotKeepsFollowingEntries,
 			"follower %d held entries through %d, including the snapshot's last included entry %d with the same term, and received an InstallSnapshot through %d; its log now ends at %d: if an existing entry has the snapshot's last included index and term, retain the entries that follow it",
-			f, last, snapAt, snapAt, s.LastIndex)
+			f, held, sentIS, sentIS, after.LastIndex)
 	}
 	c.Intercept(nil)
 	c.Submit([]byte("suffix final"), 3, agreeBound)

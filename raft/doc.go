@@ -29,6 +29,10 @@
 //   - progress.go: the leader's view of each follower: nextIndex,
 //     matchIndex, and the replication state that decides what may be sent
 //     (probe, replicate, snapshot).
+//   - pipeline.go: the second replication design (Options.Flow =
+//     Pipelined): sends from Start at once, no in-flight limit. Designs
+//     lists it with the default and a follower variant; the lab's suites
+//     must pass every design, so that they judge Raft, not this Raft.
 //   - snapshot.go: Snapshot and InstallSnapshot on both sides (§7,
 //     Figure 13).
 //   - apply.go: handing committed entries to the service in order.

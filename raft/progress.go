@@ -80,6 +80,10 @@ type progress struct {
 	sentAt    int  // stateProbe, stateSnapshot: when the request in flight was sent
 	batchAt   int  // stateReplicate: since when the batch (match, next) has been unacknowledged
 
+	epoch   int  // Pipelined, OneRequestInFlight: how often nextIndex moved back; a rejection of an earlier epoch's request is stale
+	reqOut  bool // OneRequestInFlight: an AppendEntries is in flight, sent at sentAt
+	reqFrom int  // OneRequestInFlight: nextIndex before that request left
+
 	sinceSend  int  // ticks since the last request to this follower (heartbeat timer)
 	sentCommit int  // the commit index the follower can learn from what was sent
 	active     bool // CheckQuorum: the follower replied in the current window

@@ -33,9 +33,82 @@ const (
 	maxBatchBytes   = 256 << 10
 )
 
-// Options are the optional extensions of the Raft thesis. Both are off by
-// default: the lab stages grade the algorithm of the paper.
+// Flow is how a leader paces its AppendEntries to one follower. Figure 2
+// says what to send, not when nor how many requests may be in flight: each
+// Flow is correct Raft, and the lab's suites must pass every one of them
+// (see Designs), so that a schedule cannot encode one design's timing.
+type Flow uint8
+
+const (
+	// OneBatchInFlight, the default, keeps at most one AppendEntries with
+	// entries in flight per follower and batches everything started
+	// meanwhile into the next one (progress.go).
+	OneBatchInFlight Flow = iota
+
+	// Pipelined sends every new entry at once from Start to every
+	// follower, with no in-flight limit: nextIndex advances when a
+	// request leaves (optimistically), heartbeats are anchored at
+	// nextIndex-1, and a rejection moves nextIndex back by the hints and
+	// resends everything after it (pipeline.go).
+	Pipelined
+
+	// OneRequestInFlight is stop-and-wait: at most one AppendEntries of
+	// any kind, heartbeats included, is in flight per follower, so Start
+	// sends nothing while a heartbeat is unanswered; a request unanswered
+	// for retryTicks is presumed lost and sent again, with everything
+	// started meanwhile (pipeline.go).
+	OneRequestInFlight
+)
+
+func (f Flow) String() string {
+	switch f {
+	case OneBatchInFlight:
+		return "one-batch-in-flight"
+	case Pipelined:
+		return "pipelined"
+	case OneRequestInFlight:
+		return "one-request-in-flight"
+	}
+	return "flow(?)"
+}
+
+// Design is a named combination of Options that changes how the node
+// replicates, not which extensions of the paper it runs.
+type Design struct {
+	Name    string
+	Options Options
+}
+
+// Designs lists the reference's replication designs, the default first.
+// Each is correct Raft within raftapi's contract, and each makes choices
+// the paper and the contract leave open differently: the lab's suites must
+// pass all of them (labs/designs_reference_test.go, labs/mutants).
+func Designs() []Design {
+	return []Design{
+		{Name: "default", Options: Options{}},
+		{Name: "pipelined", Options: Options{Flow: Pipelined}},
+		{Name: "pipelined-trimming", Options: Options{Flow: Pipelined, TrimInsideSnapshot: true, HintsOnlyOnRefusal: true}},
+		{Name: "one-request-in-flight", Options: Options{Flow: OneRequestInFlight}},
+	}
+}
+
+// Options are the optional extensions of the Raft thesis, and the leader's
+// flow control. All are off (the default design) by default: the lab stages
+// grade the algorithm of the paper.
 type Options struct {
+	// Flow is the leader's flow control (see Flow).
+	Flow Flow
+
+	// TrimInsideSnapshot: a follower given an AppendEntries whose
+	// PrevLogIndex lies inside its snapshot drops the entries the
+	// snapshot covers and handles the rest, instead of refusing with
+	// XLen = LastIncludedIndex + 1. raftapi allows both.
+	TrimInsideSnapshot bool
+
+	// HintsOnlyOnRefusal: a follower that replies true leaves XTerm,
+	// XIndex and XLen at zero. raftapi defines them only in refusals.
+	HintsOnlyOnRefusal bool
+
 	// PreVote (thesis §9.6): before a real election, a node asks whether
 	// a majority would vote for it, and increments its term only if so. A
 	// node cut off from the cluster then no longer inflates its term and
@@ -131,7 +204,11 @@ func (n *node) finish() {
 		for i := range n.prs {
 			if i != n.me && n.prs[i].wantSend {
 				n.prs[i].wantSend = false
-				n.replicate(i, false)
+				if n.opts.Flow == OneBatchInFlight {
+					n.replicate(i, false)
+				} else {
+					n.pipeSend(i, true) // after an election, the first heartbeat
+				}
 			}
 		}
 	}

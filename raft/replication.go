@@ -37,6 +37,10 @@ func (n *node) tickLeader() {
 			return
 		}
 	}
+	if n.opts.Flow != OneBatchInFlight {
+		n.tickPipelined()
+		return
+	}
 	for i := range n.prs {
 		if i == n.me {
 			continue
@@ -131,7 +135,13 @@ func (n *node) sendAppend(i, prev int, withEntries bool) int {
 	p := &n.prs[i]
 	p.sinceSend = 0
 	p.sentCommit = min(n.commitIndex, last) // what the follower may commit from this
-	term := n.term
+	term, epoch := n.term, p.epoch
+	if n.opts.Flow != OneBatchInFlight {
+		n.env.SendAppendEntries(i, args, func(r *raftapi.AppendEntriesReply) {
+			n.deliver(r.Term, func() { n.onPipelinedReply(i, term, epoch, prev, last, r) })
+		})
+		return last
+	}
 	n.env.SendAppendEntries(i, args, func(r *raftapi.AppendEntriesReply) {
 		n.deliver(r.Term, func() { n.onAppendReply(i, term, prev, last, r) })
 	})
@@ -237,7 +247,16 @@ func (n *node) handleAppendEntries(args *raftapi.AppendEntriesArgs, reply *rafta
 	reply.Term = n.term
 
 	// Rule 2: the consistency check (§5.3), with the hints.
-	prev := args.PrevLogIndex
+	prev, entries := args.PrevLogIndex, args.Entries
+	if prev < n.log.snapIndex && n.opts.TrimInsideSnapshot {
+		// The entries through the snapshot are committed: a leader's
+		// are the snapshot's (Log Matching, Leader Completeness). Check
+		// what follows it instead.
+		entries = entries[min(n.log.snapIndex-prev, len(entries)):]
+		prev = n.log.snapIndex
+		args = &raftapi.AppendEntriesArgs{Term: args.Term, LeaderID: args.LeaderID, PrevLogIndex: prev,
+			PrevLogTerm: n.log.snapTerm, Entries: entries, LeaderCommit: args.LeaderCommit}
+	}
 	switch {
 	case prev < n.log.snapIndex:
 		// Compacted away: ask the leader to go on after the snapshot.
@@ -268,6 +287,9 @@ func (n *node) handleAppendEntries(args *raftapi.AppendEntriesArgs, reply *rafta
 		break
 	}
 	reply.XLen = n.log.lastIndex() + 1
+	if n.opts.HintsOnlyOnRefusal {
+		reply.XTerm, reply.XIndex, reply.XLen = 0, 0, 0
+	}
 
 	// Rule 5: commitIndex = min(leaderCommit, index of last new entry);
 	// the index of the last new entry is what this request vouches for,

@@ -73,12 +73,25 @@ type AppendEntriesArgs struct {
 //     entries its snapshot covers: the follower's last log index plus one
 //     (LastIncludedIndex plus one if its log after the snapshot is empty).
 //
+// The hints are defined only in a reply with Success false. In a reply
+// with Success true their values are unspecified: a follower may leave
+// them at zero or fill them in as it likes, and neither a leader nor any
+// checker of the lab reads them.
+//
 // When PrevLogIndex lies strictly inside the follower's snapshot (below its
 // LastIncludedIndex), the follower cannot check the entry, which was
-// compacted away; it replies false with XTerm = -1, XIndex = -1 and
-// XLen = LastIncludedIndex + 1, which asks the leader to continue from just
-// after the snapshot. A PrevLogIndex equal to LastIncludedIndex is checked
-// against LastIncludedTerm like any entry.
+// compacted away. Either answer is correct, and the lab accepts both:
+//   - reply false with XTerm = -1, XIndex = -1 and
+//     XLen = LastIncludedIndex + 1, which asks the leader to continue from
+//     just after the snapshot, changing nothing; or
+//   - trim the request: the entries through LastIncludedIndex are committed,
+//     so (Log Matching, Leader Completeness) a leader's entries there are
+//     the snapshot's. Drop them, handle the rest as a request with
+//     PrevLogIndex = LastIncludedIndex and PrevLogTerm = LastIncludedTerm
+//     (rules 3 to 5), and reply true.
+//
+// A PrevLogIndex equal to LastIncludedIndex is checked against
+// LastIncludedTerm like any entry.
 //
 // A leader receiving false with XTerm = -1 sets nextIndex = XLen. Otherwise,
 // if it has entries of XTerm, nextIndex = one past its last entry of XTerm;
@@ -86,9 +99,9 @@ type AppendEntriesArgs struct {
 type AppendEntriesReply struct {
 	Term    int  // currentTerm, for the leader to update itself
 	Success bool // true if the follower contained an entry matching PrevLogIndex and PrevLogTerm
-	XTerm   int  // term of the conflicting entry at PrevLogIndex, -1 if none
-	XIndex  int  // first index holding XTerm, -1 if XTerm is -1
-	XLen    int  // index one past the follower's last entry
+	XTerm   int  // Success false: term of the conflicting entry at PrevLogIndex, -1 if none
+	XIndex  int  // Success false: first index holding XTerm, -1 if XTerm is -1
+	XLen    int  // Success false: index one past the follower's last entry
 }
 
 // InstallSnapshotArgs is the InstallSnapshot RPC's request (Figure 13), sent

@@ -49,15 +49,30 @@ type Node interface {
 	Snapshot(index int, snapshot []byte)
 
 	// Inspect returns a read-only summary of the node's state for
-	// checkers and the visualizer. It must be cheap: drivers call it
-	// after every turn. It must not change the node.
+	// checkers and the visualizer. The simulator calls it once after
+	// every turn of the node (every tick, message, reply, Start and
+	// Snapshot), so it should cost no more than a few field reads
+	// (the reference allocates only a leader's NextIndex and MatchIndex).
+	// The caller may keep the NodeState it returns, slices included: do
+	// not return slices the node changes later. It must not change the
+	// node.
 	Inspect() NodeState
 
-	// InspectLog returns the terms of the entries in the node's log, from
-	// the first entry after its snapshot to its last entry. The caller
-	// does not modify the slice and does not keep it past the next turn,
-	// so an implementation may return its own storage. Checkers use it
-	// for Log Matching and Leader Completeness.
+	// InspectLog returns the node's log from the first entry after its
+	// snapshot to its last entry. Checkers use it for Log Matching and
+	// Leader Completeness. The simulator calls it after a turn that may
+	// change the log (Start, Snapshot, AppendEntries with entries,
+	// InstallSnapshot), after a turn whose Inspect summary changed, and at
+	// a restart; not after ticks or heartbeats that change nothing.
+	//
+	// The caller does not modify the Terms and Commands slices and does
+	// not keep them past the node's next turn, so an implementation that
+	// keeps its log as two such slices may return its own storage. The
+	// caller may keep the command byte slices themselves: a command's
+	// bytes never change once the entry is in a log. An implementation
+	// that keeps its log as []Entry builds the two slices on each call,
+	// one pass over the log after the snapshot per such turn; it may
+	// instead keep them beside its log to avoid the copy.
 	InspectLog() LogView
 }
 

@@ -2,7 +2,9 @@
 // the bugs they target: for each schedule, a mutant — the reference
 // implementation (package raft) with one textual change that puts a bug of
 // that class back — must fail the schedule, with the expected rule in the
-// report, while the unchanged reference passes it.
+// report, while the unchanged reference passes it in each of its designs
+// (raft.Designs: one batch in flight per follower, pipelined, ...), so that
+// a schedule cannot catch its bug by encoding one design's flow control.
 //
 // A mutant is applied with go test's -overlay flag, which builds the
 // package with a patched copy of one file in place of the real one: the
@@ -27,6 +29,7 @@ import (
 
 	"github.com/raftlab/raftlab/labs"
 	"github.com/raftlab/raftlab/labs/testjson"
+	"github.com/raftlab/raftlab/raft"
 	"github.com/raftlab/raftlab/sim"
 	"golang.org/x/sync/errgroup"
 )
@@ -187,7 +190,8 @@ const mutantSeeds = 5
 
 // TestMutants builds the raft tests once per mutant, runs each mutant
 // against its schedule for several seeds, two processes at a time, and runs
-// the unchanged reference against every schedule once.
+// the unchanged reference, in each of its designs (raft/labs_test.go's
+// -design flag), against every schedule on each schedule's default seeds.
 func TestMutants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the raft tests once per mutant (well under a minute); runs without -short")
@@ -213,52 +217,68 @@ func TestMutants(t *testing.T) {
 		out  []string                    // per seed: what the run printed, for messages
 		errs []error
 	}
+	designs := raft.Designs()
 	results := make([]result, len(ms)+1)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), runLimit)
 	defer cancel()
 	var g errgroup.Group
 	g.SetLimit(2)
-	run := func(k int, overlay, pattern string, seeds int) {
+	// run builds the raft tests (with the overlay, if any) once and runs
+	// the binary once per argument list of argSets, recording each run in
+	// results[k].
+	run := func(k int, overlay, pattern string, argSets [][]string) {
 		g.Go(func() error {
 			bin := filepath.Join(dir, fmt.Sprintf("raft%02d.test", k))
 			if out, err := build(ctx, goCmd, root, overlay, bin); err != nil {
-				results[k] = result{runs: []map[string]*testjson.Test{{}}, out: []string{out}, errs: []error{err}}
+				results[k] = result{runs: []map[string]*testjson.Test{{}}, out: []string{out}, errs: []error{cutOff(ctx, err)}}
 				return nil
 			}
 			var r result
-			for seed := range seeds {
+			for _, extra := range argSets {
 				// go tool test2json turns the binary's output into go test
 				// -json events, whose attr events carry the failure's fields.
 				args := []string{"tool", "test2json", bin, "-test.v=test2json", "-test.count=1", "-test.run", pattern, "-tracedir", dir}
-				if seeds > 1 {
-					args = append(args, fmt.Sprintf("-seed=%d", seed+1))
-				}
+				args = append(args, extra...)
 				cmd := exec.CommandContext(ctx, goCmd, args...)
 				cmd.Dir = filepath.Join(root, "raft")
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				out, err := cmd.Output()
 				events, _ := testjson.Read(bytes.NewReader(out)) // the output is in memory: no read error
-				r.runs, r.out, r.errs = append(r.runs, events.Tests), append(r.out, events.Text+stderr.String()), append(r.errs, err)
+				r.runs, r.out, r.errs = append(r.runs, events.Tests), append(r.out, events.Text+stderr.String()), append(r.errs, cutOff(ctx, err))
 			}
 			results[k] = r
 			return nil
 		})
 	}
-	run(len(ms), "", controlPattern(ms), 1) // the control: the reference passes every schedule
+	// The control: the reference passes every schedule in every design,
+	// on each schedule's default seeds (one binary, one run per design).
+	var controlArgs [][]string
+	for _, d := range designs {
+		controlArgs = append(controlArgs, []string{"-design=" + d.Name})
+	}
+	run(len(ms), "", controlPattern(ms), controlArgs)
+	var seedArgs [][]string
+	for seed := range mutantSeeds {
+		seedArgs = append(seedArgs, []string{fmt.Sprintf("-seed=%d", seed+1)})
+	}
 	for k, m := range ms {
-		run(k, overlays[k], "^"+m.stage+"$/^"+m.schedule+"$", mutantSeeds)
+		run(k, overlays[k], "^"+m.stage+"$/^"+m.schedule+"$", seedArgs)
 	}
 	require.NoError(t, g.Wait())
 
 	control := results[len(ms)]
-	require.NoError(t, control.errs[0], "the unchanged reference must pass every targeted schedule:\n%s", control.out[0])
+	for i, err := range control.errs {
+		require.NoError(t, err, "the unchanged reference (design %s) must pass every targeted schedule on its default seeds:\n%s", designs[i].Name, control.out[i])
+	}
 	for k, m := range ms {
 		test := m.stage + "/" + m.schedule
 		t.Run(m.schedule, func(t *testing.T) {
-			ctl := control.runs[0][test]
-			require.True(t, ctl != nil && ctl.Action == "pass",
-				"the control run did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", m.schedule, m.stage, control.out[0])
+			for i, d := range designs {
+				ctl := control.runs[i][test]
+				require.True(t, ctl != nil && ctl.Action == "pass",
+					"the control run (design %s) did not pass schedule %s of %s: was it renamed or moved to another stage?\n%s", d.Name, m.schedule, m.stage, control.out[i])
+			}
 			r := results[k]
 			for i, out := range r.out {
 				seed := i + 1
@@ -272,6 +292,19 @@ func TestMutants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runLimit bounds the whole test's builds and runs, so that a hung
+// mutant cannot hang CI; it is generous, since a loaded machine builds
+// slowly.
+const runLimit = 10 * time.Minute
+
+// cutOff says so if err came from the run limit rather than the run.
+func cutOff(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("cut off by the test's %s limit (a hung schedule, or a very loaded machine): %w", runLimit, err)
+	}
+	return err
 }
 
 // writeOverlay writes mutant m's patched copy of its file and the overlay
