@@ -51,7 +51,7 @@ type failure struct {
 }
 
 func mutants() []mutant {
-	return []mutant{
+	return append([]mutant{
 		{
 			name: "truncate on every AppendEntries", stage: "TestReplication", schedule: "TargetedStaleAppendEntries",
 			file: "replication.go",
@@ -177,7 +177,7 @@ func mutants() []mutant {
 		n.env.Persister().Save(encodeState(nil, n.term, n.votedFor, &n.log), snapshot)`,
 			want: []failure{{sim.KindScenario, "Every Save keeps the snapshot"}, {sim.KindSafety, "State Machine Safety"}, {sim.KindSafety, "Durability"}},
 		},
-	}
+	}, classicMutants()...)
 }
 
 // mutantSeeds is how many seeds each mutant runs, one process per seed
