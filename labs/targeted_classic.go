@@ -2,6 +2,7 @@ package labs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/raftlab/raftlab/props"
@@ -38,17 +39,6 @@ func classicTargeted(stage Stage) []Scenario {
 			sc.Seeds = 8 // as targeted(): the seed only moves timing around the script
 			out = append(out, sc)
 		}
-	}
-	return out
-}
-
-// ClassicTargeted returns every stage's schedules of classicTargeted, for
-// the grader's hidden variants (package labs/hidden), which run them under
-// other conditions.
-func ClassicTargeted() []Scenario {
-	var out []Scenario
-	for _, st := range Stages {
-		out = append(out, classicTargeted(st)...)
 	}
 	return out
 }
@@ -326,9 +316,16 @@ func tgReElectedStaleSuccess(c *sim.Cluster) {
 	})
 	if moved {
 		s := c.State(l)
+		var what []string
+		if len(s.MatchIndex) == c.N() && s.MatchIndex[f] != before.MatchIndex[f] {
+			what = append(what, fmt.Sprintf("matchIndex[%d] from %d to %d", f, before.MatchIndex[f], s.MatchIndex[f]))
+		}
+		if s.CommitIndex != before.CommitIndex {
+			what = append(what, fmt.Sprintf("commitIndex from %d to %d", before.CommitIndex, s.CommitIndex))
+		}
 		c.Failf(props.StaleRepliesIgnored,
-			"leader %d of term %d moved matchIndex[%d] from %d to %d and commitIndex from %d to %d on follower %d's replies of term %d, which answer requests leader %d sent in term %d (entries %d..%d, which it no longer has; its entry %d is of term %d now): a reply to a request of an earlier term changes nothing",
-			l, lt, f, before.MatchIndex[f], s.MatchIndex[f], before.CommitIndex, s.CommitIndex, f, T, l, T, base+1, base+3, li, lt)
+			"leader %d of term %d moved %s on follower %d's Success replies of term %d, which answer requests it sent as leader of term %d (entries %d..%d, which it no longer has: its log now holds leader %d's entry %d and its own entry %d of term %d, which no follower has acknowledged): a reply to a request of an earlier term changes nothing",
+			l, lt, strings.Join(what, " and "), f, T, T, base+1, base+3, m, mi, li, lt)
 	}
 	c.Intercept(nil)
 	c.Heal()

@@ -37,7 +37,7 @@ func TestDefault(t *testing.T) {
 			}
 		}
 		assert.Equal(t, want, got, "stage %s", st)
-		assert.Len(t, r.Stages[i].HiddenScenarios(), 3+boolInt(st == labs.Replication))
+		assert.Len(t, r.Stages[i].HiddenScenarios(), 5+boolInt(st == labs.Replication))
 	}
 	assert.Equal(t, LintWarn, r.Lint.Policy)
 	assert.Equal(t, 2048, r.MemoryLimitMB)
