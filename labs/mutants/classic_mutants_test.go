@@ -1,6 +1,21 @@
 package mutants
 
 import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/raftlab/raftlab/labs/rules"
 	"github.com/raftlab/raftlab/sim"
 )
@@ -68,5 +83,54 @@ func classicMutants() []mutant {
 			new:  `	if n.role != raftapi.Leader { // the request's term is not compared (the bug)`,
 			want: []failure{{sim.KindScenario, "Stale replies are ignored"}, {sim.KindSafety, "Commit needs a majority"}},
 		},
+	}
+}
+
+// hiddenMutants turns on TestHiddenSetCatchesEveryMutant, which takes
+// minutes (a build and a run of the hidden set per mutant).
+var hiddenMutants = flag.Bool("hidden-mutants", false, "also prove that the grader's hidden scenarios alone catch every mutant (slow: minutes)")
+
+// TestHiddenSetCatchesEveryMutant runs the grader's hidden scenarios alone
+// (labs/hidden, without the visible suites and rule tests) against every
+// mutant, with their default seeds: the hidden set must catch each bug on
+// its own, since the grader's seeds are not the students'. It logs which
+// hidden scenarios caught each mutant.
+func TestHiddenSetCatchesEveryMutant(t *testing.T) {
+	if !*hiddenMutants {
+		t.Skip("slow (a build and a run of the hidden set per mutant, minutes in all): run with -hidden-mutants")
+	}
+	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs to run the go command")
+	}
+	goCmd, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command must be on PATH")
+	root := moduleRoot(t)
+	ms := mutants()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
+	defer cancel()
+	failed := regexp.MustCompile(`--- FAIL: TestHiddenScenariosPassAgainstReference/[a-z]+/(Hidden[A-Za-z0-9]+)`)
+	for k, m := range ms {
+		overlay := writeOverlay(t, root, dir, k, m)
+		t.Run(strings.ReplaceAll(m.name, " ", "_"), func(t *testing.T) {
+			bin := filepath.Join(dir, fmt.Sprintf("hidden%02d.test", k))
+			cmd := exec.CommandContext(ctx, goCmd, "test", "-c", "-o", bin, "-overlay="+overlay, "./labs/hidden")
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "building the hidden scenarios with mutant %q:\n%s", m.name, out)
+			run := exec.CommandContext(ctx, bin, "-test.run", "TestHiddenScenariosPassAgainstReference/./^Hidden", "-test.v", "-tracedir", dir)
+			run.Dir = filepath.Join(root, "labs", "hidden")
+			out, err = run.CombinedOutput()
+			require.Error(t, err, "mutant %q (raft/%s) passed every hidden scenario: the hidden set alone does not catch it\n%s", m.name, m.file, out)
+			var by []string
+			for _, sub := range failed.FindAllStringSubmatch(string(out), -1) {
+				if !slices.Contains(by, sub[1]) {
+					by = append(by, sub[1])
+				}
+			}
+			require.NotEmpty(t, by, "mutant %q: the hidden run failed, but in no hidden scenario (a build or harness error?):\n%s", m.name, out)
+			t.Logf("mutant %q is caught by %s", m.name, strings.Join(by, ", "))
+			require.NoError(t, os.Remove(bin))
+		})
 	}
 }
