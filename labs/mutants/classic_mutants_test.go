@@ -21,7 +21,7 @@ import (
 )
 
 // classicMutants are the mutants of the checks added for classic bugs that
-// passed the default seeds or showed only as a timeout (issue 12): two
+// passed the default seeds or showed only as a timeout (issue 12): three
 // rule-level tests, run as subtests of raft's TestRules (a failing rule
 // test carries the failure_kind "rule" and its property as failure_rule),
 // and the four schedules of labs/targeted_classic.go.
@@ -45,6 +45,17 @@ func classicMutants() []mutant {
 			old:  `n.electionTimeout = electionTimeoutMin + n.env.Rand().IntN(electionTimeoutMax-electionTimeoutMin)`,
 			new:  `n.electionTimeout = (electionTimeoutMin + electionTimeoutMax) / 2 // not randomized (the bug)`,
 			want: []failure{{rules.FailureKindRule, "Randomized election timeouts"}},
+		},
+		{
+			name: "the last log term of a compacted log is 0", stage: "TestRules", schedule: "RequestVote_Rule2_ElectionRestrictionAfterSnapshot",
+			file: "log.go",
+			old: `	if len(l.terms) == 0 {
+		return l.snapTerm
+	}`,
+			new: `	if len(l.terms) == 0 {
+		return 0 // the snapshot's last included term is forgotten (the bug)
+	}`,
+			want: []failure{{rules.FailureKindRule, "Election restriction"}},
 		},
 		{
 			name: "granting a vote does not restart the election timer", stage: "TestElection", schedule: "TargetedVoterKeepsGranting",

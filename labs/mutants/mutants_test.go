@@ -214,7 +214,7 @@ func TestMutants(t *testing.T) {
 		errs []error
 	}
 	results := make([]result, len(ms)+1)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute) // a build and mutantSeeds runs per mutant, two at a time, on a loaded machine
 	defer cancel()
 	var g errgroup.Group
 	g.SetLimit(2)

@@ -432,3 +432,63 @@ func testRandomizedTimeout(t TB, f raftapi.Factory) {
 	h.check(constant < peers, "each node's election timeouts were all equal (%v, %d per node, in ticks): the timeout is drawn once per node, not anew when the timer restarts. Draw a new random timeout at the start of every election (and whenever the timer restarts), or two candidates whose timeouts collide split the vote forever (§5.2)",
 		all, elections)
 }
+
+// electionAfterSnapshotRules are the election rules that meet a snapshot
+// (the snapshots stage): once a node has compacted its whole log, its last
+// log entry is the snapshot's last included entry, in the RequestVote it
+// sends and in the election restriction it applies as a voter.
+func electionAfterSnapshotRules() []Rule {
+	return []Rule{
+		rule("Candidates_LastLogEntryAfterSnapshotIsTheSnapshots", Snapshots, props.RequestVoteCarriesLastEntry, testLastLogAfterSnapshot),
+		rule("RequestVote_Rule2_ElectionRestrictionAfterSnapshot", Snapshots, props.ElectionRestriction, testRestrictionAfterSnapshot),
+	}
+}
+
+// compactedFollower makes the node a follower of leader 1 in term 2 with
+// the log [1 1 2], all committed and applied, then compacts it whole with
+// Snapshot(3): its log is empty after the snapshot through 3 (term 2).
+func compactedFollower(h *harness) {
+	h.t.Helper()
+	h.follow(1, 2, []int{1, 1, 2}, 3)
+	func() {
+		defer h.inSetup("applying the committed entries", props.ApplyCommittedInOrder)()
+		h.waitApplied(3, "setup: leaderCommit 3")
+	}()
+	h.snapshot(3, "snap-3")
+	s := h.inspect()
+	h.setupMust("a snapshot of the whole log", []props.ID{props.LogCompaction}, s.SnapshotIndex == 3 && s.SnapshotTerm == 2,
+		"after Snapshot(3) of the log [1 1 2], Inspect reports snapshot %d/%d; want 3/2", s.SnapshotIndex, s.SnapshotTerm)
+}
+
+func testLastLogAfterSnapshot(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	compactedFollower(h)
+	rvs := h.waitElection("the follower, which no longer hears its leader, starting an election")
+	for _, rv := range rvs {
+		h.check(rv.args.LastLogIndex == 3 && rv.args.LastLogTerm == 2,
+			"a node whose log [1 1 2] was compacted whole by Snapshot(3) sent RequestVote(%s) to %d; want last log 3/2: with no entries after the snapshot, the last log entry is the snapshot's last included one (index 3, term 2), not 0/0",
+			fmtRV(rv.args), rv.to)
+	}
+}
+
+func testRestrictionAfterSnapshot(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	compactedFollower(h)
+	steps := []struct {
+		rv    raftapi.RequestVoteArgs
+		grant bool
+		why   string
+	}{
+		{raftapi.RequestVoteArgs{Term: 3, CandidateID: 2, LastLogIndex: 5, LastLogTerm: 1}, false,
+			"the candidate's last term 1 is older than the voter's (2, the snapshot's last included term)"},
+		{raftapi.RequestVoteArgs{Term: 4, CandidateID: 2, LastLogIndex: 2, LastLogTerm: 2}, false,
+			"same last term 2, but the candidate's log (2 entries) is shorter than the voter's (3, through its snapshot)"},
+		{raftapi.RequestVoteArgs{Term: 5, CandidateID: 2, LastLogIndex: 3, LastLogTerm: 2}, true,
+			"the candidate's log ends where the voter's snapshot does (3/2): as up-to-date"},
+	}
+	for _, st := range steps {
+		r := h.requestVote(st.rv.CandidateID, st.rv)
+		h.check(r.VoteGranted == st.grant, "a voter whose log [1 1 2] was compacted whole by Snapshot(3) answered RequestVote(%s) with VoteGranted %v, want %v: %s",
+			fmtRV(st.rv), r.VoteGranted, st.grant, st.why)
+	}
+}

@@ -83,6 +83,7 @@ func All() []Rule {
 	all = append(all, replicationRules()...)
 	all = append(all, persistenceRules()...)
 	all = append(all, snapshotRules()...)
+	all = append(all, electionAfterSnapshotRules()...)
 	return all
 }
 
