@@ -32,6 +32,9 @@ func Scenarios() []labs.Scenario {
 		if sc, ok := targetedScenario(stage); ok {
 			all = append(all, sc)
 		}
+		if sc, ok := efficiencyScenario(stage); ok {
+			all = append(all, sc)
+		}
 	}
 	all = slices.Concat(all, electionScenarios(), replicationScenarios(), persistenceScenarios(), snapshotScenarios())
 	slices.SortStableFunc(all, func(a, b labs.Scenario) int {

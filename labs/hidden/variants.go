@@ -24,6 +24,8 @@ import (
 //   - every targeted schedule of the stage, under lockstep ticks and clock
 //     skew, which the visible schedules never use: the same situations,
 //     built with other timing (one hidden scenario per stage);
+//   - the stage's cost checks (RPC counts, bytes, heartbeat rate, persisted
+//     size), under lockstep ticks;
 //   - the stage's rule-level tests, run inside a scenario against the
 //     factory under test, so that a rule a node breaks fails a hidden case
 //     too, named after the rule.
@@ -35,40 +37,62 @@ import (
 // that fails fails the scenario, with the schedule's rule and message. It
 // returns false if the stage has no targeted schedule.
 func targetedScenario(stage labs.Stage) (labs.Scenario, bool) {
-	var scheds []labs.Scenario
+	return replayScenario(stage, "HiddenTargeted"+titled(stage)+"SkewedLockstep",
+		fmt.Sprintf("with every node ticking on the same phase and clocks skewed by up to %.0f%%", skew*100),
+		func(name string) bool { return strings.HasPrefix(name, "Targeted") }, skewed, lockstep)
+}
+
+// efficiencyScenario returns a scenario that runs the stage's visible
+// cost checks (RPCs per agreement, bytes per entry, heartbeats per second,
+// the persisted size under snapshots) again with lockstep ticks, on seeds
+// of its own. Not with skew: a clock 10% fast makes a leader that
+// heartbeats every 10 ticks send 11 a second, over the budget of 10.
+func efficiencyScenario(stage labs.Stage) (labs.Scenario, bool) {
+	costs := []string{"Count", "RPCBytes", "SizeBound"}
+	return replayScenario(stage, "HiddenEfficiency"+titled(stage)+"Lockstep", "with every node ticking on the same phase",
+		func(name string) bool { return slices.Contains(costs, name) }, lockstep)
+}
+
+// replayScenario returns a hidden scenario that runs the stage's visible
+// scenarios that pick selects, one after the other, each in a world of its
+// own (its cluster size and configuration, then opts, which how
+// describes). The first that fails fails the scenario, with its rule and
+// message. It returns false if pick selects nothing.
+func replayScenario(stage labs.Stage, name, how string, pick func(string) bool, opts ...func(*sim.Config)) (labs.Scenario, bool) {
+	var scs []labs.Scenario
 	var paper []string
 	for _, sc := range labs.Suite(stage) {
-		if strings.HasPrefix(sc.Name, "Targeted") {
-			scheds = append(scheds, sc)
+		if pick(sc.Name) {
+			scs = append(scs, sc)
 			if !slices.Contains(paper, sc.Paper) {
 				paper = append(paper, sc.Paper)
 			}
 		}
 	}
-	if len(scheds) == 0 {
+	if len(scs) == 0 {
 		return labs.Scenario{}, false
 	}
 	return labs.Scenario{
-		Name:  "HiddenTargeted" + titled(stage) + "SkewedLockstep",
-		Stage: stage, Paper: strings.Join(paper, "; "), Nodes: 3, Seeds: 4,
+		Name: name, Stage: stage, Paper: strings.Join(paper, "; "), Nodes: 3, Seeds: 4,
 		Run: func(c *sim.Cluster) {
 			outer := c.Config()
-			for _, sc := range scheds {
+			for _, sc := range scs {
 				cfg := sim.Config{Nodes: sc.Nodes, Factory: outer.Factory, Seed: outer.Seed,
 					Implementation: outer.Implementation, Scenario: sc.Name, Replay: outer.Replay}
 				if sc.Configure != nil {
 					sc.Configure(&cfg, outer.Seed)
 				}
-				skewed(&cfg)
-				lockstep(&cfg)
+				for _, o := range opts {
+					o(&cfg)
+				}
 				res := sim.Run(cfg, sc.Run)
 				if f := res.Failure; f != nil {
 					id, ok := props.ByName(f.Rule)
 					if !ok {
 						id = props.InternalError
 					}
-					c.Failf(id, "targeted schedule %s, with every node ticking on the same phase and clocks skewed by up to %.0f%%, failed (%s) at simulated time %s of its own run: %s\n  its last events:\n    %s",
-						sc.Name, skew*100, f.Kind, f.At, f.Message, strings.Join(f.Timeline, "\n    "))
+					c.Failf(id, "scenario %s, %s, failed (%s) at simulated time %s of its own run: %s\n  its last events:\n    %s",
+						sc.Name, how, f.Kind, f.At, f.Message, strings.Join(f.Timeline, "\n    "))
 				}
 			}
 		},

@@ -58,6 +58,15 @@ func classicMutants() []mutant {
 			want: []failure{{rules.FailureKindRule, "Election restriction"}},
 		},
 		{
+			// Not a new check: Count's heartbeat budget, which the hidden
+			// set now also runs (HiddenEfficiencyReplicationLockstep).
+			name: "heartbeats five times too often", stage: "TestReplication", schedule: "Count",
+			file: "raft.go",
+			old:  "\theartbeatTicks = 10\n",
+			new:  "\theartbeatTicks = 2 // five times the budget (the bug)\n",
+			want: []failure{{sim.KindScenario, "Heartbeat rate"}},
+		},
+		{
 			name: "granting a vote does not restart the election timer", stage: "TestElection", schedule: "TargetedVoterKeepsGranting",
 			file: "election.go",
 			old: `	reply.VoteGranted = true
