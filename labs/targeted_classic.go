@@ -73,7 +73,7 @@ func tgVoterKeepsGranting(c *sim.Cluster) {
 		switch {
 		case m.From == v && m.Kind == sim.MsgRequestVote && !m.PreVote && campaigned < 0:
 			campaigned = m.Term
-		case m.From == v && m.Kind == sim.MsgRequestVoteReply && m.VoteGranted:
+		case m.From == v && m.Kind == sim.MsgRequestVoteReply && m.VoteGranted && !m.PreVote:
 			lastGrant = c.Now()
 			grants++
 			return sim.Verdict{Drop: true}
