@@ -400,15 +400,18 @@ func testRandomizedTimeout(t TB, f raftapi.Factory) {
 		term, from := h.inspect().Term, h.ticks
 		for k := range elections {
 			m := h.mark()
-			what := fmt.Sprintf("node %d (of %d) starting election %d (a RequestVote of a term above %d; nobody answers its RequestVotes)", me, peers, k+1, term)
-			h.tickUntil(what, func() bool {
-				for _, rv := range h.rvsSince(m) {
-					if rv.args.Term > term {
-						return true
+			what := fmt.Sprintf("setup: node %d (of %d) starting election %d (a RequestVote of a term above %d; nobody answers its RequestVotes)", me, peers, k+1, term)
+			func() {
+				defer h.inSetup("timing elections", props.ElectionTimeout, props.StartElection)()
+				h.tickUntil(what, func() bool {
+					for _, rv := range h.rvsSince(m) {
+						if rv.args.Term > term {
+							return true
+						}
 					}
-				}
-				return false
-			}, maxTicks)
+					return false
+				}, maxTicks)
+			}()
 			d := h.ticks - from
 			start := "its boot"
 			if k > 0 {
