@@ -15,6 +15,7 @@ func Suite(stage Stage) []Scenario {
 		all = snapshotSuite()
 	}
 	all = append(all, targeted(stage)...)
+	all = append(all, classicTargeted(stage)...)
 	all = append(all, swarm(stage)...)
 	for i := range all {
 		all[i].Stage = stage

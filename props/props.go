@@ -74,6 +74,7 @@ const (
 	StaleRepliesIgnored
 	FollowersRespond
 	ElectionTimeout
+	RandomizedElectionTimeout
 	StartElection
 	RequestVoteCarriesLastEntry
 	MajorityElects
@@ -170,6 +171,8 @@ var catalogue = [numIDs]Property{
 		"Every RPC from a candidate or a leader gets a reply, and every reply carries currentTerm.", Protocol},
 	ElectionTimeout: {"Election timeout starts an election", "§5.2",
 		"A follower or candidate that neither hears from the current leader nor grants a vote for an election timeout starts a new election.", Protocol},
+	RandomizedElectionTimeout: {"Randomized election timeouts", "§5.2",
+		"Every election timeout is drawn anew at random from a fixed interval (raftlab accepts any within 11..100 ticks; the course suggests [20, 40)), so that split votes are rare and resolve quickly.", Protocol},
 	StartElection: {"Start an election", "§5.2",
 		"On conversion to candidate: increment currentTerm, vote for self, reset the election timer and send RequestVote to every other server; so every leader's term is at least 1.", Protocol},
 	RequestVoteCarriesLastEntry: {"RequestVote carries the last log entry", "Figure 2 (RequestVote arguments, §5.4)",

@@ -18,6 +18,16 @@
 // contract in package raftapi: a correct implementation passes every seed,
 // and hidden_test.go runs every one against the reference to prove it.
 //
+// Those variants exercise the algorithm broadly but would let through the
+// bugs that only a precise situation shows (timer rules, replies of an
+// earlier term, receiver rules). So that the hidden set catches every bug
+// class on its own, each stage also has two hidden cases built from the
+// visible suite (variants.go): HiddenRules<Stage> runs the stage's
+// rule-level tests against the implementation and fails with the first
+// broken rule, and HiddenTargeted<Stage>SkewedLockstep runs each of the
+// stage's targeted schedules again with lockstep ticks and skewed clocks.
+// labs/hidden's mutant test measures which bugs the hidden set catches.
+//
 // # How the grader uses them
 //
 // The grader runs each stage with the hidden scenarios added and every

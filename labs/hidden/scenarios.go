@@ -28,7 +28,20 @@ const skew = 0.1
 // Scenarios returns the hidden scenarios of every stage, each marked
 // Hidden and with its Stage set, in a fixed order.
 func Scenarios() []labs.Scenario {
-	all := slices.Concat(electionScenarios(), replicationScenarios(), persistenceScenarios(), snapshotScenarios())
+	var all []labs.Scenario
+	for _, stage := range labs.Stages {
+		all = append(all, ruleScenario(stage))
+		if sc, ok := targetedScenario(stage); ok {
+			all = append(all, sc)
+		}
+		if sc, ok := efficiencyScenario(stage); ok {
+			all = append(all, sc)
+		}
+	}
+	all = slices.Concat(all, electionScenarios(), replicationScenarios(), persistenceScenarios(), snapshotScenarios())
+	slices.SortStableFunc(all, func(a, b labs.Scenario) int {
+		return slices.Index(labs.Stages, a.Stage) - slices.Index(labs.Stages, b.Stage)
+	})
 	for i := range all {
 		all[i].Hidden = true
 	}

@@ -54,7 +54,7 @@ type failure struct {
 }
 
 func mutants() []mutant {
-	return []mutant{
+	return append([]mutant{
 		{
 			name: "truncate on every AppendEntries", stage: "TestReplication", schedule: "TargetedStaleAppendEntries",
 			file: "replication.go",
@@ -180,7 +180,7 @@ func mutants() []mutant {
 		n.env.Persister().Save(encodeState(nil, n.term, n.votedFor, &n.log), snapshot)`,
 			want: []failure{{sim.KindScenario, "Every Save keeps the snapshot"}, {sim.KindSafety, "State Machine Safety"}, {sim.KindSafety, "Durability"}},
 		},
-	}
+	}, classicMutants()...)
 }
 
 // mutantSeeds is how many seeds each mutant runs, one process per seed
@@ -297,7 +297,7 @@ func TestMutants(t *testing.T) {
 // runLimit bounds the whole test's builds and runs, so that a hung
 // mutant cannot hang CI; it is generous, since a loaded machine builds
 // slowly.
-const runLimit = 10 * time.Minute
+const runLimit = 20 * time.Minute
 
 // cutOff says so if err came from the run limit rather than the run.
 func cutOff(ctx context.Context, err error) error {

@@ -15,6 +15,7 @@ func electionRules() []Rule {
 		rule("AllServers_HigherTermConvertsToFollower", Election, props.HigherTermConvertsToFollower, testHigherTerm),
 		rule("Followers_RespondToRPCs", Election, props.FollowersRespond, testFollowersRespond),
 		rule("Followers_ElectionTimeoutStartsElection", Election, props.ElectionTimeout, testFollowerTimeout),
+		rule("Followers_ElectionTimeoutIsRandomized", Election, props.RandomizedElectionTimeout, testRandomizedTimeout),
 		rule("Followers_NoElectionWhileHearingFromLeaderOrGrantingVotes", Election, props.HeartbeatsPreventElections, testFollowerNoTimeout),
 		rule("Candidates_OnConversionIncrementTermVoteSelfSendRequestVote", Election, props.StartElection, testCandidateConversion),
 		rule("Candidates_MajorityOfVotesBecomesLeader", Election, props.MajorityElects, testCandidateMajority),
@@ -27,18 +28,20 @@ func electionRules() []Rule {
 
 func testRVRule1(t TB, f raftapi.Factory) {
 	h := newHarness(t, f, 0, 3)
-	hb := raftapi.AppendEntriesArgs{Term: 3, LeaderID: 1}
-	r0 := h.appendEntries(1, hb)
-	h.setupMust("a heartbeat from the leader of term 3", []props.ID{props.FollowersRespond, props.HigherTermConvertsToFollower}, r0.Success && r0.Term == 3,
-		"heartbeat (%s) to a fresh node: reply %s, want success in term 3", fmtAE(hb), fmtAEReply(r0))
+	// The node adopts term 3 from a RequestVote, so that this rule of
+	// RequestVote needs nothing of AppendEntries.
+	first := raftapi.RequestVoteArgs{Term: 3, CandidateID: 1}
+	r0 := h.requestVote(1, first)
+	h.setupMust("a vote in term 3, which makes the node adopt term 3", []props.ID{props.HigherTermConvertsToFollower, props.OneVotePerTerm}, r0.VoteGranted && r0.Term == 3,
+		"RequestVote(%s) to a fresh node: reply {Term %d, VoteGranted %v}, want {Term 3, VoteGranted true}", fmtRV(first), r0.Term, r0.VoteGranted)
 
 	rv := raftapi.RequestVoteArgs{Term: 2, CandidateID: 2}
 	r := h.requestVote(2, rv)
 	h.check(!r.VoteGranted, "a node in term 3 granted RequestVote(%s); reply false if term < currentTerm", fmtRV(rv))
 	h.check(r.Term == 3, "a node in term 3 replied to RequestVote(%s) with Term %d; the reply carries currentTerm (3) so the stale candidate can update itself", fmtRV(rv), r.Term)
 	s := h.inspect()
-	h.check(s.Term == 3 && s.VotedFor == raftapi.None && s.Role == raftapi.Follower,
-		"after refusing a stale RequestVote(%s) the node has term %d, votedFor %d, role %v; want term 3, votedFor none (-1), follower: a stale request changes nothing", fmtRV(rv), s.Term, s.VotedFor, s.Role)
+	h.check(s.Term == 3 && s.VotedFor == 1 && s.Role == raftapi.Follower,
+		"after refusing a stale RequestVote(%s) the node has term %d, votedFor %d, role %v; want term 3, votedFor 1 (its vote of term 3), follower: a stale request changes nothing", fmtRV(rv), s.Term, s.VotedFor, s.Role)
 }
 
 func testRVRule2OneVote(t TB, f raftapi.Factory) {
@@ -364,4 +367,131 @@ func testLeaderHeartbeats(t TB, f raftapi.Factory) {
 	}
 	_, leader := h.getState()
 	h.check(leader, "a leader whose heartbeats all succeeded stopped being leader")
+}
+
+// The interval raftlab accepts for an election timeout, in ticks. Below:
+// a leader may send heartbeats as rarely as every 10 ticks (the heartbeat
+// rate allows at most 10 per second), and a follower of a live leader must
+// not time out between two of them. Above: 100 ticks (1 s) leaves room for
+// a few split votes within the 5 s the election checks allow. The course
+// suggests [20, 40) (the starter and the reference); raftapi's doc names
+// 15–30 as a usual choice: both lie inside.
+const (
+	minElectionTimeout = 11
+	maxElectionTimeout = 100
+)
+
+// testRandomizedTimeout measures election timeouts: for each node of a
+// five-node cluster, the first one (from boot to its first RequestVote)
+// and those of three elections that follow as a candidate that nobody
+// answers (from one election to the next term's RequestVote). Each must
+// lie in the accepted interval; they must not all be equal (a fixed
+// timeout), and not each node's all equal (a timeout drawn once, not anew
+// for each election, §5.2: "each candidate restarts its randomized
+// election timeout at the start of an election").
+func testRandomizedTimeout(t TB, f raftapi.Factory) {
+	const peers, elections = 5, 4
+	var all []int
+	constant := 0
+	var h *harness
+	for me := range peers {
+		h = newHarness(t, f, me, peers)
+		var mine []int
+		term, from := h.inspect().Term, h.ticks
+		for k := range elections {
+			m := h.mark()
+			what := fmt.Sprintf("setup: node %d (of %d) starting election %d (a RequestVote of a term above %d; nobody answers its RequestVotes)", me, peers, k+1, term)
+			func() {
+				defer h.inSetup("timing elections", props.ElectionTimeout, props.StartElection)()
+				h.tickUntil(what, func() bool {
+					for _, rv := range h.rvsSince(m) {
+						if rv.args.Term > term {
+							return true
+						}
+					}
+					return false
+				}, maxTicks)
+			}()
+			d := h.ticks - from
+			start := "its boot"
+			if k > 0 {
+				start = "its previous election"
+			}
+			h.must(d >= minElectionTimeout && d <= maxElectionTimeout,
+				"node %d (of %d) started election %d %d ticks after %s; an election timeout must lie in %d..%d ticks: more than the 10 ticks a leader may leave between heartbeats, and short enough that split votes resolve well within the 5 s an election may take (the course suggests [20, 40))",
+				me, peers, k+1, d, start, minElectionTimeout, maxElectionTimeout)
+			mine = append(mine, d)
+			term, from = h.inspect().Term, h.ticks
+		}
+		if slices.Min(mine) == slices.Max(mine) {
+			constant++
+		}
+		all = append(all, mine...)
+	}
+	if slices.Min(all) == slices.Max(all) {
+		h.fatalf("every election timeout was %d ticks (%d elections of %d nodes, from boot and from one election to the next): a fixed timeout. Draw each one at random from an interval (e.g. [20, 40) ticks with Env.Rand()), or nodes that time out together split the vote again and again (§5.2)",
+			all[0], elections, peers)
+	}
+	h.check(constant < peers, "each node's election timeouts were all equal (%v, %d per node, in ticks): the timeout is drawn once per node, not anew when the timer restarts. Draw a new random timeout at the start of every election (and whenever the timer restarts), or two candidates whose timeouts collide split the vote forever (§5.2)",
+		all, elections)
+}
+
+// electionAfterSnapshotRules are the election rules that meet a snapshot
+// (the snapshots stage): once a node has compacted its whole log, its last
+// log entry is the snapshot's last included entry, in the RequestVote it
+// sends and in the election restriction it applies as a voter.
+func electionAfterSnapshotRules() []Rule {
+	return []Rule{
+		rule("Candidates_LastLogEntryAfterSnapshotIsTheSnapshots", Snapshots, props.RequestVoteCarriesLastEntry, testLastLogAfterSnapshot),
+		rule("RequestVote_Rule2_ElectionRestrictionAfterSnapshot", Snapshots, props.ElectionRestriction, testRestrictionAfterSnapshot),
+	}
+}
+
+// compactedFollower makes the node a follower of leader 1 in term 2 with
+// the log [1 1 2], all committed and applied, then compacts it whole with
+// Snapshot(3): its log is empty after the snapshot through 3 (term 2).
+func compactedFollower(h *harness) {
+	h.t.Helper()
+	h.follow(1, 2, []int{1, 1, 2}, 3)
+	func() {
+		defer h.inSetup("applying the committed entries", props.ApplyCommittedInOrder)()
+		h.waitApplied(3, "setup: leaderCommit 3")
+	}()
+	h.snapshot(3, "snap-3")
+	s := h.inspect()
+	h.setupMust("a snapshot of the whole log", []props.ID{props.LogCompaction}, s.SnapshotIndex == 3 && s.SnapshotTerm == 2,
+		"after Snapshot(3) of the log [1 1 2], Inspect reports snapshot %d/%d; want 3/2", s.SnapshotIndex, s.SnapshotTerm)
+}
+
+func testLastLogAfterSnapshot(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	compactedFollower(h)
+	rvs := h.waitElection("the follower, which no longer hears its leader, starting an election")
+	for _, rv := range rvs {
+		h.check(rv.args.LastLogIndex == 3 && rv.args.LastLogTerm == 2,
+			"a node whose log [1 1 2] was compacted whole by Snapshot(3) sent RequestVote(%s) to %d; want last log 3/2: with no entries after the snapshot, the last log entry is the snapshot's last included one (index 3, term 2), not 0/0",
+			fmtRV(rv.args), rv.to)
+	}
+}
+
+func testRestrictionAfterSnapshot(t TB, f raftapi.Factory) {
+	h := newHarness(t, f, 0, 3)
+	compactedFollower(h)
+	steps := []struct {
+		rv    raftapi.RequestVoteArgs
+		grant bool
+		why   string
+	}{
+		{raftapi.RequestVoteArgs{Term: 3, CandidateID: 2, LastLogIndex: 5, LastLogTerm: 1}, false,
+			"the candidate's last term 1 is older than the voter's (2, the snapshot's last included term)"},
+		{raftapi.RequestVoteArgs{Term: 4, CandidateID: 2, LastLogIndex: 2, LastLogTerm: 2}, false,
+			"same last term 2, but the candidate's log (2 entries) is shorter than the voter's (3, through its snapshot)"},
+		{raftapi.RequestVoteArgs{Term: 5, CandidateID: 2, LastLogIndex: 3, LastLogTerm: 2}, true,
+			"the candidate's log ends where the voter's snapshot does (3/2): as up-to-date"},
+	}
+	for _, st := range steps {
+		r := h.requestVote(st.rv.CandidateID, st.rv)
+		h.check(r.VoteGranted == st.grant, "a voter whose log [1 1 2] was compacted whole by Snapshot(3) answered RequestVote(%s) with VoteGranted %v, want %v: %s",
+			fmtRV(st.rv), r.VoteGranted, st.grant, st.why)
+	}
 }

@@ -11,6 +11,7 @@ func persistenceRules() []Rule {
 	return []Rule{
 		rule("Persistence_SavedByEndOfEveryTurn", Persistence, props.PersistBeforeReplying, testEveryTurn),
 		rule("Persistence_GrantedVoteSurvivesCrash", Persistence, props.Durability, testVoteSurvives),
+		rule("Persistence_VoteInAdoptedTermSurvivesCrash", Persistence, props.Durability, testVoteInAdoptedTerm),
 		rule("Persistence_AdoptedTermSurvivesCrash", Persistence, props.Durability, testTermSurvives),
 		rule("Persistence_AcknowledgedEntriesSurviveCrash", Persistence, props.Durability, testEntriesSurvive),
 		rule("Persistence_CandidateAndLeaderStateSurvivesCrash", Persistence, props.Durability, testCandidateLeaderSurvive),
@@ -45,6 +46,37 @@ func testVoteSurvives(t TB, f raftapi.Factory) {
 	rv = raftapi.RequestVoteArgs{Term: 1, CandidateID: 1}
 	r = h.requestVote(1, rv)
 	h.check(r.VoteGranted, "after a restart, a node that had voted for candidate 1 in term 1 refused the same candidate's RequestVote(%s); votedFor is still 1", fmtRV(rv))
+}
+
+// testVoteInAdoptedTerm: the node adopts term T from a leader's heartbeat
+// (no vote yet in T), then grants its vote in T to a candidate of T. The
+// vote changes votedFor alone, in a turn that changes no term: an
+// implementation that saves only when the term changes loses it. Every
+// turn is checked (a crash right after the granting turn must keep the
+// vote), and a real crash and restart must then refuse another candidate
+// of T.
+func testVoteInAdoptedTerm(t TB, f raftapi.Factory) {
+	const T = 3
+	h := newHarness(t, f, 0, 5)
+	hb := raftapi.AppendEntriesArgs{Term: T, LeaderID: 1}
+	r0 := h.appendEntries(1, hb)
+	h.setupMust("a heartbeat from the leader of term 3", []props.ID{props.FollowersRespond, props.HigherTermConvertsToFollower}, r0.Success && r0.Term == T,
+		"heartbeat (%s) to a fresh node: reply %s, want success in term %d", fmtAE(hb), fmtAEReply(r0), T)
+	s := h.inspect()
+	h.setupMust("a heartbeat from the leader of term 3", []props.ID{props.HigherTermConvertsToFollower}, s.Term == T && s.VotedFor == raftapi.None,
+		"after the heartbeat (%s) the node has term %d, votedFor %d; want term %d and no vote (-1): a new term starts with no vote", fmtAE(hb), s.Term, s.VotedFor, T)
+	rv := raftapi.RequestVoteArgs{Term: T, CandidateID: 2}
+	r := h.requestVote(2, rv)
+	h.setupMust("a vote in the adopted term", []props.ID{props.OneVotePerTerm}, r.VoteGranted,
+		"a node of term %d that has not voted in it refused RequestVote(%s) from a candidate with an (empty) log as up-to-date as its own", T, fmtRV(rv))
+	h.crashAndRestart()
+	rv = raftapi.RequestVoteArgs{Term: T, CandidateID: 3}
+	r = h.requestVote(3, rv)
+	h.check(!r.VoteGranted, "a node adopted term %d from a heartbeat, then voted for candidate 2 in term %d, crashed and restarted, and granted RequestVote(%s): two votes in one term. votedFor must be saved in the turn that grants the vote, also when the term does not change in that turn",
+		T, T, fmtRV(rv))
+	rv = raftapi.RequestVoteArgs{Term: T, CandidateID: 2}
+	r = h.requestVote(2, rv)
+	h.check(r.VoteGranted, "after a restart, a node that had voted for candidate 2 in term %d refused the same candidate's RequestVote(%s); votedFor is still 2", T, fmtRV(rv))
 }
 
 func testTermSurvives(t TB, f raftapi.Factory) {

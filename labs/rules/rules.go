@@ -83,8 +83,20 @@ func All() []Rule {
 	all = append(all, replicationRules()...)
 	all = append(all, persistenceRules()...)
 	all = append(all, snapshotRules()...)
+	all = append(all, electionAfterSnapshotRules()...)
 	return all
 }
+
+// The test attributes a failing rule test sets, with the keys package labs
+// gives a failing scenario's (labs.AttrFailureKind, labs.AttrFailureRule),
+// so that a tool reading go test -json (the grader, labs/mutants) finds
+// the broken rule of a rule test where it finds a scenario's.
+const (
+	AttrFailureKind = "failure_kind"
+	AttrFailureRule = "failure_rule"
+	// FailureKindRule is the failure kind of a rule-level test.
+	FailureKindRule = "rule"
+)
 
 // Run runs each rule of the given stages (of all stages if none is given)
 // against f, as a subtest named after the rule, with the test attribute
@@ -101,6 +113,13 @@ func Run(t *testing.T, f raftapi.Factory, stages ...Stage) {
 		}
 		t.Run(r.Name, func(t *testing.T) {
 			t.Attr("rule", r.Paper)
+			defer func() {
+				// Deferred, so that it runs after FailNow too.
+				if t.Failed() {
+					t.Attr(AttrFailureKind, FailureKindRule)
+					t.Attr(AttrFailureRule, r.Prop.Name())
+				}
+			}()
 			r.Run(t, f)
 		})
 	}

@@ -92,6 +92,7 @@ type envWrap struct {
 	save  func(inner raftapi.Persister, state, snap []byte) // nil: forward
 	apply func(inner raftapi.Env, m raftapi.ApplyMsg)       // nil: forward
 	sendA func(inner raftapi.Env, to int, a *raftapi.AppendEntriesArgs, cb func(*raftapi.AppendEntriesReply))
+	rnd   func(inner raftapi.Env) *rand.Rand // nil: forward
 }
 
 func (e *envWrap) Persister() raftapi.Persister {
@@ -118,7 +119,12 @@ func (e *envWrap) SendAppendEntries(to int, a *raftapi.AppendEntriesArgs, cb fun
 	e.Env.SendAppendEntries(to, a, cb)
 }
 
-func (e *envWrap) Rand() *rand.Rand { return e.Env.Rand() }
+func (e *envWrap) Rand() *rand.Rand {
+	if e.rnd != nil {
+		return e.rnd(e.Env)
+	}
+	return e.Env.Rand()
+}
 
 type persWrap struct {
 	raftapi.Persister
@@ -220,7 +226,7 @@ func TestBrokenImplementationsFail(t *testing.T) {
 			mustFail: []string{
 				"Persistence_SavedByEndOfEveryTurn", "Persistence_GrantedVoteSurvivesCrash",
 				"Persistence_AdoptedTermSurvivesCrash", "Persistence_AcknowledgedEntriesSurviveCrash",
-				"Persistence_CandidateAndLeaderStateSurvivesCrash",
+				"Persistence_CandidateAndLeaderStateSurvivesCrash", "Persistence_VoteInAdoptedTermSurvivesCrash",
 				"Snapshot_TrimsLogPersistsAndIsNotReappliedAfterRestart",
 				"InstallSnapshot_Rule5_SavedWithStateAndNotReappliedAfterRestart",
 			},
@@ -234,6 +240,32 @@ func TestBrokenImplementationsFail(t *testing.T) {
 				}
 			}),
 			mustFail: []string{"RequestVote_Rule1_RejectsStaleTerm", "RequestVote_Rule2_OneVotePerTerm", "RequestVote_Rule2_ElectionRestriction"},
+		},
+		{
+			// A fresh generator with the same seed for every draw: every
+			// election timeout is the same.
+			name: "draws a fixed election timeout",
+			f: withEnv(func(e *envWrap) {
+				e.rnd = func(raftapi.Env) *rand.Rand { return rand.New(rand.NewPCG(7, 7)) }
+			}),
+			mustFail: []string{"Followers_ElectionTimeoutIsRandomized"},
+			msg:      "a fixed timeout",
+		},
+		{
+			// A generator seeded once per node and restarted for every
+			// draw: random per node, but never drawn anew.
+			name: "draws its election timeout once per node",
+			f: withEnv(func(e *envWrap) {
+				var seed uint64
+				e.rnd = func(inner raftapi.Env) *rand.Rand {
+					if seed == 0 {
+						seed = inner.Rand().Uint64() | 1
+					}
+					return rand.New(rand.NewPCG(seed, seed))
+				}
+			}),
+			mustFail: []string{"Followers_ElectionTimeoutIsRandomized"},
+			msg:      "drawn once per node",
 		},
 		{
 			name: "no fast-backup hints",
@@ -392,16 +424,33 @@ func TestSetupFailuresNameTheStageTheyNeed(t *testing.T) {
 			},
 		},
 		{
-			name: "election rule whose heartbeat setup step fails, in its own stage",
+			name: "election rule whose setup vote fails, in its own stage",
+			rule: "RequestVote_Rule1_RejectsStaleTerm",
+			f: withNode(func(w *nodeWrap) {
+				w.rv = func(raftapi.Node, int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) {}
+			}),
+			want: []string{
+				"this test's setup (a vote in term 3, which makes the node adopt term 3) relies on " + props.HigherTermConvertsToFollower.Cite(),
+				"AllServers_HigherTermConvertsToFollower",
+				"The step that failed: ",
+			},
+			notWant: []string{"stage first"},
+		},
+		{
+			// The first rule a student meets needs nothing of
+			// AppendEntries: a node that has no AppendEntries yet fails it
+			// only if its RequestVote is wrong.
+			name: "RequestVote rule 1 against a node without AppendEntries fails as its own rule",
 			rule: "RequestVote_Rule1_RejectsStaleTerm",
 			f: withNode(func(w *nodeWrap) {
 				w.ae = func(raftapi.Node, int, *raftapi.AppendEntriesArgs, *raftapi.AppendEntriesReply) {}
+				w.rv = func(n raftapi.Node, from int, a *raftapi.RequestVoteArgs, r *raftapi.RequestVoteReply) {
+					n.RequestVote(from, a, r)
+					r.Term = a.Term // the bug: the reply carries the candidate's term
+				}
 			}),
-			want: []string{
-				"this test's setup (a heartbeat from the leader of term 3) relies on " + props.FollowersRespond.Cite(),
-				"Followers_RespondToRPCs",
-			},
-			notWant: []string{"stage first"},
+			want:    []string{"replied to RequestVote(term 2, candidate 2, last log 0/0) with Term 2"},
+			notWant: []string{"setup"},
 		},
 		{
 			name:    "a setup step that does what the rule checks fails as the rule",
