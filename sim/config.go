@@ -53,6 +53,9 @@ type Config struct {
 	// node that floods the network fails the run instead of running
 	// forever.
 	MaxEvents int64
+	// Flood bounds the messages and bytes in flight and the events per
+	// simulated second (zero fields: the defaults, see FloodLimits).
+	Flood FloodLimits
 }
 
 // Network is the simulated network's behaviour for messages that cross an

@@ -68,7 +68,7 @@ func (c *Cluster) send(m *message) {
 		if i == 0 {
 			c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: fault})
 		}
-		c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
+		c.pushMessage(m, c.now+d)
 	}
 }
 
@@ -77,7 +77,7 @@ func (c *Cluster) schedule(m *message, d time.Duration) {
 	if d <= 0 {
 		d, _ = c.delay()
 	}
-	c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
+	c.pushMessage(m, c.now+d)
 }
 
 // delay draws one message's delay: uniform in [DelayMin, DelayMax], or,

@@ -14,14 +14,17 @@ const (
 // in the order they were scheduled (seq), which makes the run a pure
 // function of the seed.
 type event struct {
-	at    time.Duration
-	seq   uint64
-	kind  eventKind
-	node  int
-	inc   int // incarnation the event is for (ticks, snapshot turns)
-	index int // snapshot turns: the index
-	msg   *message
-	data  []byte // snapshot turns: the service's snapshot
+	at   time.Duration
+	seq  uint64
+	kind eventKind
+	// released marks a delivery held for a paused node and released at
+	// its resume: the flood counters counted it when it was first sent.
+	released bool
+	node     int
+	inc      int // incarnation the event is for (ticks, snapshot turns)
+	index    int // snapshot turns: the index
+	msg      *message
+	data     []byte // snapshot turns: the service's snapshot
 }
 
 func (e *event) before(o *event) bool {
