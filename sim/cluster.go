@@ -258,10 +258,10 @@ func (c *Cluster) step() bool {
 		c.fail(&Failure{Kind: KindContract, Rule: props.EventBudget.Name(), Paper: props.EventBudget.Section(),
 			Message: "the run exceeded its budget of events: a node is flooding the network (sending many messages every turn?)"})
 	}
-	if ev.kind == evDeliver && !ev.released {
-		c.flood.arrived(ev.msg)
-	}
-	if !ev.released {
+	if !ev.uncounted {
+		if ev.kind == evDeliver {
+			c.flood.arrived(ev.msg)
+		}
 		c.countEvent()
 	}
 	sn := c.nodes[ev.node]

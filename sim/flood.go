@@ -61,6 +61,9 @@ type FloodLimits struct {
 	EventsPerSecond int64
 }
 
+// DefaultFloodLimits returns the limits a zero FloodLimits stands for.
+func DefaultFloodLimits() FloodLimits { return FloodLimits{}.withDefaults() }
+
 // The reference's peaks over the suites, swarms and soaks (see
 // FloodLimits), quoted in reports.
 const (
@@ -106,10 +109,13 @@ type Peaks struct {
 // flood counts what is in flight. A message is in flight from the moment
 // the network schedules its delivery until the delivery event runs, each
 // scheduled copy (a duplicate) counted once. Messages held for a paused
-// node and released at its resume are not counted again: that pile is the
-// simulator's doing (a long pause in the sandbox holds every heartbeat),
-// not the sender's, and the pile does not grow once released.
+// node are not in flight, and when they are released at its resume
+// neither they nor the replies the node sends to them are counted: that
+// pile is the simulator's doing (a long pause in the sandbox holds every
+// heartbeat of an hour), not the sender's. What the replies cause is
+// counted again, so a flood cannot hide behind a pause.
 type flood struct {
+	exempt bool // the turn whose messages are being sent handled a released message
 	limits FloodLimits
 	n      int
 	// link[(from*n+to)*nKinds+kind]: messages of that type in flight
@@ -133,10 +139,14 @@ func (f *flood) init(n int, l FloodLimits, peaks *Peaks) {
 	f.secondEnd = time.Second
 }
 
-// push schedules the delivery of one copy of m at at and counts it.
+// pushMessage schedules the delivery of one copy of m at at and counts it.
 func (c *Cluster) pushMessage(m *message, at time.Duration) {
-	c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m})
 	f := &c.flood
+	if f.exempt {
+		c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m, uncounted: true})
+		return
+	}
+	c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m})
 	l := m.from*f.n + m.to
 	k := l*nKinds + int(m.kind)
 	size := int64(len(m.data))
@@ -232,7 +242,7 @@ func (c *Cluster) failFlood(from, to int, kind MsgKind, what, bound string) {
 		"Does node %d send a new %s for every reply it gets, even a successful, stale or duplicated one? Then every heartbeat starts a chain of requests that never ends, and every duplicate the network makes forks one more, so the chains pile up without bound.",
 		sender, req)
 	if kind.IsReply() {
-		why = fmt.Sprintf("Node %d sends one reply per request it handles: it is answering a flood of %s from node %d. ", from, plural(req), peer) + why
+		why = fmt.Sprintf("Node %d sends one reply per request it handles: it is answering a flood of %s from node %d. ", from, plural(req), sender) + why
 	}
 	msg := fmt.Sprintf("%s. The simulator's bound is %s. %s In all, %s messages (%s) are in flight.",
 		what, bound, why, count(f.messages), fmtBytes(f.bytes))

@@ -131,7 +131,9 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 		c.check.voteOnWire(sn.id, m.from, &raftapi.RequestVoteArgs{Term: m.sum.a, CandidateID: m.sum.b, PreVote: m.sum.e != 0},
 			&raftapi.RequestVoteReply{Term: r.Term, VoteGranted: r.OK, PreVote: r.PreVote})
 	}
+	c.flood.exempt = ev.released // the replies to a released pile are part of it
 	c.flush(out)
+	c.flood.exempt = false
 	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
 }
 

@@ -17,14 +17,15 @@ type event struct {
 	at   time.Duration
 	seq  uint64
 	kind eventKind
-	// released marks a delivery held for a paused node and released at
-	// its resume: the flood counters counted it when it was first sent.
-	released bool
-	node     int
-	inc      int // incarnation the event is for (ticks, snapshot turns)
-	index    int // snapshot turns: the index
-	msg      *message
-	data     []byte // snapshot turns: the service's snapshot
+	// uncounted marks a delivery the flood counters leave out (see
+	// flood): one held for a paused node and released at its resume
+	// (then released is set too), or a message its turn sent.
+	uncounted, released bool
+	node                int
+	inc                 int // incarnation the event is for (ticks, snapshot turns)
+	index               int // snapshot turns: the index
+	msg                 *message
+	data                []byte // snapshot turns: the service's snapshot
 }
 
 func (e *event) before(o *event) bool {

@@ -238,7 +238,7 @@ func (c *Cluster) Resume(i int) {
 	c.rec.add(record{at: c.now, kind: trace.KindResume, node: i, peer: -1})
 	for _, ev := range sn.held {
 		ev.at = c.now
-		ev.released = true
+		ev.uncounted, ev.released = true, true
 		c.q.push(ev)
 	}
 	sn.held = nil
