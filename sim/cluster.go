@@ -133,7 +133,7 @@ func newCluster(cfg Config) *Cluster {
 		}
 	}
 	c.stats.init(c.n)
-	c.flood.init(c.n, cfg.Flood, &c.stats.Peaks)
+	c.flood.init(c.n, cfg.Flood)
 	c.rec.init(cfg)
 	c.check.init(c)
 	clock := newStream(cfg.Seed, streamClock, 0, 0)

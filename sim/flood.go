@@ -127,26 +127,26 @@ type flood struct {
 
 	secondEnd time.Duration // end of the simulated second being counted
 	events    int64         // events in it (those from a resume excepted)
-	peaks     *Peaks        // the run's Stats.Peaks
+	peaks     Peaks         // copied to Stats.Peaks by Cluster.Stats and Run
 }
 
-func (f *flood) init(n int, l FloodLimits, peaks *Peaks) {
+func (f *flood) init(n int, l FloodLimits) {
 	f.limits = l.withDefaults()
-	f.peaks = peaks
 	f.n = n
 	f.link = make([]int, n*n*nKinds)
 	f.linkBytes = make([]int64, n*n)
 	f.secondEnd = time.Second
 }
 
-// pushMessage schedules the delivery of one copy of m at at and counts it.
+// pushMessage schedules the delivery of one copy of m at at and counts
+// it. The counting is on the simulator's hot path: the common case is a
+// few additions and one comparison per measure against its peak so far.
 func (c *Cluster) pushMessage(m *message, at time.Duration) {
 	f := &c.flood
+	c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m, uncounted: f.exempt})
 	if f.exempt {
-		c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m, uncounted: true})
 		return
 	}
-	c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m})
 	l := m.from*f.n + m.to
 	k := l*nKinds + int(m.kind)
 	size := int64(len(m.data))
@@ -154,36 +154,35 @@ func (c *Cluster) pushMessage(m *message, at time.Duration) {
 	f.linkBytes[l] += size
 	f.messages++
 	f.bytes += size
-	p := f.peaks
-	if f.link[k] > p.LinkMessages {
-		p.LinkMessages = f.link[k]
-		if p.LinkMessages > f.limits.LinkMessages {
-			c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s %s in flight to node %d", m.from, count(f.link[k]), plural(m.kind), m.to),
-				fmt.Sprintf("%s messages of one type on one link; the reference never has more than %d", count(f.limits.LinkMessages), refLinkMessages))
-		}
+	if p := &f.peaks; f.link[k] > p.LinkMessages || f.linkBytes[l] > p.LinkBytes || f.messages > p.Messages || f.bytes > p.Bytes {
+		c.newPeak(m, l, k)
 	}
-	if f.linkBytes[l] > p.LinkBytes {
-		p.LinkBytes = f.linkBytes[l]
-		if p.LinkBytes > f.limits.LinkBytes {
-			c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s of messages in flight to node %d (%s %s among them)", m.from, fmtBytes(f.linkBytes[l]), m.to, count(f.link[k]), plural(m.kind)),
-				fmt.Sprintf("%s on one link; the reference never has more than %s", fmtBytes(f.limits.LinkBytes), fmtBytes(refLinkBytes)))
-		}
-	}
-	if f.messages > p.Messages {
-		p.Messages = f.messages
-		if p.Messages > f.limits.Messages {
-			from, to, kind, n := f.busiest()
-			c.failFlood(from, to, kind, fmt.Sprintf("%s messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", count(f.messages), from, count(n), plural(kind), to),
-				fmt.Sprintf("%s messages in all; the reference never has more than %d", count(f.limits.Messages), refMessages))
-		}
-	}
-	if f.bytes > p.Bytes {
-		p.Bytes = f.bytes
-		if p.Bytes > f.limits.Bytes {
-			from, to, kind, n := f.busiest()
-			c.failFlood(from, to, kind, fmt.Sprintf("%s of messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", fmtBytes(f.bytes), from, count(n), plural(kind), to),
-				fmt.Sprintf("%s in all; the reference never has more than %s", fmtBytes(f.limits.Bytes), fmtBytes(refBytes)))
-		}
+}
+
+// newPeak records the peaks pushMessage passed and fails the run if one
+// is past its limit.
+func (c *Cluster) newPeak(m *message, l, k int) {
+	f := &c.flood
+	p := &f.peaks
+	p.LinkMessages = max(p.LinkMessages, f.link[k])
+	p.LinkBytes = max(p.LinkBytes, f.linkBytes[l])
+	p.Messages = max(p.Messages, f.messages)
+	p.Bytes = max(p.Bytes, f.bytes)
+	switch {
+	case f.link[k] > f.limits.LinkMessages:
+		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s %s in flight to node %d", m.from, count(f.link[k]), plural(m.kind), m.to),
+			fmt.Sprintf("%s messages of one type on one link; the reference never has more than %d", count(f.limits.LinkMessages), refLinkMessages))
+	case f.linkBytes[l] > f.limits.LinkBytes:
+		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s of messages in flight to node %d (%s %s among them)", m.from, fmtBytes(f.linkBytes[l]), m.to, count(f.link[k]), plural(m.kind)),
+			fmt.Sprintf("%s on one link; the reference never has more than %s", fmtBytes(f.limits.LinkBytes), fmtBytes(refLinkBytes)))
+	case f.messages > f.limits.Messages:
+		from, to, kind, n := f.busiest()
+		c.failFlood(from, to, kind, fmt.Sprintf("%s messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", count(f.messages), from, count(n), plural(kind), to),
+			fmt.Sprintf("%s messages in all; the reference never has more than %d", count(f.limits.Messages), refMessages))
+	case f.bytes > f.limits.Bytes:
+		from, to, kind, n := f.busiest()
+		c.failFlood(from, to, kind, fmt.Sprintf("%s of messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", fmtBytes(f.bytes), from, count(n), plural(kind), to),
+			fmt.Sprintf("%s in all; the reference never has more than %s", fmtBytes(f.limits.Bytes), fmtBytes(refBytes)))
 	}
 }
 
@@ -197,23 +196,39 @@ func (f *flood) arrived(m *message) {
 	f.bytes -= size
 }
 
-// countEvent counts one event in the simulated second it runs in.
+// countEvent counts one event in the simulated second it runs in; the
+// common case is an addition and two comparisons.
 func (c *Cluster) countEvent() {
 	f := &c.flood
-	if c.now >= f.secondEnd {
-		f.secondEnd = (c.now/time.Second + 1) * time.Second
-		f.events = 0
-	}
 	f.events++
-	if f.events > f.peaks.EventsPerSecond {
-		f.peaks.EventsPerSecond = f.events
-		if f.events > f.limits.EventsPerSecond {
-			from, to, kind, n := f.busiest()
-			c.failFlood(from, to, kind, fmt.Sprintf("the simulator ran %s events within the simulated second from %s, and node %d has %s %s in flight to node %d, the most on any link",
-				count(int(f.events)), fmtTime(f.secondEnd-time.Second), from, count(n), plural(kind), to),
-				fmt.Sprintf("%s events per simulated second; the reference's busiest second has %s", count(int(f.limits.EventsPerSecond)), count(refEventsPerSecond)))
-		}
+	if f.events > f.limits.EventsPerSecond || c.now >= f.secondEnd {
+		c.eventsPastBound()
 	}
+}
+
+// eventsPastBound starts a new simulated second (the event being counted
+// is its first) or fails the run for too many events in this one.
+func (c *Cluster) eventsPastBound() {
+	f := &c.flood
+	if c.now >= f.secondEnd {
+		f.peaks.EventsPerSecond = max(f.peaks.EventsPerSecond, f.events-1)
+		f.secondEnd = (c.now/time.Second + 1) * time.Second
+		f.events = 1
+		return
+	}
+	f.peaks.EventsPerSecond = max(f.peaks.EventsPerSecond, f.events)
+	from, to, kind, n := f.busiest()
+	c.failFlood(from, to, kind, fmt.Sprintf("node %d has %s %s in flight to node %d, the most on any link, and the simulator ran %s events within the simulated second from %s",
+		from, count(n), plural(kind), to, count(int(f.events)), fmtTime(f.secondEnd-time.Second)),
+		fmt.Sprintf("%s events per simulated second; the reference's busiest second has %s", count(int(f.limits.EventsPerSecond)), count(refEventsPerSecond)))
+}
+
+// currentPeaks returns the peaks so far, the current second's events
+// included.
+func (f *flood) currentPeaks() Peaks {
+	p := f.peaks
+	p.EventsPerSecond = max(p.EventsPerSecond, f.events)
+	return p
 }
 
 // busiest returns the link and message type with the most messages in

@@ -50,6 +50,7 @@ func Run(cfg Config, s Scenario) *Result {
 		hang.Seed, hang.Scenario, hang.Implementation, hang.Replay = cfg.Seed, cfg.Scenario, cfg.Implementation, cfg.Replay
 		return &Result{Failure: hang, Wall: time.Since(wallStart), End: hang.At}
 	}
+	c.stats.Peaks = c.flood.currentPeaks()
 	res := &Result{Failure: c.failed, Stats: c.stats, End: c.now, Hash: c.rec.hash, Wall: time.Since(wallStart)}
 	if f := res.Failure; f != nil {
 		f.Seed, f.Scenario, f.Implementation, f.Replay = cfg.Seed, cfg.Scenario, cfg.Implementation, cfg.Replay

@@ -29,7 +29,10 @@ func (c *Cluster) Now() time.Duration { return c.now }
 func (c *Cluster) Rand() *rand.Rand { return c.scenR }
 
 // Stats returns the run's counters so far.
-func (c *Cluster) Stats() *Stats { return &c.stats }
+func (c *Cluster) Stats() *Stats {
+	c.stats.Peaks = c.flood.currentPeaks()
+	return &c.stats
+}
 
 // Config returns the cluster's configuration.
 func (c *Cluster) Config() Config { return c.cfg }
