@@ -170,18 +170,18 @@ func (c *Cluster) newPeak(m *message, l, k int) {
 	p.Bytes = max(p.Bytes, f.bytes)
 	switch {
 	case f.link[k] > f.limits.LinkMessages:
-		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s %s in flight to node %d", m.from, count(f.link[k]), plural(m.kind), m.to),
-			fmt.Sprintf("%s messages of one type on one link; the reference never has more than %d", count(f.limits.LinkMessages), refLinkMessages))
+		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s %s in flight to node %d", m.from, commas(f.link[k]), plural(m.kind), m.to),
+			fmt.Sprintf("%s messages of one type on one link; the reference never has more than %d", commas(f.limits.LinkMessages), refLinkMessages))
 	case f.linkBytes[l] > f.limits.LinkBytes:
-		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s of messages in flight to node %d (%s %s among them)", m.from, fmtBytes(f.linkBytes[l]), m.to, count(f.link[k]), plural(m.kind)),
+		c.failFlood(m.from, m.to, m.kind, fmt.Sprintf("node %d has %s of messages in flight to node %d (%s %s among them)", m.from, fmtBytes(f.linkBytes[l]), m.to, commas(f.link[k]), plural(m.kind)),
 			fmt.Sprintf("%s on one link; the reference never has more than %s", fmtBytes(f.limits.LinkBytes), fmtBytes(refLinkBytes)))
 	case f.messages > f.limits.Messages:
 		from, to, kind, n := f.busiest()
-		c.failFlood(from, to, kind, fmt.Sprintf("%s messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", count(f.messages), from, count(n), plural(kind), to),
-			fmt.Sprintf("%s messages in all; the reference never has more than %d", count(f.limits.Messages), refMessages))
+		c.failFlood(from, to, kind, fmt.Sprintf("%s messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", commas(f.messages), from, commas(n), plural(kind), to),
+			fmt.Sprintf("%s messages in all; the reference never has more than %d", commas(f.limits.Messages), refMessages))
 	case f.bytes > f.limits.Bytes:
 		from, to, kind, n := f.busiest()
-		c.failFlood(from, to, kind, fmt.Sprintf("%s of messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", fmtBytes(f.bytes), from, count(n), plural(kind), to),
+		c.failFlood(from, to, kind, fmt.Sprintf("%s of messages are in flight in the cluster, and node %d has %s %s in flight to node %d, the most on any link", fmtBytes(f.bytes), from, commas(n), plural(kind), to),
 			fmt.Sprintf("%s in all; the reference never has more than %s", fmtBytes(f.limits.Bytes), fmtBytes(refBytes)))
 	}
 }
@@ -219,8 +219,8 @@ func (c *Cluster) eventsPastBound() {
 	f.peaks.EventsPerSecond = max(f.peaks.EventsPerSecond, f.events)
 	from, to, kind, n := f.busiest()
 	c.failFlood(from, to, kind, fmt.Sprintf("node %d has %s %s in flight to node %d, the most on any link, and the simulator ran %s events within the simulated second from %s",
-		from, count(n), plural(kind), to, count(int(f.events)), fmtTime(f.secondEnd-time.Second)),
-		fmt.Sprintf("%s events per simulated second; the reference's busiest second has %s", count(int(f.limits.EventsPerSecond)), count(refEventsPerSecond)))
+		from, commas(n), plural(kind), to, commas(int(f.events)), fmtTime(f.secondEnd-time.Second)),
+		fmt.Sprintf("%s events per simulated second; the reference's busiest second has %s", commas(int(f.limits.EventsPerSecond)), commas(refEventsPerSecond)))
 }
 
 // currentPeaks returns the peaks so far, the current second's events
@@ -260,7 +260,7 @@ func (c *Cluster) failFlood(from, to int, kind MsgKind, what, bound string) {
 		why = fmt.Sprintf("Node %d sends one reply per request it handles: it is answering a flood of %s from node %d. ", from, plural(req), sender) + why
 	}
 	msg := fmt.Sprintf("%s. The simulator's bound is %s. %s In all, %s messages (%s) are in flight.",
-		what, bound, why, count(f.messages), fmtBytes(f.bytes))
+		what, bound, why, commas(f.messages), fmtBytes(f.bytes))
 	c.fail(&Failure{Kind: KindContract, Rule: props.MessageFlood.Name(), Paper: props.MessageFlood.Section(),
 		Nodes: []int{sender, peer}, Message: msg})
 }
@@ -278,11 +278,11 @@ func plural(k MsgKind) string {
 	return s + "s"
 }
 
-// count prints n with thousands separators: 40,000.
-func count(n int) string {
+// commas prints n with thousands separators: 40,000.
+func commas(n int) string {
 	s := strconv.Itoa(n)
 	if n < 0 {
-		return "-" + count(-n)
+		return "-" + commas(-n)
 	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

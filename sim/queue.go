@@ -19,7 +19,8 @@ type event struct {
 	kind eventKind
 	// uncounted marks a delivery the flood counters leave out (see
 	// flood): one held for a paused node and released at its resume
-	// (then released is set too), or a message its turn sent.
+	// (released is set too), or a reply sent by the turn that handled
+	// such a released message.
 	uncounted, released bool
 	node                int
 	inc                 int // incarnation the event is for (ticks, snapshot turns)
