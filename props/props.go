@@ -134,6 +134,9 @@ const (
 	ScenarioError
 	InternalError
 
+	// Harness: the simulator's bounds on what a run piles up (issue 12).
+	MessageFlood
+
 	numIDs
 )
 
@@ -253,6 +256,8 @@ var catalogue = [numIDs]Property{
 	Config:        {"config", "", "The simulator's configuration is valid.", Harness},
 	ScenarioError: {"scenario", "", "A scenario names only nodes of its cluster.", Harness},
 	InternalError: {"internal error", "", "raftlab itself did not fail.", Harness},
+
+	MessageFlood: {"message flood", "", "Messages and bytes in flight, and events per simulated second, stay within the simulator's bounds (sim.FloodLimits), which leave a correct Raft a wide margin: a node that answers replies with ever more requests floods the network.", Harness},
 }
 
 // Get returns id's entry; it panics on an ID outside the catalogue, which

@@ -39,6 +39,7 @@ type Cluster struct {
 
 	clientSeq int // the nemesis client's command counter
 	stats     Stats
+	flood     flood
 	rec       recorder
 	failed    *Failure
 
@@ -132,6 +133,7 @@ func newCluster(cfg Config) *Cluster {
 		}
 	}
 	c.stats.init(c.n)
+	c.flood.init(c.n, cfg.Flood)
 	c.rec.init(cfg)
 	c.check.init(c)
 	clock := newStream(cfg.Seed, streamClock, 0, 0)
@@ -255,6 +257,12 @@ func (c *Cluster) step() bool {
 	if c.stats.Events > c.cfg.MaxEvents {
 		c.fail(&Failure{Kind: KindContract, Rule: props.EventBudget.Name(), Paper: props.EventBudget.Section(),
 			Message: "the run exceeded its budget of events: a node is flooding the network (sending many messages every turn?)"})
+	}
+	if !ev.uncounted {
+		if ev.kind == evDeliver {
+			c.flood.arrived(ev.msg)
+		}
+		c.countEvent()
 	}
 	sn := c.nodes[ev.node]
 	switch ev.kind {

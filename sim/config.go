@@ -40,6 +40,12 @@ type Config struct {
 	// events for failure reports (a failing run is replayed with the
 	// trace on: runs are deterministic).
 	RecordTrace bool
+	// TraceLimit bounds the events a trace keeps (default 125,000, about
+	// 17 MB of JSON; the longest passing runs of the suites and soaks have
+	// about 60,000 events): the first four fifths of it and the last fifth
+	// before the end, with a note between them saying what was left out,
+	// and each node's state at the end. A flood's trace stays readable.
+	TraceLimit int
 	// TimelineLen is how many recent events a failure report shows
 	// (default 24).
 	TimelineLen int
@@ -53,6 +59,9 @@ type Config struct {
 	// node that floods the network fails the run instead of running
 	// forever.
 	MaxEvents int64
+	// Flood bounds the messages and bytes in flight and the events per
+	// simulated second (zero fields: the defaults, see FloodLimits).
+	Flood FloodLimits
 }
 
 // Network is the simulated network's behaviour for messages that cross an
@@ -99,6 +108,10 @@ func (c Config) withDefaults() Config {
 	if c.HangBound <= 0 {
 		c.HangBound = 5 * time.Second
 	}
+	if c.TraceLimit <= 0 {
+		c.TraceLimit = 125_000
+	}
+	c.TraceLimit = max(c.TraceLimit, 10) // room for a head and a tail
 	if c.MaxEvents <= 0 {
 		c.MaxEvents = 50_000_000
 	}

@@ -68,7 +68,7 @@ func (c *Cluster) send(m *message) {
 		if i == 0 {
 			c.rec.add(record{at: c.now, kind: trace.KindSend, node: m.from, peer: m.to, sum: m.sum, fault: fault})
 		}
-		c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
+		c.pushMessage(m, c.now+d)
 	}
 }
 
@@ -77,7 +77,7 @@ func (c *Cluster) schedule(m *message, d time.Duration) {
 	if d <= 0 {
 		d, _ = c.delay()
 	}
-	c.q.push(event{at: c.now + d, kind: evDeliver, node: m.to, msg: m})
+	c.pushMessage(m, c.now+d)
 }
 
 // delay draws one message's delay: uniform in [DelayMin, DelayMax], or,
@@ -131,7 +131,9 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 		c.check.voteOnWire(sn.id, m.from, &raftapi.RequestVoteArgs{Term: m.sum.a, CandidateID: m.sum.b, PreVote: m.sum.e != 0},
 			&raftapi.RequestVoteReply{Term: r.Term, VoteGranted: r.OK, PreVote: r.PreVote})
 	}
+	c.flood.exempt = ev.released // the replies to a released pile are part of it
 	c.flush(out)
+	c.flood.exempt = false
 	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
 }
 

@@ -14,14 +14,19 @@ const (
 // in the order they were scheduled (seq), which makes the run a pure
 // function of the seed.
 type event struct {
-	at    time.Duration
-	seq   uint64
-	kind  eventKind
-	node  int
-	inc   int // incarnation the event is for (ticks, snapshot turns)
-	index int // snapshot turns: the index
-	msg   *message
-	data  []byte // snapshot turns: the service's snapshot
+	at   time.Duration
+	seq  uint64
+	kind eventKind
+	// uncounted marks a delivery the flood counters leave out (see
+	// flood): one held for a paused node and released at its resume
+	// (released is set too), or a reply sent by the turn that handled
+	// such a released message.
+	uncounted, released bool
+	node                int
+	inc                 int // incarnation the event is for (ticks, snapshot turns)
+	index               int // snapshot turns: the index
+	msg                 *message
+	data                []byte // snapshot turns: the service's snapshot
 }
 
 func (e *event) before(o *event) bool {

@@ -128,7 +128,8 @@ func partitionGroups(n int, groups [][]int) [][]int {
 }
 
 // recorder keeps the last events in a ring for failure reports, every event
-// and state change when the trace is on, and the run's determinism hash.
+// and state change when the trace is on (up to Config.TraceLimit), and the
+// run's determinism hash (over every event, kept or not).
 type recorder struct {
 	ring   []record
 	next   int
@@ -137,12 +138,49 @@ type recorder struct {
 	events []record
 	states []trace.State
 	hash   uint64
+
+	// A trace keeps its first head events and, in tail (a ring), the last
+	// ones; traced counts every event the trace saw, statesLeft the state
+	// changes it does not keep (those after the head, once the tail's ring
+	// has wrapped).
+	head       int
+	tail       []record
+	tailNext   int
+	traced     int64
+	statesLeft int
 }
 
 func (r *recorder) init(cfg Config) {
 	r.ring = make([]record, cfg.TimelineLen)
 	r.trace = cfg.RecordTrace
 	r.hash = 14695981039346656037
+	if r.trace {
+		r.tail = make([]record, 0, cfg.TraceLimit/5)
+		r.head = cfg.TraceLimit - cap(r.tail)
+	}
+}
+
+// keep adds e to the trace: to the head while it has room, then to the
+// tail's ring.
+func (r *recorder) keep(e record) {
+	r.traced++
+	switch {
+	case len(r.events) < r.head:
+		r.events = append(r.events, e)
+	case len(r.tail) < cap(r.tail):
+		r.tail = append(r.tail, e)
+	case len(r.tail) > 0:
+		r.tail[r.tailNext] = e
+		r.tailNext = (r.tailNext + 1) % len(r.tail)
+	}
+}
+
+// truncated reports whether the trace left events out.
+func (r *recorder) truncated() bool { return r.traced > int64(len(r.events)+len(r.tail)) }
+
+// tailInOrder returns the tail's events, oldest first.
+func (r *recorder) tailInOrder() []record {
+	return append(append([]record(nil), r.tail[r.tailNext:]...), r.tail[:r.tailNext]...)
 }
 
 func (r *recorder) mix(v uint64) {
@@ -173,7 +211,7 @@ func (r *recorder) add(e record) {
 		}
 	}
 	if r.trace {
-		r.events = append(r.events, e)
+		r.keep(e)
 	}
 }
 
@@ -185,8 +223,12 @@ func (r *recorder) state(sn *simNode, now time.Duration) {
 	if !r.trace {
 		return
 	}
+	if r.traced > int64(r.head+cap(r.tail)) { // the tail's ring wraps: its states would point at lost events
+		r.statesLeft++
+		return
+	}
 	st := traceState(sn, now.Microseconds())
-	st.Seq = len(r.events)
+	st.Seq = int(r.traced)
 	r.states = append(r.states, st)
 }
 

@@ -50,6 +50,7 @@ func Run(cfg Config, s Scenario) *Result {
 		hang.Seed, hang.Scenario, hang.Implementation, hang.Replay = cfg.Seed, cfg.Scenario, cfg.Implementation, cfg.Replay
 		return &Result{Failure: hang, Wall: time.Since(wallStart), End: hang.At}
 	}
+	c.stats.Peaks = c.flood.currentPeaks()
 	res := &Result{Failure: c.failed, Stats: c.stats, End: c.now, Hash: c.rec.hash, Wall: time.Since(wallStart)}
 	if f := res.Failure; f != nil {
 		f.Seed, f.Scenario, f.Implementation, f.Replay = cfg.Seed, cfg.Scenario, cfg.Implementation, cfg.Replay
@@ -125,12 +126,19 @@ func (c *Cluster) buildTrace(res *Result) *trace.Trace {
 				SnapshotEvery: cfg.SnapshotEvery,
 			},
 		},
-		Events: make([]trace.Event, 0, len(c.rec.events)),
+		Events: make([]trace.Event, 0, len(c.rec.events)+1+len(c.rec.tail)),
 		States: c.rec.states,
 		Result: trace.Result{OK: res.Failure == nil, EndT: res.End.Microseconds(), Hash: fmt.Sprintf("%016x", res.Hash)},
 	}
 	for i := range c.rec.events {
 		t.Events = append(t.Events, c.rec.events[i].event())
+	}
+	if c.rec.truncated() {
+		c.appendTail(t)
+	} else {
+		for i := range c.rec.tail {
+			t.Events = append(t.Events, c.rec.tail[i].event())
+		}
 	}
 	if f := res.Failure; f != nil {
 		t.Result.Failure = &trace.Failure{Kind: f.Kind, Rule: f.Rule, Paper: f.Paper, Message: f.Message,
@@ -200,4 +208,34 @@ func nondeterminism(i int, t int64, detail string) *Failure {
 
 func describeEvent(e trace.Event) string {
 	return fmt.Sprintf("t=%dus %s", e.T, e.String())
+}
+
+// appendTail completes a truncated trace: a note saying what was left out,
+// the last events, and each node's state at the end (the state changes
+// after the head are among what was left out).
+func (c *Cluster) appendTail(t *trace.Trace) {
+	r := &c.rec
+	kept := t.States[:0:0]
+	for _, st := range t.States {
+		if st.Seq <= len(r.events) {
+			kept = append(kept, st)
+		} else {
+			r.statesLeft++
+		}
+	}
+	t.States = kept
+	tail := r.tailInOrder()
+	left := r.traced - int64(len(r.events)+len(tail))
+	from, to := r.events[len(r.events)-1].at, tail[0].at
+	t.Events = append(t.Events, trace.Event{T: to.Microseconds(), Kind: trace.KindNote, Node: -1, Peer: -1,
+		Text: fmt.Sprintf("trace truncated: %d events between %s and %s and %d state changes were left out to keep the file small (Config.TraceLimit); the first %d events precede this note, the last %d follow it",
+			left, fmtTime(from), fmtTime(to), r.statesLeft, len(r.events), len(tail))})
+	for i := range tail {
+		t.Events = append(t.Events, tail[i].event())
+	}
+	for _, sn := range c.nodes {
+		st := traceState(sn, c.now.Microseconds())
+		st.Seq = len(t.Events)
+		t.States = append(t.States, st)
+	}
 }

@@ -29,7 +29,10 @@ func (c *Cluster) Now() time.Duration { return c.now }
 func (c *Cluster) Rand() *rand.Rand { return c.scenR }
 
 // Stats returns the run's counters so far.
-func (c *Cluster) Stats() *Stats { return &c.stats }
+func (c *Cluster) Stats() *Stats {
+	c.stats.Peaks = c.flood.currentPeaks()
+	return &c.stats
+}
 
 // Config returns the cluster's configuration.
 func (c *Cluster) Config() Config { return c.cfg }
@@ -238,6 +241,7 @@ func (c *Cluster) Resume(i int) {
 	c.rec.add(record{at: c.now, kind: trace.KindResume, node: i, peer: -1})
 	for _, ev := range sn.held {
 		ev.at = c.now
+		ev.uncounted, ev.released = true, true
 		c.q.push(ev)
 	}
 	sn.held = nil

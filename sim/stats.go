@@ -21,6 +21,8 @@ type Stats struct {
 	MaxState       int   // largest Raft state saved
 	MaxSnapshot    int   // largest snapshot saved
 
+	Peaks Peaks // the most in flight and the busiest simulated second (see FloodLimits)
+
 	Committed      int           // indexes applied somewhere
 	CommitLatency  time.Duration // sum, over commands started through Cluster.Start, of Start → first apply
 	CommitLatMax   time.Duration
