@@ -1216,6 +1216,13 @@ async function main() {
   }
   document.body.dataset.ready = '1';
   requestAnimationFrame(frame);
+  // Offline once loaded (sw.js). Registered only now, so that its
+  // fetching the files once more never delays the first load; it needs a
+  // secure context (https, or http on localhost), else the page simply
+  // stays online-only.
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline mode unavailable: ${e.message}`));
+  }
 }
 
 window.raftlabPage.ready = main().catch(showError);
