@@ -122,21 +122,23 @@ async function advanceUntil(T) {
   return st;
 }
 
+// rebuild brings the live world to simulated time T: the simulator
+// re-creates it from the seed and the actions, deterministically, starting
+// from the latest world it kept (a checkpoint) that stands at or before T
+// on this branch, the current one included (wasm/sandbox/checkpoints.go).
+// So scrubbing forward costs the distance, and going back to 0 and on to
+// the end again finds the end still there.
 async function rebuild(T) {
-  await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T) });
+  T = Math.round(T);
+  S.state = await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T), at_us: T });
   const st = await advanceUntil(T);
   setLive(st);
 }
 
-// goTo moves the live world to simulated time T within this branch:
-// forward by advancing, backward (or past a recorded action) by
-// re-creating the world from the seed and the actions, deterministically.
+// goTo moves the live world to simulated time T within this branch.
 async function goTo(T) {
   T = Math.max(0, Math.min(Math.round(T), S.maxT));
-  const now = S.state ? S.state.now_us : 0;
-  const between = S.actions.some((a) => a.at_us > now && a.at_us <= T);
-  if (T >= now && !between) setLive(await advanceUntil(T));
-  else await rebuild(T);
+  await rebuild(T);
 }
 
 // act applies a user action now. Acting in the past starts a new branch:
@@ -175,7 +177,7 @@ async function newWorld(cfg, actions = [], T = 0) {
   S.groups = Array.from({ length: cfg.nodes }, () => 0);
   S.selected = Math.min(S.selected, cfg.nodes - 1);
   await queue(async () => {
-    await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T) });
+    S.state = await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T), at_us: Math.round(T) });
     setLive(await advanceUntil(T));
   });
   renderGroups();
