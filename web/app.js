@@ -130,15 +130,21 @@ async function advanceUntil(T) {
 // the end again finds the end still there.
 async function rebuild(T) {
   T = Math.round(T);
-  S.state = await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T), at_us: T });
-  const st = await advanceUntil(T);
+  let st = await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T), at_us: T });
+  if (st.truncated && st.now_us < T && !st.failure) { S.state = st; st = await advanceUntil(T); }
   setLive(st);
 }
 
-// goTo moves the live world to simulated time T within this branch.
-async function goTo(T) {
+// goTo moves the live world to simulated time T within this branch. The
+// play loop's small steps forward advance the world it has; a scrub, or
+// a step past a recorded action, goes through rebuild, which picks the
+// best world the simulator kept.
+async function goTo(T, playing = false) {
   T = Math.max(0, Math.min(Math.round(T), S.maxT));
-  await rebuild(T);
+  const now = S.state ? S.state.now_us : 0;
+  const between = S.actions.some((a) => a.at_us > now && a.at_us <= T);
+  if (playing && T >= now && !between) setLive(await advanceUntil(T));
+  else await rebuild(T);
 }
 
 // act applies a user action now. Acting in the past starts a new branch:
@@ -177,8 +183,9 @@ async function newWorld(cfg, actions = [], T = 0) {
   S.groups = Array.from({ length: cfg.nodes }, () => 0);
   S.selected = Math.min(S.selected, cfg.nodes - 1);
   await queue(async () => {
-    S.state = await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T), at_us: Math.round(T) });
-    setLive(await advanceUntil(T));
+    let st = await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T), at_us: Math.round(T) });
+    if (st.truncated && st.now_us < T && !st.failure) { S.state = st; st = await advanceUntil(T); }
+    setLive(st);
   });
   renderGroups();
 }
@@ -987,7 +994,7 @@ function frame(ts) {
     if (S.mode === 'live' && S.state && !S.state.failure) {
       const target = Math.round(S.state.now_us + simDt);
       S.maxT = Math.max(S.maxT, target);
-      queue(() => goTo(target)).catch((e) => { S.playing = false; updatePlay(); showError(e); });
+      queue(() => goTo(target, true)).catch((e) => { S.playing = false; updatePlay(); showError(e); });
     } else if (S.mode === 'replay') {
       const r = S.replay;
       r.t += simDt;
