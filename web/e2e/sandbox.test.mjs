@@ -536,7 +536,7 @@ test('the page works offline once loaded', { skip: !DIR && 'needs SANDBOX_DIR (i
   await setPlaying(page, true);
   await waitState(page, (s) => s.nodes.every((n) => n.commit >= index && n.applied >= index), 'the command to commit, offline');
   await page.waitForTimeout(300);
-  await shot(page, '14-offline.png');
+  await shot(page, '16-offline.png');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -565,6 +565,34 @@ test('time travel on a long run: scrubbing to 0 and back to the end', async () =
   assert.equal((await state(page)).hash, end.hash);
   console.log(`# scrub on a 180 s run (${end.events} events): to 0 ${back.toFixed(0)} ms, 0 → end ${forward.toFixed(0)} ms, end → 90 s ${mid.toFixed(0)} ms, 90 s → end ${fwd2.toFixed(0)} ms`);
   await shot(page, '15-scrubbed-long-run.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+// Compare with the native run of the same world:
+//   go test ./wasm/sandbox -run XXX -bench Advance60s -benchtime 5x
+test('simulator speed in Chromium: a 60 s world in one jump', async () => {
+  const { page, errors, close } = await open();
+  await setPlaying(page, false);
+  const runs = await page.evaluate(async () => {
+    const cfg = { nodes: 5, seed: 1, drop: 0.05, dup: 0.02, delay_min_ms: 1, delay_max_ms: 10, snapshot_every: 100 };
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await window.raftlabPage.call('newWorld', cfg);
+      let st;
+      do st = await window.raftlabPage.call('advance', { until_us: 60_000_000 }); while (st.truncated);
+      out.push({ ms: performance.now() - t0, events: st.events, now: st.now_us, failure: st.failure });
+    }
+    return out;
+  });
+  for (const r of runs) {
+    assert.equal(r.now, 60_000_000);
+    assert.equal(r.failure, null);
+    assert.equal(r.events, runs[0].events, 'the same world every time');
+  }
+  const best = Math.min(...runs.map((r) => r.ms));
+  console.log(`# a 60 s world (${runs[0].events} events) in Chromium's Worker: ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (best ${best.toFixed(0)} ms)`);
   assert.deepEqual(errors, []);
   await close();
 });
