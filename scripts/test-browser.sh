@@ -34,7 +34,7 @@ if [[ -z "${SANDBOX_DIR:-}" ]]; then
 		exit 1
 	fi
 	scripts/build-wasm.sh "$SANDBOX_DIR"
-	cp web/index.html web/app.js web/worker.js web/style.css "$SANDBOX_DIR"/
+	cp web/index.html web/app.js web/worker.js web/style.css web/sw.js "$SANDBOX_DIR"/
 fi
 export SANDBOX_DIR
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$root/web/artifacts}

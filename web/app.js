@@ -122,20 +122,28 @@ async function advanceUntil(T) {
   return st;
 }
 
+// rebuild brings the live world to simulated time T: the simulator
+// re-creates it from the seed and the actions, deterministically, starting
+// from the latest world it kept (a checkpoint) that stands at or before T
+// on this branch, the current one included (wasm/sandbox/checkpoints.go).
+// So scrubbing forward costs the distance, and going back to 0 and on to
+// the end again finds the end still there.
 async function rebuild(T) {
-  await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T) });
-  const st = await advanceUntil(T);
+  T = Math.round(T);
+  let st = await engine.call('newWorld', { ...S.cfg, actions: S.actions.filter((a) => a.at_us <= T), at_us: T });
+  if (st.truncated && st.now_us < T && !st.failure) { S.state = st; st = await advanceUntil(T); }
   setLive(st);
 }
 
-// goTo moves the live world to simulated time T within this branch:
-// forward by advancing, backward (or past a recorded action) by
-// re-creating the world from the seed and the actions, deterministically.
-async function goTo(T) {
+// goTo moves the live world to simulated time T within this branch. The
+// play loop's small steps forward advance the world it has; a scrub, or
+// a step past a recorded action, goes through rebuild, which picks the
+// best world the simulator kept.
+async function goTo(T, playing = false) {
   T = Math.max(0, Math.min(Math.round(T), S.maxT));
   const now = S.state ? S.state.now_us : 0;
   const between = S.actions.some((a) => a.at_us > now && a.at_us <= T);
-  if (T >= now && !between) setLive(await advanceUntil(T));
+  if (playing && T >= now && !between) setLive(await advanceUntil(T));
   else await rebuild(T);
 }
 
@@ -175,8 +183,9 @@ async function newWorld(cfg, actions = [], T = 0) {
   S.groups = Array.from({ length: cfg.nodes }, () => 0);
   S.selected = Math.min(S.selected, cfg.nodes - 1);
   await queue(async () => {
-    await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T) });
-    setLive(await advanceUntil(T));
+    let st = await engine.call('newWorld', { ...cfg, actions: actions.filter((a) => a.at_us <= T), at_us: Math.round(T) });
+    if (st.truncated && st.now_us < T && !st.failure) { S.state = st; st = await advanceUntil(T); }
+    setLive(st);
   });
   renderGroups();
 }
@@ -985,7 +994,7 @@ function frame(ts) {
     if (S.mode === 'live' && S.state && !S.state.failure) {
       const target = Math.round(S.state.now_us + simDt);
       S.maxT = Math.max(S.maxT, target);
-      queue(() => goTo(target)).catch((e) => { S.playing = false; updatePlay(); showError(e); });
+      queue(() => goTo(target, true)).catch((e) => { S.playing = false; updatePlay(); showError(e); });
     } else if (S.mode === 'replay') {
       const r = S.replay;
       r.t += simDt;
@@ -1216,6 +1225,13 @@ async function main() {
   }
   document.body.dataset.ready = '1';
   requestAnimationFrame(frame);
+  // Offline once loaded (sw.js). Registered only now, so that its
+  // fetching the files once more never delays the first load; it needs a
+  // secure context (https, or http on localhost), else the page simply
+  // stays online-only.
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline mode unavailable: ${e.message}`));
+  }
 }
 
 window.raftlabPage.ready = main().catch(showError);

@@ -14,13 +14,16 @@ let api = null;
 
 async function boot() {
   try {
+    // The WebAssembly's download starts before wasm_exec.js is fetched
+    // and run (importScripts blocks), not after: one round trip less.
+    const wasm = fetch('sandbox.wasm');
     importScripts('wasm_exec.js');
     const go = new Go();
     let result;
     if (WebAssembly.instantiateStreaming) {
-      result = await WebAssembly.instantiateStreaming(fetch('sandbox.wasm'), go.importObject);
+      result = await WebAssembly.instantiateStreaming(wasm, go.importObject);
     } else {
-      const bytes = await (await fetch('sandbox.wasm')).arrayBuffer();
+      const bytes = await (await wasm).arrayBuffer();
       result = await WebAssembly.instantiate(bytes, go.importObject);
     }
     go.run(result.instance); // main registers globalThis.raftlab and blocks

@@ -31,6 +31,7 @@ func TestHandlerServesThePageAndTheBuild(t *testing.T) {
 		{"/app.js", "javascript", "new Worker('worker.js')"},
 		{"/worker.js", "javascript", "sandbox.wasm"},
 		{"/style.css", "text/css", "--leader"},
+		{"/sw.js", "javascript", "caches.open"},
 		{"/sandbox.wasm", "application/wasm", "asm"},
 		{"/wasm_exec.js", "javascript", "// go"},
 		{"/traces/t.json", "application/json", "raftlab-trace"},

@@ -19,6 +19,7 @@ import (
 type API struct {
 	impl  Impl
 	world *World
+	kept  []*World    // checkpoints for time travel, most recent first (checkpoints.go)
 	build trace.Build // read once: runtime/debug parses the build info at every call
 }
 
@@ -80,18 +81,14 @@ func (a *API) call(name, arg string) (any, error) {
 	case "version":
 		return map[string]any{"version": Version, "trace_format": trace.Version, "implementation": a.impl.Name, "build": a.build}, nil
 	case "newWorld":
-		var cfg Config
-		if err := decode(name, arg, &cfg); err != nil {
+		var req NewWorldRequest
+		if err := decode(name, arg, &req); err != nil {
 			return nil, err
 		}
-		w, err := NewWorld(a.impl, cfg)
+		w, err := a.newWorld(req)
 		if err != nil {
 			return nil, fmt.Errorf("newWorld: %w", err)
 		}
-		if a.world != nil {
-			a.world.Close()
-		}
-		a.world = w
 		return w.State(), nil
 	case "advance":
 		var req Advance

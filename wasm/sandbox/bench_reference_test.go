@@ -109,3 +109,29 @@ func BenchmarkSandboxHandoff(b *testing.B) {
 		w.do(func(*sim.Cluster) {})
 	}
 }
+
+// BenchmarkSandboxAdvance60s is the page's long jump: a new world of
+// benchCfg advanced to 60 simulated seconds, no client. The browser test
+// "simulator speed in Chromium" times the same calls in the page's
+// Worker, for the ratio against native.
+func BenchmarkSandboxAdvance60s(b *testing.B) {
+	var events int64
+	for b.Loop() {
+		w, err := NewWorld(reference(), benchCfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		until := int64(60_000_000)
+		for {
+			if err := w.Advance(Advance{UntilUs: &until}); err != nil {
+				b.Fatal(err)
+			}
+			if !w.truncated {
+				break
+			}
+		}
+		events += w.State().Events
+		w.Close()
+	}
+	report(b, events)
+}

@@ -58,7 +58,7 @@ async function open(hash = '', viewport = { width: 1280, height: 720 }, setup = 
   await page.goto(srv.url + hash);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   const loadMs = Date.now() - t0;
-  return { page, errors, loadMs, close: () => context.close() };
+  return { page, context, errors, loadMs, close: () => context.close() };
 }
 
 const state = (page) => page.evaluate(() => window.raftlabPage.state);
@@ -100,7 +100,10 @@ test('the page loads with no console error and a running world', async () => {
   assert.match(await page.textContent('#footer'), /trace format 2/);
   await page.waitForTimeout(500);
   await shot(page, '01-loaded.png');
-  console.log(`# load to interactive: ${loadMs} ms`);
+  // The footer says how long the Worker took to fetch, compile and start
+  // the WebAssembly (the rest is the page, the first world and its state).
+  const worker = (await page.textContent('#footer')).match(/loaded in (\d+) ms/);
+  console.log(`# load to interactive: ${loadMs} ms (the WebAssembly ready in ${worker ? worker[1] : '?'} ms of it)`);
   assert.deepEqual(errors, []);
   await close();
 });
@@ -486,6 +489,110 @@ test('checkers live: a safety violation stops the run and shows the rule', { ski
   await page.click('#play');
   assert.equal(await page.evaluate(() => window.raftlabPage.playing), false);
   await shot(page, '14-live-failure.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('the page works offline once loaded', { skip: !DIR && 'needs SANDBOX_DIR (it stops a server of its own)' }, async () => {
+  // A server of its own, so that "offline" is real: the server is shut
+  // and the browser's network is off, so only the service worker's cache
+  // can answer the reload.
+  const own = await serve(DIR);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await page.goto(own.url);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  // The service worker is registered once the page is ready; wait until
+  // it has cached the files and controls the page.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+  });
+  own.server.closeAllConnections();
+  await own.close();
+  await context.setOffline(true);
+  assert.ok(await fetch(own.url).then(() => false, () => true), 'the server still answers');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  assert.equal(await page.evaluate(() => navigator.onLine), false);
+  // The reload reproduces the run from the link (the page keeps it in
+  // the URL), paused; play it.
+  await setPlaying(page, true);
+  // The simulator runs: a leader is elected and a command commits.
+  const st = await waitState(page, (s) => leaders(s).length === 1, 'a leader, offline');
+  assert.equal(st.nodes.length, 5);
+  await setPlaying(page, false);
+  await page.fill('#command', 'offline');
+  await page.press('#command', 'Enter');
+  await page.evaluate(() => window.raftlabPage.idle());
+  const { outcome } = await state(page);
+  assert.ok(outcome && outcome.accepted, `the proposal was not accepted: ${JSON.stringify(outcome)}`);
+  const { index } = outcome;
+  await setPlaying(page, true);
+  await waitState(page, (s) => s.nodes.every((n) => n.commit >= index && n.applied >= index), 'the command to commit, offline');
+  await page.waitForTimeout(300);
+  await shot(page, '16-offline.png');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('time travel on a long run: scrubbing to 0 and back to the end', async () => {
+  const { page, errors, close } = await open('#n=5&seed=3&t=180000000');
+  await setPlaying(page, false);
+  const end = await state(page);
+  assert.equal(end.now_us, 180_000_000);
+  const scrub = (t) => page.evaluate(async (t) => {
+    const tl = document.getElementById('timeline');
+    const t0 = performance.now();
+    tl.value = t;
+    tl.dispatchEvent(new Event('input'));
+    await window.raftlabPage.idle();
+    return performance.now() - t0;
+  }, t);
+  const back = await scrub(0);
+  assert.equal((await state(page)).now_us, 0);
+  const forward = await scrub(end.now_us);
+  const again = await state(page);
+  assert.equal(again.hash, end.hash, 'the re-run reaches the same state');
+  const mid = await scrub(90_000_000);
+  assert.equal((await state(page)).now_us, 90_000_000);
+  const fwd2 = await scrub(end.now_us);
+  assert.equal((await state(page)).hash, end.hash);
+  console.log(`# scrub on a 180 s run (${end.events} events): to 0 ${back.toFixed(0)} ms, 0 → end ${forward.toFixed(0)} ms, end → 90 s ${mid.toFixed(0)} ms, 90 s → end ${fwd2.toFixed(0)} ms`);
+  await shot(page, '15-scrubbed-long-run.png');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+// Compare with the native run of the same world:
+//   go test ./wasm/sandbox -run XXX -bench Advance60s -benchtime 5x
+test('simulator speed in Chromium: a 60 s world in one jump', async () => {
+  const { page, errors, close } = await open();
+  await setPlaying(page, false);
+  const runs = await page.evaluate(async () => {
+    const cfg = { nodes: 5, seed: 1, drop: 0.05, dup: 0.02, delay_min_ms: 1, delay_max_ms: 10, snapshot_every: 100 };
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await window.raftlabPage.call('newWorld', cfg);
+      let st;
+      do st = await window.raftlabPage.call('advance', { until_us: 60_000_000 }); while (st.truncated);
+      out.push({ ms: performance.now() - t0, events: st.events, now: st.now_us, failure: st.failure });
+    }
+    return out;
+  });
+  for (const r of runs) {
+    assert.equal(r.now, 60_000_000);
+    assert.equal(r.failure, null);
+    assert.equal(r.events, runs[0].events, 'the same world every time');
+  }
+  const best = Math.min(...runs.map((r) => r.ms));
+  console.log(`# a 60 s world (${runs[0].events} events) in Chromium's Worker: ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (best ${best.toFixed(0)} ms)`);
   assert.deepEqual(errors, []);
   await close();
 });
