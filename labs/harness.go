@@ -255,10 +255,31 @@ func RuleStage(rule string) (stage Stage, ok bool) {
 	if k := id.Kind(); k != props.Protocol && k != props.Progress {
 		return "", false
 	}
-	for _, r := range rules.All() { // in stage order: the first is the earliest
-		if r.Prop == id {
-			return r.Stage, true
-		}
+	return ruleTestStage(id)
+}
+
+// ruleTestStage is the stage of the earliest rule test of labs/rules that
+// checks id. It is a table rather than a walk over rules.All(), which
+// holds every rule test's function: reaching it from here linked all of
+// them into the browser sandbox's WebAssembly (+100 KB brotli). A test
+// (TestRuleTestStageMatchesTheRuleTests) keeps the table equal to the walk.
+func ruleTestStage(id props.ID) (Stage, bool) {
+	switch id {
+	case props.RejectStaleTerm, props.HigherTermConvertsToFollower, props.FollowersRespond,
+		props.ElectionTimeout, props.RandomizedElectionTimeout, props.HeartbeatsPreventElections,
+		props.StartElection, props.MajorityElects, props.CandidateYieldsToLeader,
+		props.StaleRepliesIgnored, props.LeaderHeartbeats:
+		return Election, true
+	case props.ElectionRestriction, props.RequestVoteCarriesLastEntry, props.AppendEntriesConsistencyCheck,
+		props.TruncateOnlyOnConflict, props.AppendNewEntries, props.CommitIndexMinLeaderCommit,
+		props.ApplyCommittedInOrder, props.SendFromNextIndex, props.MatchIndexFromAcknowledgedRequest,
+		props.BackUpNextIndex, props.LeaderCommitRule, props.CommitOnlyCurrentTermByCounting:
+		return Replication, true
+	case props.PersistBeforeReplying, props.VolatileStateStartsOver:
+		return Persistence, true
+	case props.SnapshotPersistence, props.StaleSnapshotCallIsNoOp, props.StaleInstallSnapshotChangesNothing,
+		props.InstallSnapshotKeepsFollowingEntries, props.InstallSnapshotDiscardsLog, props.InstallSnapshotWhenBehind:
+		return Snapshots, true
 	}
 	return "", false
 }
