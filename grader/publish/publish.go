@@ -139,7 +139,7 @@ func checkNonce(n string) error {
 		return fmt.Errorf("%w: the nonce must have 16 to 64 characters, it has %d", ErrMalformed, len(n))
 	}
 	for _, c := range n {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+		if !nonceChar(c) {
 			return fmt.Errorf("%w: the nonce may hold only letters, digits, - and _", ErrMalformed)
 		}
 	}
@@ -246,4 +246,8 @@ func (c *Client) Post(ctx context.Context, env *Envelope) error {
 		return fmt.Errorf("publish: %s answered %s: %.200s", c.URL, resp.Status, answer)
 	}
 	return nil
+}
+
+func nonceChar(c rune) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_'
 }

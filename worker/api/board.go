@@ -26,7 +26,7 @@ func ValidCourse(name string) bool {
 		return false
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+		if !courseChar(c) {
 			return false
 		}
 	}
@@ -417,3 +417,5 @@ func (h *Handler) scoreboardPage(w http.ResponseWriter, r *http.Request, course 
 	_, _ = w.Write([]byte(page)) // nobody to tell if the client went away
 	return nil
 }
+
+func courseChar(c rune) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' }

@@ -50,7 +50,7 @@ type RunOptions struct {
 
 // ScenarioSimBound bounds a public lab scenario's simulated time (a test
 // holds every scenario to it); it sizes a scenario run's CPU estimate.
-const ScenarioSimBound = 30 * time.Second
+const ScenarioSimBound = 60 * time.Second
 
 // mixRecovery is the simulated time a mix typically adds after its
 // faults: the first leader, then a leader and a commit once they stop.
@@ -59,8 +59,8 @@ const mixRecovery = 3 * time.Second
 // maxMixDuration bounds duration_ms whatever the budget.
 const maxMixDuration = 10 * time.Minute
 
-// plan is a parsed, validated RunRequest.
-type plan struct {
+// Plan is a parsed, validated RunRequest.
+type Plan struct {
 	req      RunRequest
 	scenario *labs.Scenario
 	swarm    sim.Swarm
@@ -71,12 +71,12 @@ type plan struct {
 
 // ParseRunRequest decodes and checks an /api/run body; its error is the
 // API's answer (400 malformed JSON or a bad field, 404 unknown scenario).
-func ParseRunRequest(body []byte) (*plan, error) {
+func ParseRunRequest(body []byte) (*Plan, error) {
 	var req RunRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{req: req}
+	p := &Plan{req: req}
 	switch {
 	case req.Scenario != nil && req.Mix != nil:
 		return nil, errorf(http.StatusBadRequest, "bad request", "give either \"scenario\" or \"mix\", not both")
@@ -251,7 +251,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) error {
 	if h.env.Reference == nil {
 		return errorf(http.StatusServiceUnavailable, "no implementation", "this host was built without the reference")
 	}
-	ans, err := h.execute(p)
+	ans, err := h.Execute(p)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,8 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) execute(p *plan) (*RunAnswer, error) {
+// Execute runs a plan, with no budget check (the handler checks it).
+func (h *Handler) Execute(p *Plan) (*RunAnswer, error) {
 	o := p.req.Options
 	factory := h.env.Reference(o.PreVote, o.CheckQuorum)
 	impl := "reference"
@@ -345,3 +346,7 @@ func encodeTrace(t *trace.Trace) (*EncodedTrace, error) {
 	}
 	return &EncodedTrace{Encoding: "gzip+base64", RawBytes: len(raw), GzipBytes: gz.Len(), Data: base64.StdEncoding.EncodeToString(gz.Bytes())}, nil
 }
+
+// Cost is the run's estimated cost in simulated node-seconds, which the
+// budget (Limits.RunNodeSeconds) is checked against.
+func (p *Plan) Cost() float64 { return p.cost }

@@ -26,7 +26,7 @@ func validTraceID(id string) bool {
 		return false
 	}
 	for _, c := range id {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if !lowerHex(c) {
 			return false
 		}
 	}
@@ -44,9 +44,11 @@ type Shared struct {
 	Created  bool   `json:"created"`   // false: the same trace was already shared
 }
 
-// ParseTrace checks that body is a raftlab trace this build reads (format,
-// version, fields and their types, node numbers, time order: trace.Decode,
-// the reader every tool uses). Its error is the API's 400 answer.
+// ParseTrace checks that body is a raftlab trace this build reads: by
+// trace.Decode, the reader every tool uses (format, version, fields and
+// their types, node numbers, time order; its errors say the most), then
+// by the published schema, docs/trace.schema.json (required fields,
+// patterns, enums). Its error is the API's 400 answer.
 func ParseTrace(body []byte) (*trace.Trace, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "malformed JSON", "the body is empty: send the trace file's JSON")
@@ -54,6 +56,9 @@ func ParseTrace(body []byte) (*trace.Trace, error) {
 	t, err := trace.Decode(bytes.NewReader(body))
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "not a trace", "%v", err)
+	}
+	if err := validateTrace(body); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -129,3 +134,5 @@ func (h *Handler) openTrace(w http.ResponseWriter, r *http.Request, id string) e
 	w.WriteHeader(http.StatusFound)
 	return nil
 }
+
+func lowerHex(c rune) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
