@@ -75,6 +75,10 @@ type Env struct {
 	// CourseKey returns a course's signing key; ok is false for a course
 	// the host does not know.
 	CourseKey func(course string) (key []byte, ok bool)
+	// CheckTrace checks a trace's text against the published trace schema
+	// (docs/trace.schema.json); nil refuses every shared trace. The Worker
+	// runs a validator compiled to JavaScript (worker/validator.mjs).
+	CheckTrace func(body []byte) error
 	// Reference builds the reference's nodes with the given options.
 	Reference func(preVote, checkQuorum bool) raftapi.Factory
 	Limits    Limits

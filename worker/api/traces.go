@@ -44,11 +44,11 @@ type Shared struct {
 	Created  bool   `json:"created"`   // false: the same trace was already shared
 }
 
-// ParseTrace checks that body is a raftlab trace this build reads: by
+// ParseTrace checks that body is a raftlab trace this build reads, by
 // trace.Decode, the reader every tool uses (format, version, fields and
-// their types, node numbers, time order; its errors say the most), then
-// by the published schema, docs/trace.schema.json (required fields,
-// patterns, enums). Its error is the API's 400 answer.
+// their types, node numbers, time order; its errors say the most). The
+// handler then checks it against the published schema too
+// (Env.CheckTrace). Its error is the API's 400 answer.
 func ParseTrace(body []byte) (*trace.Trace, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "malformed JSON", "the body is empty: send the trace file's JSON")
@@ -56,9 +56,6 @@ func ParseTrace(body []byte) (*trace.Trace, error) {
 	t, err := trace.Decode(bytes.NewReader(body))
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "not a trace", "%v", err)
-	}
-	if err := validateTrace(body); err != nil {
-		return nil, err
 	}
 	return t, nil
 }
@@ -70,6 +67,12 @@ func (h *Handler) shareTrace(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := ParseTrace(body); err != nil {
 		return err
+	}
+	if h.env.CheckTrace == nil {
+		return errorf(http.StatusServiceUnavailable, "no trace schema", "this host was built without the trace schema's validator, so it cannot accept traces")
+	}
+	if err := h.env.CheckTrace(body); err != nil {
+		return errorf(http.StatusBadRequest, "not a trace", "it does not match the trace schema (docs/trace.schema.json): %v", err)
 	}
 	id := TraceID(body)
 	ctx := r.Context()

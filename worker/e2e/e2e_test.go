@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,10 +150,15 @@ func TestWorker(t *testing.T) {
 			{"unknown scenario", "POST", "/api/run", []byte(`{"scenario":{"stage":"election","name":"NoSuch"}}`), nil, 404, "unknown scenario"},
 			{"over the CPU budget", "POST", "/api/run", []byte(`{"mix":{"duration_ms":600000},"nodes":9}`), nil, 422, "over the CPU budget"},
 			{"unknown course", "GET", "/api/courses/no-such-course/scoreboard", nil, nil, 404, "unknown course"},
-			{"not a trace", "GET", "/api/traces/" + strings.Repeat("0", 32), nil, nil, 404, "no such trace"},
+			{"no such trace", "GET", "/api/traces/" + strings.Repeat("0", 32), nil, nil, 404, "no such trace"},
+			{"not a trace", "POST", "/api/traces", []byte("[1]"), nil, 400, "not a trace"},
+			// trace.Decode reads it; the schema's validator (JavaScript) refuses it.
+			{"not a trace by the schema", "POST", "/api/traces", []byte(`{"format":"raftlab-trace","version":2,"header":{"nodes":1},"events":[],"states":[],"result":{"ok":true,"end_t":0,"hash":""}}`), nil, 400, "not a trace"},
 		}
-		for _, tt := range cases {
+		for i, tt := range cases {
 			t.Run(tt.name, func(t *testing.T) {
+				// A client each: together they are more than the rate limit.
+				c := &client{t: t, rt: rt, ip: fmt.Sprintf("198.51.100.%d", 100+i)}
 				requireError(t, c.do(tt.method, tt.path, tt.body, tt.header), tt.status, tt.what)
 			})
 		}
@@ -160,15 +166,21 @@ func TestWorker(t *testing.T) {
 
 	t.Run("too many requests from one client", func(t *testing.T) {
 		c := &client{t: t, rt: rt, ip: "198.51.100.6"}
+		// The window is the clock's minute: requests that straddle its
+		// end get the limit twice, so 2×limit+1 requests meet a 429
+		// whenever it is; and at least the limit passes first.
 		var last reply
-		for i := 0; i <= rateLimit; i++ {
+		passed := 0
+		for i := 0; i <= 2*rateLimit; i++ {
 			last = c.do("POST", "/api/traces", []byte("{"), nil)
 			if last.status == 429 {
 				break
 			}
 			require.Equal(t, 400, last.status, "request %d: %s", i, last.body)
+			passed++
 		}
 		requireError(t, last, 429, "too many requests")
+		assert.GreaterOrEqual(t, passed, rateLimit)
 		assert.NotEmpty(t, last.header.Get("Retry-After"))
 		other := &client{t: t, rt: rt, ip: "198.51.100.7"}
 		assert.Equal(t, 400, other.do("POST", "/api/traces", []byte("{"), nil).status, "another client is not limited")

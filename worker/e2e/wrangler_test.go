@@ -68,7 +68,7 @@ func (s *syncBuffer) String() string {
 func workerDir(t testing.TB) string {
 	dir, err := filepath.Abs("..")
 	require.NoError(t, err)
-	for _, f := range []string{"build/app.wasm", "build/worker.mjs", "dist/index.html", "dist/sandbox.wasm", "node_modules/.bin/wrangler"} {
+	for _, f := range []string{"build/app.wasm", "build/worker.mjs", "build/trace-validator.mjs", "dist/index.html", "dist/sandbox.wasm", "node_modules/.bin/wrangler"} {
 		_, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err, "worker/%s is missing: run scripts/test-worker.sh (it builds the Worker and installs wrangler)", f)
 	}
@@ -86,10 +86,16 @@ func freePort(t testing.TB) int {
 // start runs wrangler dev with KV persisted under state, and waits until
 // the Worker answers.
 func start(t testing.TB, state string, port int) *runtime {
+	return startWith(t, state, port, rateLimit, 300)
+}
+
+// startWith starts wrangler dev with a rate limit (POSTs a minute, 0 for
+// none) and /api/run's budget in node-seconds.
+func startWith(t testing.TB, state string, port, limit, runBudget int) *runtime {
 	dir := workerDir(t)
 	cmd := exec.Command("npx", "wrangler", "dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--persist-to", state, "--var", "COURSE_KEY_"+strings.ToUpper(strings.ReplaceAll(course, "-", "_"))+":"+courseKey,
-		"--var", "RATE_LIMIT_PER_MINUTE:"+strconv.Itoa(rateLimit), "--var", "RUN_NODE_SECONDS:300")
+		"--var", "RATE_LIMIT_PER_MINUTE:"+strconv.Itoa(limit), "--var", "RUN_NODE_SECONDS:"+strconv.Itoa(runBudget))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "WRANGLER_SEND_METRICS=false", "CI=true", "CLOUDFLARE_CF_FETCH_ENABLED=false", "NO_COLOR=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop wrangler and its workerd together

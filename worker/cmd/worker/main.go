@@ -45,11 +45,25 @@ func main() {
 			}
 			return []byte(v.String()), true
 		},
+		CheckTrace: checkTrace,
 		Reference: func(preVote, checkQuorum bool) raftapi.Factory {
 			return raft.NewFactory(raft.Options{PreVote: preVote, CheckQuorum: checkQuorum})
 		},
 		Limits: limits,
 	}))
+}
+
+// checkTrace runs the trace schema's validator that entry.mjs installs
+// (ajv standalone code generated from docs/trace.schema.json).
+func checkTrace(body []byte) error {
+	f := js.Global().Get("raftlabCheckTrace")
+	if f.Type() != js.TypeFunction {
+		return errors.New("the trace schema's validator is missing (the Worker's entry must be entry.mjs)")
+	}
+	if msg := f.Invoke(string(body)).String(); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
 }
 
 func envInt(name string) (int, bool) {
