@@ -61,4 +61,7 @@ GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm
 step "the sandbox page in headless Chromium (scripts/test-browser.sh)"
 bash scripts/test-browser.sh
 
+step "the serverless host (scripts/test-worker.sh)"
+bash scripts/test-worker.sh
+
 step "all tests passed"

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/raftlab/raftlab/grader/class"
+	"github.com/raftlab/raftlab/grader/publish"
 	"github.com/raftlab/raftlab/grader/sandbox"
 	"github.com/raftlab/raftlab/labs"
 )
@@ -26,7 +27,12 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 	var stages stringsFlag
 	fs.Var(&stages, "stages", "grade only these stages (comma-separated)")
 	lab := fs.String("lab", "", "the lab's module root (default: found from the working directory)")
+	publishURL := fs.String("publish", "", "post every result, signed with the key in $"+publish.KeyEnv+", to a class scoreboard (https://HOST/api/courses/COURSE/results)")
 	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	pub, err := newPublisher(*publishURL)
 	if err != nil {
 		return err
 	}
@@ -71,6 +77,11 @@ func cmdClass(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sayf(stdout, "graded %d, %d from the cache, in %s: %s\n", sum.Graded, sum.Cached, sum.Wall.Round(time.Second), filepath.Join(*out, class.GradebookFile))
+	if pub != nil {
+		if err := pub.publishClass(ctx, *out, stderr); err != nil {
+			return err
+		}
+	}
 	if len(sum.Failed) > 0 {
 		for _, ev := range sum.Failed {
 			sayf(stderr, "grader: %s: %v\n", ev.Name, ev.Err)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/raftlab/raftlab/grader/class"
+	"github.com/raftlab/raftlab/grader/publish"
 	"github.com/raftlab/raftlab/grader/report"
 	"github.com/raftlab/raftlab/grader/result"
 	"github.com/raftlab/raftlab/grader/rubric"
@@ -88,7 +89,12 @@ func cmdGrade(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&stages, "stages", "grade only these stages (comma-separated; default every stage the rubric scores)")
 	asJSON := fs.Bool("json", false, "print the result JSON instead of the terminal report")
 	lab := fs.String("lab", "", "the lab's module root, the grader's pristine copy (default: found from the working directory)")
+	publishURL := fs.String("publish", "", "post the result, signed with the key in $"+publish.KeyEnv+", to a class scoreboard (https://HOST/api/courses/COURSE/results); $"+publish.PseudonymEnv+" puts it on the leaderboard under that name")
 	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	pub, err := newPublisher(*publishURL)
 	if err != nil {
 		return err
 	}
@@ -117,6 +123,12 @@ func cmdGrade(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sayf(stderr, "grader: %s graded in %s: %s and %s in %s\n", spec, g.Wall.Round(100e6), class.ResultFile, class.ReportFile, dir)
+	if pub != nil {
+		if err := pub.post(ctx, g.Result, pub.pseudonym); err != nil {
+			return err
+		}
+		sayf(stderr, "grader: published to %s\n", *publishURL)
+	}
 	return nil
 }
 
