@@ -33,6 +33,11 @@ self.addEventListener('activate', (ev) => {
 self.addEventListener('fetch', (ev) => {
   const req = ev.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
+  // Only the page's own files and navigations to it: a host that also
+  // serves an API next to the page (the Worker's /api/...) must not have
+  // every trace and scoreboard it answers copied into the offline cache.
+  const rel = new URL(req.url).pathname.slice(new URL(self.registration.scope).pathname.length);
+  if (req.mode !== 'navigate' && !FILES.includes(rel)) return;
   ev.respondWith((async () => {
     const cache = await caches.open(CACHE);
     try {
