@@ -38,7 +38,7 @@ const (
 
 	// On a failing scenario's subtest: the fields of Failure.
 	AttrFailedSeed        = "failed_seed"         // the seed that failed
-	AttrFailureKind       = "failure_kind"        // sim.Kind*: safety, liveness, scenario, contract, panic, hang, ...
+	AttrFailureKind       = "failure_kind"        // sim.Kind*: safety, liveness, scenario, contract, panic, hang, ...; "rule" on a rule test (rules.FailureKindRule)
 	AttrFailureRule       = "failure_rule"        // the rule, e.g. "Election Safety"
 	AttrFailurePaper      = "failure_paper"       // where the paper states it, e.g. "§5.2" (absent if none)
 	AttrFailureNodes      = "failure_nodes"       // the nodes involved, comma-separated: "0,2" (absent if none)

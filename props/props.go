@@ -188,7 +188,7 @@ var catalogue = [numIDs]Property{
 	LeaderHeartbeats: {"Leaders send heartbeats", "§5.2",
 		"Upon election a leader sends empty AppendEntries to every server at once, and repeats them during idle periods.", Protocol},
 	AppendEntriesConsistencyCheck: {"AppendEntries consistency check", "Figure 2 (AppendEntries receiver rule 2)",
-		"Reply false if the log has no entry at PrevLogIndex whose term is PrevLogTerm, with the hints XTerm, XIndex and XLen as raftapi.AppendEntriesReply defines them (also when PrevLogIndex lies inside the snapshot).", Protocol},
+		"Reply false if the log has no entry at PrevLogIndex whose term is PrevLogTerm, with the hints XTerm, XIndex and XLen as raftapi.AppendEntriesReply defines them. When PrevLogIndex lies inside the snapshot, either refuse (XTerm = XIndex = -1, XLen = LastIncludedIndex + 1) or trim the request to the part after the snapshot and check from there: both are correct.", Protocol},
 	TruncateOnlyOnConflict: {"Truncate only on a real conflict", "Figure 2 (AppendEntries receiver rule 3)",
 		"If an existing entry conflicts with a new one (same index, different terms), delete it and all that follow it; a stale or duplicated AppendEntries never removes entries the follower holds.", Protocol},
 	AppendNewEntries: {"Append new entries", "Figure 2 (AppendEntries receiver rule 4)",
