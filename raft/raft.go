@@ -270,8 +270,10 @@ func (n *node) Inspect() raftapi.NodeState {
 		SnapshotTerm:  n.log.snapTerm,
 	}
 	if n.role == raftapi.Leader {
-		st.NextIndex = make([]int, n.peers)
-		st.MatchIndex = make([]int, n.peers)
+		// One allocation for both (Inspect runs after every turn; the
+		// caller may keep the slices, so they cannot be reused).
+		both := make([]int, 2*n.peers)
+		st.NextIndex, st.MatchIndex = both[:n.peers:n.peers], both[n.peers:]
 		for i := range n.prs {
 			st.NextIndex[i], st.MatchIndex[i] = n.prs[i].next, n.prs[i].match
 		}
