@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -500,6 +501,56 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, 200, f.do("GET", "/api/ping", nil, ip).status, "reads are not limited")
 	f.now = f.now.Add(10 * time.Second)
 	assert.Equal(t, 400, f.do("POST", "/api/traces", []byte("{"), ip).status, "a new minute")
+}
+
+// TestRateLimitSparesSignedPublications: grader class --publish posts a
+// whole class from one machine, back to back; only publications that fail
+// the course or signature check count against the client's rate.
+func TestRateLimitSparesSignedPublications(t *testing.T) {
+	f := newFixture(t, func(l *api.Limits) { l.RatePerMinute = 3 })
+	const ip = "203.0.113.9"
+	for i := range 10 {
+		body := envelope(t, fmt.Sprintf("student-%02d", i), "", scored(t, "full"))
+		h := signed(t, "cs452", body, f.now, fmt.Sprintf("nonce-class-%05d", i), courseKey)
+		h["CF-Connecting-IP"] = ip
+		a := f.do("POST", "/api/courses/cs452/results", body, h)
+		require.Equal(t, 201, a.status, "publication %d: %s", i, a.body)
+	}
+	body := envelope(t, "mallory", "", scored(t, "full"))
+	for i := range 4 {
+		h := signed(t, "cs452", body, f.now, fmt.Sprintf("nonce-guess-%05d", i), []byte("fedcba9876543210fedcba9876543210"))
+		h["CF-Connecting-IP"] = ip
+		a := f.do("POST", "/api/courses/cs452/results", body, h)
+		if i < 3 {
+			requireError(t, a, 401, "bad signature")
+		} else {
+			requireError(t, a, 429, "too many requests")
+		}
+	}
+}
+
+// failingStore is a Store whose every call fails, as KV does when it is
+// down or the free plan's daily writes are used up.
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, string) (string, bool, error) {
+	return "", false, errors.New("KV is down")
+}
+
+func (failingStore) Put(context.Context, string, string, time.Duration) error {
+	return errors.New("KV is down")
+}
+
+// TestRunNeedsNoStore: the rate limit's counter lives in the Store, but a
+// failing Store must not stop /api/run, which needs no KV otherwise.
+func TestRunNeedsNoStore(t *testing.T) {
+	h := api.New(api.Env{Store: failingStore{}, Limits: api.DefaultLimits(), Reference: reference, CheckTrace: checkTrace,
+		CourseKey: func(string) ([]byte, bool) { return nil, false }})
+	req := httptest.NewRequest("POST", "/api/run", strings.NewReader(`{"scenario":{"stage":"election","name":"InitialElection"},"seed":3}`))
+	req.Header.Set("CF-Connecting-IP", "203.0.113.10")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, 200, rec.Code, "%s", rec.Body)
 }
 
 // TestScenariosEndWithinTheirBound holds ScenarioSimBound, which prices a

@@ -159,19 +159,29 @@ func EntryOf(p *Published, at time.Time) *Entry {
 	return e
 }
 
+// limited is err for a publication that failed before its signature was
+// verified, counted against the client's rate (a brake on guessing
+// courses and keys): the limit's 429 if the client is over it.
+func (h *Handler) limited(r *http.Request, err error) error {
+	if rl := h.rateLimit(r); rl != nil {
+		return rl
+	}
+	return err
+}
+
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, course string) error {
 	key, err := h.course(course)
 	if err != nil {
-		return err
+		return h.limited(r, err)
 	}
 	body, err := readBody(w, r, h.env.Limits.ResultBytes)
 	if err != nil {
-		return err
+		return h.limited(r, err)
 	}
 	now := h.env.Now()
 	sig := publish.FromHeader(r.Header)
 	if err := publish.Verify(key, r.URL.EscapedPath(), body, sig, now); err != nil {
-		return signatureError(err)
+		return h.limited(r, signatureError(err))
 	}
 	ctx := r.Context()
 	nonceKey := "nonce/" + course + "/" + sig.Nonce
