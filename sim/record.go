@@ -223,6 +223,13 @@ func (r *recorder) state(sn *simNode, now time.Duration) {
 	if !r.trace {
 		return
 	}
+	r.keepState(sn, now)
+}
+
+// keepState adds sn's state to the trace, numbered by the events traced
+// so far (kept or not, so that buildTrace can place it against the head
+// and the tail).
+func (r *recorder) keepState(sn *simNode, now time.Duration) {
 	if r.traced > int64(r.head+cap(r.tail)) { // the tail's ring wraps: its states would point at lost events
 		r.statesLeft++
 		return
@@ -242,9 +249,7 @@ func (r *recorder) progress(sn *simNode, prev *raftapi.NodeState, now time.Durat
 	if !r.trace || slices.Equal(prev.NextIndex, s.NextIndex) && slices.Equal(prev.MatchIndex, s.MatchIndex) {
 		return
 	}
-	st := traceState(sn, now.Microseconds())
-	st.Seq = len(r.events)
-	r.states = append(r.states, st)
+	r.keepState(sn, now)
 }
 
 func traceState(sn *simNode, at int64) trace.State {
