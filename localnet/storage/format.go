@@ -315,6 +315,7 @@ type parsed struct {
 	seq         uint64   // its sequence number
 	end         int64    // end of the last whole record: where the next one goes
 	records     []Record // every whole record, in order
+	chain       int64    // state bytes the deltas since the last whole state rebuilt
 }
 
 // parseRecords reads the records of a file of generation gen, from the
@@ -325,6 +326,8 @@ type parsed struct {
 // no whole record at all (the caller then uses the other file).
 func parseRecords(data []byte, gen uint64) (parsed, error) {
 	var p parsed
+	var rebuild [2][]byte
+	cur := 0
 	off := int64(fileHeaderLen)
 	for {
 		d, ok, err := readRecord(data, gen, off)
@@ -342,10 +345,18 @@ func parseRecords(data []byte, gen uint64) (parsed, error) {
 			break
 		}
 		if d.isDelta {
-			st := make([]byte, 0, len(d.delta.head)+d.delta.keepLen+len(d.delta.tail))
-			st = append(st, d.delta.head...)
-			st = append(st, p.state[d.delta.keepOff:d.delta.keepOff+d.delta.keepLen]...)
-			d.state = append(st, d.delta.tail...)
+			// Rebuilt into one of two buffers in turn (the other holds
+			// the previous state): a chain of deltas costs copies, not
+			// an allocation each.
+			next := rebuild[cur][:0]
+			next = append(next, d.delta.head...)
+			next = append(next, p.state[d.delta.keepOff:d.delta.keepOff+d.delta.keepLen]...)
+			next = append(next, d.delta.tail...)
+			rebuild[cur], cur = next, 1-cur
+			d.state = next
+			p.chain += int64(len(next))
+		} else {
+			p.chain = 0
 		}
 		p.records = append(p.records, d.Record)
 		p.state, p.seq = d.state, d.Seq
