@@ -111,6 +111,9 @@ type binConn struct {
 	n    *node
 	c    net.Conn
 	slot chan struct{} // one per request in flight
+	// dead is closed by the writer when a write fails: nothing frees a
+	// slot after that, so a reader waiting for one must stop waiting.
+	dead chan struct{}
 
 	mu      sync.Mutex
 	pending map[uint64]pendingReq // by the connection's own request id
@@ -124,6 +127,10 @@ type pendingReq struct {
 	tag      uint64 // the client's
 	deadline time.Time
 }
+
+// errWriteFailed ends a connection whose answers could not be written
+// (the writer logs nothing itself; the reader's end says why).
+var errWriteFailed = errors.New("writing the answers failed (the client went away?)")
 
 // serveBinary runs a binary connection until it ends.
 func (n *node) serveBinary(c net.Conn, br *bufio.Reader) {
@@ -141,7 +148,7 @@ func (n *node) serveBinary(c net.Conn, br *bufio.Reader) {
 		n.binMu.Unlock()
 	}()
 	bc := &binConn{n: n, c: c, slot: make(chan struct{}, maxInFlight), pending: map[uint64]pendingReq{},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), dead: make(chan struct{})}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Go(func() { bc.writer(stop) })
@@ -186,6 +193,8 @@ func (bc *binConn) read(br *bufio.Reader) error {
 		case bc.slot <- struct{}{}:
 		case <-bc.n.done:
 			return nil
+		case <-bc.dead:
+			return errWriteFailed
 		}
 		if err != nil {
 			bc.n.logf("node %d: binary client %s: bad request: %v", bc.n.cfg.ID, bc.c.RemoteAddr(), err)
@@ -272,6 +281,7 @@ func (bc *binConn) writer(stop <-chan struct{}) {
 		}
 		if _, err := bc.c.Write(buf); err != nil {
 			_ = bc.c.Close() // the reader sees it and ends the connection
+			close(bc.dead)   // also when it is waiting for a slot
 			<-stop
 			return
 		}

@@ -198,3 +198,34 @@ func TestBinaryPipelining(t *testing.T) {
 		assert.True(t, seen[uint64(1000+i)], "tag %d answered", 1000+i)
 	}
 }
+
+// A client that pipelines more requests than a connection holds in
+// flight, never reads, and then resets the connection: the node ends the
+// connection (with a log line) rather than leaving its reader waiting for
+// a slot that nothing frees any more.
+func TestBinaryResetWithFullPipeline(t *testing.T) {
+	logs := &syncLog{}
+	c := newCluster(t, 1, func(cfg *node.Config) { cfg.Logf = logs.logf })
+	c.leader()
+	conn, br := dialBinary(t, c.clientAddrs[0])
+	big := strings.Repeat("v", 8<<10)
+	put := kvproto.AppendRequest(nil, &kvproto.Request{Tag: 1, Op: kvproto.OpPut, ClientID: 1, Seq: 1, Key: []byte("big"), Value: []byte(big)})
+	_, err := conn.Write(put)
+	require.NoError(t, err)
+	require.Equal(t, byte(kvproto.StatusOK), readResponse(t, br).Status)
+	// 8 KB answers fill the socket buffers after a few hundred; the rest
+	// take every slot of the connection.
+	var frames []byte
+	for i := range 8000 {
+		frames = kvproto.AppendRequest(frames, &kvproto.Request{Tag: uint64(10 + i), Op: kvproto.OpGet, ClientID: 2, Seq: uint64(1 + i), Key: []byte("big")})
+	}
+	_, err = conn.Write(frames)
+	require.NoError(t, err)
+	time.Sleep(time.Second) // the node answers until its writes block
+	tcp, ok := conn.(*net.TCPConn)
+	require.True(t, ok)
+	require.NoError(t, tcp.SetLinger(0)) // a reset, not a close: the node's next write fails
+	require.NoError(t, conn.Close())
+	assert.Eventually(t, func() bool { return logs.has("writing the answers failed") }, 10*time.Second, 20*time.Millisecond,
+		"the node ended the connection")
+}
