@@ -15,6 +15,31 @@ type Faults struct {
 	Pauses     bool // pause and resume (zombie leaders)
 }
 
+// ParseFaults reads a comma list of fault kinds: partitions, unreliable,
+// crashes, pauses, or all; none (or an empty list) is no fault. It is the
+// one syntax of raftsim's -faults and the serverless host's mix.faults.
+func ParseFaults(s string) (Faults, error) {
+	var f Faults
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "all":
+			f = Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
+		case "none", "":
+		case "partitions":
+			f.Partitions = true
+		case "unreliable":
+			f.Unreliable = true
+		case "crashes":
+			f.Crashes = true
+		case "pauses":
+			f.Pauses = true
+		default:
+			return f, fmt.Errorf("unknown fault %q (want all, none, or a comma list of partitions, unreliable, crashes, pauses)", name)
+		}
+	}
+	return f, nil
+}
+
 // Mix is one draw of a randomized nemesis: which faults it injects and how
 // hard. Each seed draws its own mix (swarm testing), so that runs explore
 // different corners instead of averaging every fault together.

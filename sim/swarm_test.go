@@ -107,3 +107,27 @@ func TestParseLiveness(t *testing.T) {
 	_, err := sim.ParseLiveness("some")
 	assert.ErrorContains(t, err, `unknown liveness phase "some"`)
 }
+
+func TestParseFaults(t *testing.T) {
+	all := sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
+	for _, tc := range []struct {
+		in   string
+		want sim.Faults
+		err  string
+	}{
+		{in: "all", want: all},
+		{in: "none", want: sim.Faults{}},
+		{in: "", want: sim.Faults{}},
+		{in: "crashes, pauses", want: sim.Faults{Crashes: true, Pauses: true}},
+		{in: "partitions,unreliable", want: sim.Faults{Partitions: true, Unreliable: true}},
+		{in: "crashes,fire", err: `unknown fault "fire"`},
+	} {
+		got, err := sim.ParseFaults(tc.in)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, "%q", tc.in)
+			continue
+		}
+		require.NoError(t, err, "%q", tc.in)
+		assert.Equal(t, tc.want, got, "%q", tc.in)
+	}
+}

@@ -106,28 +106,6 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-func parseFaults(s string) (sim.Faults, error) {
-	var f sim.Faults
-	for _, name := range strings.Split(s, ",") {
-		switch strings.TrimSpace(name) {
-		case "all":
-			f = sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
-		case "none", "":
-		case "partitions":
-			f.Partitions = true
-		case "unreliable":
-			f.Unreliable = true
-		case "crashes":
-			f.Crashes = true
-		case "pauses":
-			f.Pauses = true
-		default:
-			return f, fmt.Errorf("-faults: unknown fault %q (want all, none, partitions, unreliable, crashes, pauses)", name)
-		}
-	}
-	return f, nil
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -137,9 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		say(stderr, "raftsim: %v\n", err)
 		return 2
 	}
-	faults, err := parseFaults(o.faults)
+	faults, err := sim.ParseFaults(o.faults)
 	if err != nil {
-		say(stderr, "raftsim: %v\n", err)
+		say(stderr, "raftsim: -faults: %v\n", err)
 		return 2
 	}
 	var factory raftapi.Factory = raft.New

@@ -94,9 +94,9 @@ func ParseRunRequest(body []byte) (*Plan, error) {
 		}
 		p.scenario, p.nodes, p.duration = &sc, sc.Nodes, ScenarioSimBound
 	case req.Mix != nil:
-		faults, err := parseFaults(req.Mix.Faults)
+		faults, err := sim.ParseFaults(orDefault(req.Mix.Faults, "all"))
 		if err != nil {
-			return nil, err
+			return nil, errorf(http.StatusBadRequest, "bad request", "mix.faults: %v", err)
 		}
 		live, err := sim.ParseLiveness(orDefault(req.Mix.Liveness, sim.LivenessDrawn.String()))
 		if err != nil {
@@ -146,31 +146,6 @@ func scenarioList() string {
 		}
 	}
 	return strings.Join(names, ", ")
-}
-
-func parseFaults(s string) (sim.Faults, error) {
-	var f sim.Faults
-	if s == "" {
-		s = "all"
-	}
-	for _, name := range strings.Split(s, ",") {
-		switch strings.TrimSpace(name) {
-		case "all":
-			f = sim.Faults{Partitions: true, Unreliable: true, Crashes: true, Pauses: true}
-		case "none":
-		case "partitions":
-			f.Partitions = true
-		case "unreliable":
-			f.Unreliable = true
-		case "crashes":
-			f.Crashes = true
-		case "pauses":
-			f.Pauses = true
-		default:
-			return f, errorf(http.StatusBadRequest, "bad request", "mix.faults: unknown fault %q (want all, none, or a comma list of partitions, unreliable, crashes, pauses)", name)
-		}
-	}
-	return f, nil
 }
 
 // RunAnswer is /api/run's answer.
