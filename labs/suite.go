@@ -15,7 +15,6 @@ func Suite(stage Stage) []Scenario {
 		all = snapshotSuite()
 	}
 	all = append(all, targeted(stage)...)
-	all = append(all, classicTargeted(stage)...)
 	all = append(all, swarm(stage)...)
 	for i := range all {
 		all[i].Stage = stage

@@ -42,6 +42,7 @@ func targeted(stage Stage) []Scenario {
 		{Name: "TargetedSnapshotDroppedBySave", Stage: Snapshots, Paper: "§7", Nodes: 3,
 			Configure: tgSnapshotEvery(5), Run: tgSnapshotDroppedBySave},
 	}
+	all = append(all, classicSchedules()...)
 	var out []Scenario
 	for _, sc := range all {
 		if sc.Stage == stage {

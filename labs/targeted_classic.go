@@ -10,9 +10,9 @@ import (
 	"github.com/raftlab/raftlab/sim"
 )
 
-// classicTargeted returns the stage's targeted schedules for four classic
-// bugs that the rule-level tests catch on a single node but that no other
-// scenario showed end to end: a voter whose granted votes do not restart
+// classicSchedules are the targeted schedules (targeted picks a stage's)
+// for four classic bugs that the rule-level tests catch on a single node
+// but that no other scenario showed end to end: a voter whose granted votes do not restart
 // its election timer, a candidate that counts a vote of its previous
 // election, a follower that skips entries it holds by index without
 // comparing terms, and a leader that counts a success reply of an earlier
@@ -26,21 +26,13 @@ import (
 // sends from Start at once or on the next heartbeat, and how it batches.
 // labs/mutants proves that each catches its bug and that the reference
 // passes.
-func classicTargeted(stage Stage) []Scenario {
-	all := []Scenario{
+func classicSchedules() []Scenario {
+	return []Scenario{
 		{Name: "TargetedVoterKeepsGranting", Stage: Election, Paper: "§5.2, Figure 2 (Rules for Followers)", Nodes: 3, Run: tgVoterKeepsGranting},
 		{Name: "TargetedStaleVoteNextElection", Stage: Election, Paper: "§5.1, §5.2", Nodes: 3, Run: tgStaleVoteNextElection},
 		{Name: "TargetedStaleTailLongerThanRepair", Stage: Replication, Paper: "§5.3, Figure 2 (AppendEntries receiver rule 3)", Nodes: 5, Run: tgStaleTailLongerThanRepair},
 		{Name: "TargetedReElectedStaleSuccess", Stage: Replication, Paper: "§5.1, §5.3", Nodes: 5, Run: tgReElectedStaleSuccess},
 	}
-	var out []Scenario
-	for _, sc := range all {
-		if sc.Stage == stage {
-			sc.Seeds = 8 // as targeted(): the seed only moves timing around the script
-			out = append(out, sc)
-		}
-	}
-	return out
 }
 
 // tgAwake is how long, at most, a node whose timer discipline a schedule
