@@ -84,12 +84,7 @@ func classicMutants() []mutant {
 		{
 			name: "entries the follower holds by index are skipped without comparing terms", stage: "TestReplication", schedule: "TargetedStaleTailLongerThanRepair",
 			file: "replication.go",
-			old: `		if idx <= n.log.lastIndex() {
-			if n.log.term(idx) == e.Term {
-				continue
-			}
-			n.log.truncateFrom(idx)
-		}`,
+			old:  conflictCheck,
 			new: `		if idx <= n.log.lastIndex() {
 			_ = e     // the terms are not compared (the bug)
 			continue

@@ -47,6 +47,15 @@ type mutant struct {
 	want []failure
 }
 
+// conflictCheck is the reference's AppendEntries receiver rule 3, which
+// two mutants break in two ways.
+const conflictCheck = `		if idx <= n.log.lastIndex() {
+			if n.log.term(idx) == e.Term {
+				continue
+			}
+			n.log.truncateFrom(idx)
+		}`
+
 // failure is what a failing scenario's t.Attr records say broke.
 type failure struct {
 	kind string // labs.AttrFailureKind: sim.KindSafety, ...
@@ -58,12 +67,7 @@ func mutants() []mutant {
 		{
 			name: "truncate on every AppendEntries", stage: "TestReplication", schedule: "TargetedStaleAppendEntries",
 			file: "replication.go",
-			old: `		if idx <= n.log.lastIndex() {
-			if n.log.term(idx) == e.Term {
-				continue
-			}
-			n.log.truncateFrom(idx)
-		}`,
+			old:  conflictCheck,
 			new: `		if idx <= n.log.lastIndex() {
 			_ = e // the terms are not compared (the bug)
 			n.log.truncateFrom(idx)
