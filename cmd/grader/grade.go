@@ -166,26 +166,14 @@ func showResult(r *result.Result, asJSON bool, stdout io.Writer) error {
 // GitHub's own steps do.
 func githubOutputs(r *result.Result) error {
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := appendTo(p, func(w io.Writer) error { return report.StepSummary(w, r) }); err != nil {
+		if err := report.AppendFile(p, func(w io.Writer) error { return report.StepSummary(w, r) }); err != nil {
 			return fmt.Errorf("step summary: %w", err)
 		}
 	}
 	if p := os.Getenv("GITHUB_OUTPUT"); p != "" {
-		if err := appendTo(p, func(w io.Writer) error { return report.WriteGitHubOutput(w, r) }); err != nil {
+		if err := report.AppendFile(p, func(w io.Writer) error { return report.WriteGitHubOutput(w, r) }); err != nil {
 			return fmt.Errorf("classroom result: %w", err)
 		}
 	}
 	return nil
-}
-
-func appendTo(path string, fn func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	err = fn(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

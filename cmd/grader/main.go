@@ -279,15 +279,7 @@ func writeAll(dir string, results []*result.Result) error {
 		return err
 	}
 	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		err = fn(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return report.WriteFile(filepath.Join(dir, name), fn)
 	}
 	for _, r := range results {
 		base := safeName(r.Submission)

@@ -346,7 +346,7 @@ func one(ctx context.Context, c Config, s Submission, key string) Event {
 }
 
 func writeClassFiles(c Config, all, subs []Submission, sum *Summary) error {
-	if err := writeFile(filepath.Join(c.Out, GradebookFile), func(w io.Writer) error {
+	if err := report.WriteFile(filepath.Join(c.Out, GradebookFile), func(w io.Writer) error {
 		return report.Gradebook(w, sum.Results)
 	}); err != nil {
 		return fmt.Errorf("class: %w", err)
@@ -487,6 +487,6 @@ func copyTree(src, dst string) error {
 			return err
 		}
 		defer func() { _ = in.Close() }()
-		return writeFile(to, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
+		return report.WriteFile(to, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
 	})
 }

@@ -95,19 +95,5 @@ func Write(dir string, r *result.Result) error {
 	if err := r.WriteFile(filepath.Join(dir, ResultFile)); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, ReportFile), func(w io.Writer) error { return report.Markdown(w, r) })
-}
-
-// writeFile creates path and writes it with fn, reporting the close's
-// error too (a full disk shows there).
-func writeFile(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = fn(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return report.WriteFile(filepath.Join(dir, ReportFile), func(w io.Writer) error { return report.Markdown(w, r) })
 }

@@ -108,7 +108,7 @@ func Merge(dirs []string, out string) (*Summary, error) {
 		sum.Results = append(sum.Results, r)
 		sum.Graded++
 	}
-	if err := writeFile(filepath.Join(out, GradebookFile), func(w io.Writer) error {
+	if err := report.WriteFile(filepath.Join(out, GradebookFile), func(w io.Writer) error {
 		return report.Gradebook(w, sum.Results)
 	}); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
