@@ -492,14 +492,7 @@ func (v *viewer) columnsHeader() {
 	}
 	v.b.WriteString(v.paint(sgrDim, fmt.Sprintf("%*s", v.timeW, "time")))
 	v.cells(cells)
-	rule := strings.Repeat("─", v.timeW)
-	for i := range v.n {
-		if !v.show[i] {
-			continue
-		}
-		rule += "┼" + strings.Repeat("─", v.colW-1)
-	}
-	v.line(sgrDim, rule)
+	v.rule("─")
 }
 
 // context prints each node's state as of the first row shown, when rows
@@ -523,12 +516,17 @@ func (v *viewer) context(before []row) {
 	}
 	v.b.WriteString(v.paint(sgrDim, fmt.Sprintf("%*s", v.timeW, "before")))
 	v.cells(cells)
-	rule := strings.Repeat("╌", v.timeW)
+	v.rule("╌")
+}
+
+// rule draws a dim line of dash under the time column and the columns
+// shown, crossed where they meet.
+func (v *viewer) rule(dash string) {
+	rule := strings.Repeat(dash, v.timeW)
 	for i := range v.n {
-		if !v.show[i] {
-			continue
+		if v.show[i] {
+			rule += "┼" + strings.Repeat(dash, v.colW-1)
 		}
-		rule += "┼" + strings.Repeat("╌", v.colW-1)
 	}
 	v.line(sgrDim, rule)
 }

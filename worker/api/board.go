@@ -357,15 +357,24 @@ func Summarize(course string, b *Board) *Scoreboard {
 	return s
 }
 
-func (h *Handler) scoreboard(w http.ResponseWriter, r *http.Request, course string) error {
+// summary is the scoreboard of a course the host knows.
+func (h *Handler) summary(r *http.Request, course string) (*Scoreboard, error) {
 	if _, err := h.course(course); err != nil {
-		return err
+		return nil, err
 	}
 	b, err := h.loadBoard(r, course)
 	if err != nil {
+		return nil, err
+	}
+	return Summarize(course, b), nil
+}
+
+func (h *Handler) scoreboard(w http.ResponseWriter, r *http.Request, course string) error {
+	s, err := h.summary(r, course)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Summarize(course, b))
+	writeJSON(w, http.StatusOK, s)
 	return nil
 }
 
@@ -414,14 +423,11 @@ func renderPage(s *Scoreboard) string {
 }
 
 func (h *Handler) scoreboardPage(w http.ResponseWriter, r *http.Request, course string) error {
-	if _, err := h.course(course); err != nil {
-		return err
-	}
-	b, err := h.loadBoard(r, course)
+	s, err := h.summary(r, course)
 	if err != nil {
 		return err
 	}
-	page := renderPage(Summarize(course, b))
+	page := renderPage(s)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte(page)) // nobody to tell if the client went away
