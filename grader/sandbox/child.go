@@ -278,27 +278,33 @@ func runRule(r rules.Rule, cfg config, st *stopper) *testOutcome {
 		return out
 	}
 	rec := &recorder{name: testName(cfg.Stage) + "/Rules/" + r.Name}
-	done := make(chan struct{})
+	// RunWatched ends a rule whose call into the node never returns after
+	// the hang bound, naming the call; the wall-clock timeout stays as the
+	// last resort for a rule that somehow never ends.
+	hangs := make(chan *rules.Hang, 1)
 	go func() {
-		defer close(done)
-		defer func() {
-			rec.mu.Lock()
-			cs := rec.cleanups
-			rec.mu.Unlock()
-			for i := len(cs) - 1; i >= 0; i-- {
-				cs[i]()
-			}
-		}()
-		defer func() {
-			if p := recover(); p != nil {
-				rec.Errorf("the rule test panicked: %v", p)
-			}
-		}()
-		r.Run(rec, impl.Factory)
+		var hang *rules.Hang
+		defer func() { hangs <- hang }()
+		hang = r.RunWatched(rec, impl.Factory, time.Duration(cfg.HangBoundMs)*time.Millisecond)
+		if hang != nil {
+			return // the rule's goroutine is stuck: its cleanups cannot run safely
+		}
+		rec.mu.Lock()
+		cs := rec.cleanups
+		rec.mu.Unlock()
+		for i := len(cs) - 1; i >= 0; i-- {
+			cs[i]()
+		}
 	}()
 	timeout := time.Duration(cfg.RuleTimeoutMs) * time.Millisecond
 	select {
-	case <-done:
+	case hang := <-hangs:
+		if hang != nil {
+			why := fmt.Sprintf("in the rule test %s, node %d's %s never returned", r.Name, hang.Node, hang.What)
+			st.stop(why)
+			out.Message = hang.Error()
+			return out
+		}
 	case <-time.After(timeout):
 		why := fmt.Sprintf("the rule test %s did not finish within %s of wall time: a turn of your code never returned (an infinite loop or a blocked channel)", r.Name, timeout)
 		st.stop(why)

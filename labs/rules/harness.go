@@ -228,7 +228,7 @@ func (h *harness) boot() {
 	h.t.Helper()
 	h.inc++
 	rnd := rand.New(rand.NewPCG(uint64(h.me)+1, uint64(h.inc)*0x9e3779b97f4a7c15))
-	host, err := nodehost.Boot(h.hostConfig(h.inc, h.store, rnd, h.offTurn), h.f)
+	host, err := h.bootHost(h.hostConfig(h.inc, h.store, rnd, h.offTurn))
 	h.host, h.ticks = host, 0
 	if v, ok := nodehost.AsViolation(err); ok {
 		switch v.Cause {
@@ -240,6 +240,17 @@ func (h *harness) boot() {
 			h.violated("the factory", err)
 		}
 	}
+}
+
+// bootHost boots an incarnation, under RunWatched's watch when the rule
+// runs watched.
+func (h *harness) bootHost(cfg nodehost.Config) (*nodehost.Host, error) {
+	if r, ok := h.t.(*ruleT); ok {
+		if w, ok := r.TB.(*watchedTB); ok {
+			return w.boot(h.me, cfg, h.f)
+		}
+	}
+	return nodehost.Boot(cfg, h.f)
 }
 
 func (h *harness) tick() {
@@ -623,7 +634,7 @@ func (d durable) diff(after durable) []string {
 // this point would lose nothing.
 func (h *harness) checkDurable() {
 	h.t.Helper()
-	shadow, err := nodehost.Boot(h.hostConfig(0, h.store.Clone(), rand.New(rand.NewPCG(99, 99)), h.offTurnShadow), h.f)
+	shadow, err := h.bootHost(h.hostConfig(0, h.store.Clone(), rand.New(rand.NewPCG(99, 99)), h.offTurnShadow))
 	defer shadow.Kill()
 	if v, ok := nodehost.AsViolation(err); ok {
 		switch v.Cause {
