@@ -12,6 +12,7 @@ package docscheck
 import (
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,6 +30,10 @@ type Command struct {
 	// the flag alone.
 	Context []string
 	Lone    bool // Args is a lone flag, checked against Context (not at all when Context is nil)
+	// Dir is the directory, relative to the repository's root, the command
+	// runs in: "" for the root, "worker" after a leading `cd worker &&`
+	// (or inside `(cd worker && …)`). Its paths are checked from there.
+	Dir string
 }
 
 // Extract returns the commands in a Markdown document: every line of a
@@ -168,9 +173,19 @@ func lineCommands(file string, line int, l string, cmds []string) []Command {
 // command parses s as a command if it is one this package checks.
 func command(file string, line int, s string, cmds []string) (Command, bool) {
 	s = stripComment(s)
+	// A subshell, (cd dir && command): the parentheses are not the command's.
+	if strings.HasPrefix(s, "(") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
+	}
 	words, err := Split(s)
 	if err != nil || len(words) == 0 {
 		return Command{}, false
+	}
+	// cd dir && command: the command runs in dir.
+	dir := ""
+	for len(words) > 3 && words[0] == "cd" && words[2] == "&&" {
+		dir = path.Join(dir, words[1])
+		words = words[3:]
 	}
 	// Only the first command of a pipeline or list, up to a redirection.
 	for i, w := range words {
@@ -182,7 +197,7 @@ func command(file string, line int, s string, cmds []string) (Command, bool) {
 	if len(words) == 0 {
 		return Command{}, false
 	}
-	c := Command{File: file, Line: line, Text: s, Args: words}
+	c := Command{File: file, Line: line, Text: s, Args: words, Dir: dir}
 	switch {
 	case len(words) >= 2 && words[0] == "go" && words[1] == "test":
 		return c, true
@@ -342,10 +357,17 @@ func (k *Known) Check(c Command) []Problem {
 					i++
 				}
 			case strings.HasPrefix(a, "."):
-				if p := strings.TrimSuffix(strings.TrimSuffix(a, "..."), "/"); p != "." && p != "" && !k.Exists(p) {
-					bad("no package %s in the repository", a)
+				if p := strings.TrimSuffix(strings.TrimSuffix(a, "..."), "/"); p != "." && p != "" && !k.Exists(c.path(p)) {
+					bad("no package %s in the repository%s", a, c.in())
 				}
 			}
+		}
+		return ps
+	case w[0] == "go" && w[1] == "run" && c.Dir != "":
+		// Another module's command (worker/ has its own): its flags are
+		// not probed, but it must exist.
+		if !k.Exists(c.path(w[2])) {
+			bad("no command %s in the repository%s", w[2], c.in())
 		}
 		return ps
 	case w[0] == "go" && w[1] == "run":
@@ -356,12 +378,28 @@ func (k *Known) Check(c Command) []Problem {
 		}
 		return append(ps, k.checkTool(c, name, w[3:])...)
 	case w[0] == "bash":
-		if !k.Exists(w[1]) {
-			bad("no file %s in the repository", w[1])
+		if !k.Exists(c.path(w[1])) {
+			bad("no file %s in the repository%s", w[1], c.in())
 		}
 		return ps
 	}
 	return append(ps, k.checkTool(c, w[0], w[1:])...)
+}
+
+// path is p, a path the command names, relative to the repository's root.
+func (c Command) path(p string) string {
+	if c.Dir == "" {
+		return p
+	}
+	return path.Join(c.Dir, p)
+}
+
+// in names the command's directory for a problem's message.
+func (c Command) in() string {
+	if c.Dir == "" {
+		return ""
+	}
+	return " (under " + c.Dir + "/, where the command runs after its cd)"
 }
 
 // checkTool checks the arguments of command name.

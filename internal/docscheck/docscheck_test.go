@@ -66,7 +66,9 @@ func known() *Known {
 			Sub:     map[string]FlagSet{"sub": {"flag": true, "other": true}},
 			Refused: map[string]string{"bogus": `tool: unknown command "bogus"`},
 		}},
-		Exists: func(p string) bool { return p == "./labs" || p == "./cmd/tool" || p == "scripts/x.sh" },
+		Exists: func(p string) bool {
+			return p == "./labs" || p == "./cmd/tool" || p == "scripts/x.sh" || p == "worker/api" || p == "worker/cmd/w" || p == "worker/build.sh"
+		},
 	}
 }
 
@@ -97,6 +99,14 @@ func TestCheck(t *testing.T) {
 		{"tool file.json --last 3", ""},
 		{"bash scripts/x.sh", ""},
 		{"bash scripts/y.sh", "no file scripts/y.sh in the repository"},
+		// After a cd, paths are the directory's.
+		{"cd worker && go test -run FuzzHandler ./api", ""},
+		{"(cd worker && go test ./api)", ""},
+		{"cd worker && go test ./labs", "no package ./labs in the repository (under worker/, where the command runs after its cd)"},
+		{"cd worker && go run ./cmd/w -anything", ""},
+		{"cd worker && go run ./cmd/x", "no command ./cmd/x in the repository (under worker/, where the command runs after its cd)"},
+		{"cd worker && bash ./build.sh", ""},
+		{"cd worker && bash scripts/x.sh", "no file scripts/x.sh in the repository (under worker/, where the command runs after its cd)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
