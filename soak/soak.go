@@ -118,6 +118,9 @@ type Options struct {
 	// ReplayCommand renders the command that replays one run, for failure
 	// reports (default: DefaultReplayCommand).
 	ReplayCommand func(mix string, seed uint64) string
+	// TraceLimit bounds the events a replay's trace keeps
+	// (sim.Config.TraceLimit; 0: the simulator's default).
+	TraceLimit int
 }
 
 func (o Options) withDefaults() Options {
@@ -233,6 +236,7 @@ func (p Plan) run(o Options, spec mixSpec, trace bool) *sim.Result {
 		Scenario:       "soak/" + p.Mix,
 		Replay:         o.ReplayCommand(p.Mix, p.Seed),
 		RecordTrace:    trace,
+		TraceLimit:     o.TraceLimit,
 	}
 	p.Configure(&cfg)
 	plan := spec.swarm(o)

@@ -61,6 +61,7 @@ type options struct {
 	skew          float64
 	liveness      sim.Liveness
 	tracePath     string
+	traceLimit    int
 	timeline      int
 }
 
@@ -79,6 +80,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.skew, "skew", 0, "clock skew between nodes, a fraction (0.1 = ±10%)")
 	liveness := fs.String("liveness", sim.LivenessDrawn.String(), "after the faults, heal every node (all), only a core majority (core), or either, drawn from the seed (drawn)")
 	fs.StringVar(&o.tracePath, "trace", "", "where to write the trace (default raftsim-seed<N>.json; \"-\" for none)")
+	fs.IntVar(&o.traceLimit, "trace-limit", 0, "keep at most N events in the trace (the first four fifths and the last fifth, with a note between; 0: 125,000)")
 	fs.IntVar(&o.timeline, "timeline", 0, "also print the last N events as a timeline")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -135,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	draw.ClockSkew = o.skew
 	cfg := sim.Config{
 		Factory: factory, Implementation: impl, Scenario: "raftsim " + o.faults,
-		Replay: strings.TrimSpace(replay), RecordTrace: o.tracePath != "-", TimelineLen: max(24, o.timeline),
+		Replay: strings.TrimSpace(replay), RecordTrace: o.tracePath != "-", TraceLimit: o.traceLimit, TimelineLen: max(24, o.timeline),
 	}
 	draw.Configure(&cfg)
 	res := sim.Run(cfg, func(c *sim.Cluster) { plan.Run(c, draw) })

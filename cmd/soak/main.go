@@ -101,6 +101,7 @@ type flags struct {
 	jsonPath    string
 	parallel    int
 	tracePath   string
+	traceLimit  int
 	preVote     bool
 	checkQuorum bool
 	maxFailures int
@@ -130,6 +131,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to this file (for soak merge)")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once")
 	fs.StringVar(&f.tracePath, "trace", "", "with -seed: write the run's trace to this file (JSON; see docs/trace-format.md)")
+	fs.IntVar(&f.traceLimit, "trace-limit", 0, "with -trace: keep at most N events (the first four fifths and the last fifth, with a note between; 0: 125,000)")
 	fs.BoolVar(&f.preVote, "prevote", false, "enable the reference's PreVote option (thesis §9.6)")
 	fs.BoolVar(&f.checkQuorum, "checkquorum", false, "enable the reference's CheckQuorum option (thesis §6.2)")
 	fs.IntVar(&f.maxFailures, "max-failures", soak.DefaultMaxFailures, "failing seeds listed per mix (all are counted)")
@@ -174,6 +176,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		return nil, usageErr(fs, "-seed replays one run: name exactly one mix with -mix")
 	case !f.single && f.tracePath != "":
 		return nil, usageErr(fs, "-trace writes the trace of one run: use it with -seed")
+	case f.traceLimit < 0:
+		return nil, usageErr(fs, "-trace-limit must be positive (0: the default, 125,000 events)")
 	case f.single && (f.jsonPath != "" || f.shard.Count > 1):
 		return nil, usageErr(fs, "-seed replays one run: -shard and -json are for a range of seeds")
 	}
@@ -195,7 +199,7 @@ func usageErr(fs *flag.FlagSet, format string, args ...any) error {
 func (f *flags) options() soak.Options {
 	o := soak.Options{
 		Mixes: f.mixes, Seeds: f.seeds, FirstSeed: f.firstSeed, Shard: f.shard, Nodes: f.nodes, Duration: f.duration,
-		Liveness: f.liveness, Parallel: f.parallel, MaxFailures: f.maxFailures,
+		Liveness: f.liveness, Parallel: f.parallel, MaxFailures: f.maxFailures, TraceLimit: f.traceLimit,
 		Factory:        raft.NewFactory(raft.Options{PreVote: f.preVote, CheckQuorum: f.checkQuorum}),
 		Implementation: "reference",
 	}
