@@ -17,7 +17,10 @@ node validator.mjs # build/trace-validator.mjs, from docs/trace.schema.json
 
 rm -rf dist.new && mkdir dist.new
 bash "$root/scripts/build-wasm.sh" dist.new >/dev/null
-for f in index.html app.js worker.js style.css sw.js; do cp "$root/web/$f" dist.new/; done
+# The page's files are the ones package web embeds for cmd/sandbox: one
+# list, in web/embed.go.
+page=$(cd "$root" && go list -f '{{join .EmbedFiles " "}}' ./web)
+for f in $page; do cp "$root/web/$f" dist.new/; done
 # The page's files change with each build: revalidate them. Workers
 # assets already send an ETag, so a revalidation costs a 304.
 cat > dist.new/_headers <<'HEADERS'
