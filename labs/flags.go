@@ -1,3 +1,5 @@
+//go:build !raftlab_sandbox
+
 package labs
 
 import "flag"

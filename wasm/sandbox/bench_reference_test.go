@@ -135,3 +135,26 @@ func BenchmarkSandboxAdvance60s(b *testing.B) {
 	}
 	report(b, events)
 }
+
+// BenchmarkSandboxScenario is the page's "watch the reference pass a lab
+// scenario": runScenario on three scenarios of the unreliable network
+// (their scripts poll the cluster between events, so the labs package's
+// code runs all along), the trace encoded for the page.
+func BenchmarkSandboxScenario(b *testing.B) {
+	reqs := []ScenarioRequest{
+		{Stage: "persistence", Name: "Figure8Unreliable", Seed: 1},
+		{Stage: "persistence", Name: "UnreliableChurn", Seed: 1},
+		{Stage: "replication", Name: "Backup", Seed: 1},
+	}
+	for b.Loop() {
+		for _, req := range reqs {
+			res, err := RunScenario(reference(), req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !res.OK {
+				b.Fatalf("%s/%s failed: %s", req.Stage, req.Name, res.Report)
+			}
+		}
+	}
+}
