@@ -111,6 +111,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// wasmBuildFlags are scripts/build-wasm.sh's go build flags (a test keeps
+// the two equal): the tag leaves the go test side of package labs out, and
+// labs is not inlined, to keep the WebAssembly small.
+func wasmBuildFlags() []string {
+	return []string{"-trimpath", "-tags", "raftlab_sandbox", "-gcflags=github.com/raftlab/raftlab/labs=-l", "-ldflags=-s -w"}
+}
+
 // build writes dir/sandbox.wasm and the matching wasm_exec.js, as
 // scripts/build-wasm.sh does; it is done here in Go because the student
 // handout has no scripts/. With impl, a generated main (given to go build
@@ -124,7 +131,8 @@ func build(ctx context.Context, dir, impl string, stdout, stderr io.Writer) erro
 	}
 	root := strings.TrimSpace(out)
 	wasmOut := filepath.Join(dir, "sandbox.wasm")
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", wasmOut}
+	args := append([]string{"build"}, wasmBuildFlags()...)
+	args = append(args, "-o", wasmOut)
 	what := "the reference"
 	if impl == "" {
 		if _, err := os.Stat(filepath.Join(root, "wasm", "cmd", "sandbox")); err != nil {
