@@ -8,16 +8,18 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raftlab/raftlab/localnet/node"
-	"github.com/raftlab/raftlab/raftapi"
 )
 
 // cmdNode runs one node until SIGINT or SIGTERM.
-func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory raftapi.Factory) error {
+func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Design) error {
 	fs := newFlags("node")
 	id := fs.Int("id", -1, "this node's id: its index in -peers")
 	peers := fs.String("peers", "", "every node's peer address host:port, in id order")
@@ -31,6 +33,8 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 	tick := fs.Duration("tick", 0, "the Tick interval (0: the contract's)")
 	quiet := fs.Bool("quiet", false, "no log")
 	procs := fs.Int("procs", 0, "GOMAXPROCS of this process (0: the Go default, one per core); a local cluster's supervisor passes 1")
+	design := designFlag(fs, designs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file, plus \".<id>\" (for finding where a run's CPU goes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,8 +44,12 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 	if *peers == "" || *dir == "" {
 		return errors.New("-peers and -dir are required")
 	}
+	d, err := findDesign(designs, *design)
+	if err != nil {
+		return err
+	}
 	cfg := node.Config{
-		ID: *id, Peers: strings.Split(*peers, ","), DataDir: *dir, Factory: factory,
+		ID: *id, Peers: strings.Split(*peers, ","), DataDir: *dir, Factory: d.Factory,
 		NoSync: *nosync, SyncDelay: *syncDelay, SnapshotEvery: *snapEvery, TickInterval: *tick,
 		PeerListen: *listen, ClientAddr: *clientListen,
 	}
@@ -64,8 +72,22 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 		l := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
 		cfg.Logf = l.Printf
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile + "." + strconv.Itoa(cfg.ID))
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close() // best effort: a diagnostic
+		}()
+	}
 	start := time.Now()
-	err := node.Run(ctx, cfg)
+	err = node.Run(ctx, cfg)
 	if cfg.Logf != nil {
 		cfg.Logf("node %d: exits after %v: %v", cfg.ID, time.Since(start).Round(time.Millisecond), err)
 	}
