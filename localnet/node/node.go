@@ -138,6 +138,7 @@ type node struct {
 	encs         [][]byte       // scratch: their encodings
 	results      []kv.Result    // scratch: what an entry's apply did
 	saved        int            // disk.Saves() when last persisted
+	savedSnap    []byte         // disk.Snapshot() when last persisted (the disk never modifies it)
 	out          []nodehost.Message
 	answers      []answer    // client replies held until the batch is on disk
 	sinceSnap    int         // commands applied since the last service snapshot
@@ -206,6 +207,7 @@ func start(cfg Config) (*node, error) {
 	// before the node's first turn (the Factory is not a turn, but the
 	// node may read the snapshot there, so restore before booting).
 	n.disk.Set(n.store.ReadState(), n.store.ReadSnapshot())
+	n.savedSnap = n.disk.Snapshot() // what the store holds
 	if snap := n.disk.Snapshot(); snap != nil {
 		if err := n.svc.Restore(snap); err != nil {
 			_ = n.store.Close()
@@ -726,14 +728,28 @@ func (n *node) persist() error {
 	if d := time.Duration(n.syncDelay.Load()); d > 0 {
 		time.Sleep(d)
 	}
-	if err := n.store.Save(n.disk.State(), n.disk.Snapshot()); err != nil {
+	// Most saves keep the snapshot: the disk's slice is then the one
+	// persisted last time, and the store need not compare its bytes.
+	snap := n.disk.Snapshot()
+	var err error
+	if sameSlice(snap, n.savedSnap) {
+		err = n.store.SaveState(n.disk.State())
+	} else {
+		err = n.store.Save(n.disk.State(), snap)
+	}
+	if err != nil {
 		return fmt.Errorf("node %d: save failed, stopping before this batch's messages leave: %w", n.cfg.ID, err)
 	}
-	n.saved = n.disk.Saves()
+	n.saved, n.savedSnap = n.disk.Saves(), snap
 	st := n.store.Stats()
 	n.statSaves.Store(st.Saves)
 	n.statSyncs.Store(st.Syncs)
 	return nil
+}
+
+// sameSlice reports whether a and b are the same bytes in memory.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // flush sends the batch's messages and answers its clients.
