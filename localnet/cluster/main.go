@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -450,6 +451,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 	checkTimeout := fs.Duration("check-timeout", 2*time.Minute, "the checker's budget")
 	html := fs.String("html", "bench-violation.html", "where a violation's visualisation goes")
 	design := designFlag(fs, designs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the clients, not the nodes: see -node-args) to this file")
 	nodeFlags := fs.String("node-args", "", "with -n: extra flags for every node, space-separated (e.g. \"-snapshot-every 1000 -cpuprofile /tmp/prof\")")
 	proto := fs.String("proto", "binary", "the client protocol: binary (kvproto, pipelined on one connection per node) or http (JSON, one request at a time per connection)")
 	if err := fs.Parse(args); err != nil {
@@ -468,6 +470,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 	}
 	if *design != "" && *n == 0 {
 		return errors.New("-design needs -n (a running cluster runs the design it was started with)")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close() // best effort: a diagnostic
+		}()
 	}
 	if *faults != "" {
 		k, v, ok := strings.Cut(*faults, "=")
