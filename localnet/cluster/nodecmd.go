@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -17,6 +18,14 @@ import (
 
 	"github.com/raftlab/raftlab/localnet/node"
 )
+
+// defaultGOGC is a node's GOGC. A node's live heap is small (the service's
+// data, the log since the last snapshot, buffers) and it allocates fast
+// (every message and command), so the default GOGC of 100 collects very
+// often: with 400, bench -n 3 -nosync spent 16% less CPU per operation
+// (three runs each, alternating: 33.9 µs → 28.5 µs median), for a peak heap
+// of about five times the live one.
+const defaultGOGC = 400
 
 // cmdNode runs one node until SIGINT or SIGTERM.
 func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Design) error {
@@ -34,12 +43,16 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Des
 	quiet := fs.Bool("quiet", false, "no log")
 	procs := fs.Int("procs", 0, "GOMAXPROCS of this process (0: the Go default, one per core); a local cluster's supervisor passes 1")
 	design := designFlag(fs, designs)
+	gogc := fs.Int("gogc", defaultGOGC, "the garbage collector's GOGC for this process, unless the GOGC environment variable sets it (-1: off)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file, plus \".<id>\" (for finding where a run's CPU goes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(*gogc)
 	}
 	if *peers == "" || *dir == "" {
 		return errors.New("-peers and -dir are required")
