@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -119,6 +120,11 @@ func (c *binConn) writer() {
 			return
 		case <-c.wake:
 		}
+		// The answers of one batch wake many clients at once: let the
+		// runnable ones queue their next commands first, so that they
+		// leave in one write (and reach the node in one read, which
+		// feeds its group commit), not in one write each.
+		runtime.Gosched()
 		c.mu.Lock()
 		buf, c.out = c.out, buf[:0]
 		c.mu.Unlock()

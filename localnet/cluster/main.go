@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,13 +29,28 @@ func Main(factory raftapi.Factory) {
 	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr, factory))
 }
 
+// Design is one Raft a command line offers: the node subcommand's -design
+// NAME runs Factory (up and bench pass -design on to their nodes).
+type Design struct {
+	Name    string
+	Factory raftapi.Factory
+}
+
+// MainDesigns is Main with a choice of Rafts: the first design is the
+// default. cmd/localnet offers the reference's replication designs
+// (raft.Designs) this way.
+func MainDesigns(designs []Design) {
+	os.Exit(RunDesigns(os.Args[1:], os.Stdout, os.Stderr, designs))
+}
+
 const usage = `usage: localnet COMMAND [flags] [args]
 
 A Raft cluster of real processes on this machine (or several), with a
 key/value service, fault injection and a load generator.
 
 Cluster:
-  up [-n 3] [-dir D] [-base-port P] [-nosync]   start N nodes and supervise them (Ctrl-C stops all)
+  up [-n 3] [-dir D] [-base-port P] [-nosync] [-design D]
+                                                start N nodes and supervise them (Ctrl-C stops all)
   node -id I -peers A,B,C -clients X,Y,Z [-listen H:P] -dir D [-nosync]
                                                 run one node (up runs these; use it for separate hosts)
   status                                        every node's term, role, commit, fsyncs
@@ -46,7 +62,7 @@ Faults (on the cluster that 'up -dir D' runs):
 Key/value:
   kv put K V | kv append K V | kv get K
 Load:
-  bench [-n 3 -nosync] -clients 64 -size 100 -duration 30s [-faults kill-leader-every=5s]
+  bench [-n 3 -nosync -design D] -clients 64 -size 100 -duration 30s [-faults kill-leader-every=5s]
 
 Every command but node takes -dir (default ./localnet-data) to find the
 cluster; status, partition, heal, slow-disk, kv and bench also take
@@ -56,6 +72,15 @@ arguments. Nodes are numbered from 0.
 
 // Run is the command line: it returns the exit status.
 func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
+	return RunDesigns(args, stdout, stderr, []Design{{Name: "default", Factory: factory}})
+}
+
+// RunDesigns is Run with a choice of Rafts (see MainDesigns).
+func RunDesigns(args []string, stdout, stderr io.Writer, designs []Design) int {
+	if len(designs) == 0 {
+		say(stderr, "localnet: no Raft to run (RunDesigns was given no design)\n")
+		return 2
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "help" || args[0] == "--help" {
 		say(stderr, "%s", usage)
 		return 2
@@ -66,9 +91,9 @@ func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
 	var err error
 	switch cmd {
 	case "node":
-		err = cmdNode(ctx, args, stderr, factory)
+		err = cmdNode(ctx, args, stderr, designs)
 	case "up":
-		err = cmdUp(ctx, args, stdout)
+		err = cmdUp(ctx, args, stdout, designs)
 	case "kill", "restart", "pause", "resume":
 		err = cmdProc(cmd, args)
 	case "status":
@@ -78,7 +103,7 @@ func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
 	case "kv":
 		err = cmdKV(ctx, args, stdout)
 	case "bench":
-		err = cmdBench(ctx, args, stdout, stderr)
+		err = cmdBench(ctx, args, stdout, stderr, designs)
 	default:
 		say(stderr, "localnet: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -124,14 +149,44 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
+// designFlag registers -design, for commands that start nodes.
+func designFlag(fs *flag.FlagSet, designs []Design) *string {
+	return fs.String("design", "", "the Raft every node runs, one of: "+designNames(designs)+" (default "+designs[0].Name+")")
+}
+
+func designNames(designs []Design) string {
+	names := make([]string, len(designs))
+	for i, d := range designs {
+		names[i] = d.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// findDesign returns the design called name ("": the first).
+func findDesign(designs []Design, name string) (Design, error) {
+	if name == "" {
+		return designs[0], nil
+	}
+	for _, d := range designs {
+		if d.Name == name {
+			return d, nil
+		}
+	}
+	return Design{}, fmt.Errorf("-design %q: want one of %s", name, designNames(designs))
+}
+
+func cmdUp(ctx context.Context, args []string, stdout io.Writer, designs []Design) error {
 	fs := newFlags("up")
 	n := fs.Int("n", 3, "number of nodes")
 	dir := fs.String("dir", defaultDir, "the cluster's directory: data, logs, state file")
 	base := fs.Int("base-port", 7400, "node i listens on base+i (peers) and base+n+i (clients); 0: free ports")
 	nosync := fs.Bool("nosync", false, "no fsync (fast, not durable)")
 	snapEvery := fs.Int("snapshot-every", 0, "snapshot the service every this many applied entries (0: the node's default)")
+	design := designFlag(fs, designs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := findDesign(designs, *design); err != nil {
 		return err
 	}
 	bin, err := os.Executable()
@@ -144,6 +199,9 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *snapEvery > 0 {
 		nodeArgs = append(nodeArgs, "-snapshot-every", strconv.Itoa(*snapEvery))
+	}
+	if *design != "" {
+		nodeArgs = append(nodeArgs, "-design", *design)
 	}
 	logf := func(format string, args ...any) {
 		say(stdout, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
@@ -377,7 +435,7 @@ func cmdKV(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, designs []Design) error {
 	fs := newFlags("bench")
 	var w where
 	w.register(fs, true)
@@ -392,6 +450,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	check := fs.Bool("check", true, "check the history for linearizability (porcupine)")
 	checkTimeout := fs.Duration("check-timeout", 2*time.Minute, "the checker's budget")
 	html := fs.String("html", "bench-violation.html", "where a violation's visualisation goes")
+	design := designFlag(fs, designs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the clients, not the nodes: see -node-args) to this file")
+	nodeFlags := fs.String("node-args", "", "with -n: extra flags for every node, space-separated (e.g. \"-snapshot-every 1000 -cpuprofile /tmp/prof\")")
 	proto := fs.String("proto", "binary", "the client protocol: binary (kvproto, pipelined on one connection per node) or http (JSON, one request at a time per connection)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -403,6 +464,26 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Check: *check, CheckTimeout: *checkTimeout, HTMLPath: *html, Logf: logf, HTTP: *proto == "http"}
 	if *proto != "binary" && *proto != "http" {
 		return fmt.Errorf("-proto %q: want binary or http", *proto)
+	}
+	if _, err := findDesign(designs, *design); err != nil {
+		return err
+	}
+	if *design != "" && *n == 0 {
+		return errors.New("-design needs -n (a running cluster runs the design it was started with)")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close() // best effort: a diagnostic
+		}()
 	}
 	if *faults != "" {
 		k, v, ok := strings.Cut(*faults, "=")
@@ -430,6 +511,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *nosync {
 			nodeArgs = append(nodeArgs, "-nosync")
 		}
+		if *design != "" {
+			nodeArgs = append(nodeArgs, "-design", *design)
+		}
+		nodeArgs = append(nodeArgs, strings.Fields(*nodeFlags)...)
 		c, err := Start(Config{N: *n, Dir: dir, Binary: bin, NodeArgs: nodeArgs, Logf: logf})
 		if err != nil {
 			return err

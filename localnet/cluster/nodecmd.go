@@ -8,16 +8,27 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raftlab/raftlab/localnet/node"
-	"github.com/raftlab/raftlab/raftapi"
 )
 
+// defaultGOGC is a node's GOGC. A node's live heap is small (the service's
+// data, the log since the last snapshot, buffers) and it allocates fast
+// (every message and command), so the default GOGC of 100 collects very
+// often: with 400, bench -n 3 -nosync spent 16% less CPU per operation
+// (three runs each, alternating: 33.9 µs → 28.5 µs median), for a peak heap
+// of about five times the live one.
+const defaultGOGC = 400
+
 // cmdNode runs one node until SIGINT or SIGTERM.
-func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory raftapi.Factory) error {
+func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Design) error {
 	fs := newFlags("node")
 	id := fs.Int("id", -1, "this node's id: its index in -peers")
 	peers := fs.String("peers", "", "every node's peer address host:port, in id order")
@@ -31,17 +42,27 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 	tick := fs.Duration("tick", 0, "the Tick interval (0: the contract's)")
 	quiet := fs.Bool("quiet", false, "no log")
 	procs := fs.Int("procs", 0, "GOMAXPROCS of this process (0: the Go default, one per core); a local cluster's supervisor passes 1")
+	design := designFlag(fs, designs)
+	gogc := fs.Int("gogc", defaultGOGC, "the garbage collector's GOGC for this process, unless the GOGC environment variable sets it (-1: off)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file, plus \".<id>\" (for finding where a run's CPU goes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(*gogc)
+	}
 	if *peers == "" || *dir == "" {
 		return errors.New("-peers and -dir are required")
 	}
+	d, err := findDesign(designs, *design)
+	if err != nil {
+		return err
+	}
 	cfg := node.Config{
-		ID: *id, Peers: strings.Split(*peers, ","), DataDir: *dir, Factory: factory,
+		ID: *id, Peers: strings.Split(*peers, ","), DataDir: *dir, Factory: d.Factory,
 		NoSync: *nosync, SyncDelay: *syncDelay, SnapshotEvery: *snapEvery, TickInterval: *tick,
 		PeerListen: *listen, ClientAddr: *clientListen,
 	}
@@ -64,8 +85,22 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, factory rafta
 		l := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
 		cfg.Logf = l.Printf
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile + "." + strconv.Itoa(cfg.ID))
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close() // best effort: a diagnostic
+		}()
+	}
 	start := time.Now()
-	err := node.Run(ctx, cfg)
+	err = node.Run(ctx, cfg)
 	if cfg.Logf != nil {
 		cfg.Logf("node %d: exits after %v: %v", cfg.ID, time.Since(start).Round(time.Millisecond), err)
 	}

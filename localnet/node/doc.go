@@ -21,15 +21,22 @@
 //     replies go to the waiting clients.
 //
 // This is the rule that makes Raft's promises hold with a real disk — a
-// vote or an appended entry is on disk before anyone hears of it — and it
-// is also group commit: client commands that arrive while the previous
+// vote or an acknowledged entry is on disk before anyone hears of it. It
+// has one exception, the leader's (Raft thesis §10.2.1): its AppendEntries
+// requests, when the term they carry was already on disk, leave before
+// the save, so that the followers write the entries while the leader
+// does; the leader handles their replies only in a later iteration, after
+// its own save, and answers of entries that were already on disk leave
+// early too (the argument is at sendEarly in node.go). The rule is also
+// group commit: client commands that arrive while the previous
 // fsync runs share the next fsync, and so do the AppendEntries a follower
 // receives meanwhile. The commands of one iteration even share a log
 // entry (kv.AppendBatch, up to 256 KB an entry): one Start turn, one save
 // of the host's state, one AppendEntries for all of them, where the
 // contract's Start-per-command would cost a whole save each. A Save that fails
-// stops the node (Run returns the error, and nothing of that batch leaves):
-// after a failed fsync the page cache no longer says what is on disk.
+// stops the node (Run returns the error, and nothing of that batch leaves
+// but the leader's AppendEntries, which is a crash before the save): after
+// a failed fsync the page cache no longer says what is on disk.
 //
 // # Restart
 //

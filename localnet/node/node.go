@@ -138,6 +138,7 @@ type node struct {
 	encs         [][]byte       // scratch: their encodings
 	results      []kv.Result    // scratch: what an entry's apply did
 	saved        int            // disk.Saves() when last persisted
+	savedSnap    []byte         // disk.Snapshot() when last persisted (the disk never modifies it)
 	out          []nodehost.Message
 	answers      []answer    // client replies held until the batch is on disk
 	sinceSnap    int         // commands applied since the last service snapshot
@@ -145,6 +146,13 @@ type node struct {
 	startApplied []kv.Result // what the Start turn applied (copies)
 	leaderHint   int         // the leader this node last heard from, in hintTerm
 	hintTerm     int
+
+	// What is on disk as of the end of the last iteration (see sendEarly):
+	// the term, whether the node led in it, and its last log index.
+	// durableTerm is -1 until the first iteration has ended.
+	durableTerm   int
+	durableLeader bool
+	durableLast   int
 
 	syncDelay atomic.Int64 // ns slept before every save
 	statSaves atomic.Int64
@@ -158,6 +166,7 @@ type answer struct {
 	req      *request
 	resp     response
 	redirect bool
+	index    int // the log index of the entry whose apply decided it (0: none)
 }
 
 func start(cfg Config) (*node, error) {
@@ -183,7 +192,7 @@ func start(cfg Config) (*node, error) {
 	}
 	n := &node{cfg: cfg, logf: logf, svc: kv.New(), disk: &nodehost.Disk{},
 		reqs: make(chan *request, 4096), queries: make(chan func()), done: make(chan struct{}),
-		waiters: map[int]waiter{}, leaderHint: -1, binConns: map[net.Conn]struct{}{}}
+		waiters: map[int]waiter{}, leaderHint: -1, durableTerm: -1, binConns: map[net.Conn]struct{}{}}
 	n.syncDelay.Store(int64(cfg.SyncDelay))
 
 	inc, err := nextBoot(cfg.DataDir, !cfg.NoSync)
@@ -198,6 +207,7 @@ func start(cfg Config) (*node, error) {
 	// before the node's first turn (the Factory is not a turn, but the
 	// node may read the snapshot there, so restore before booting).
 	n.disk.Set(n.store.ReadState(), n.store.ReadSnapshot())
+	n.savedSnap = n.disk.Snapshot() // what the store holds
 	if snap := n.disk.Snapshot(); snap != nil {
 		if err := n.svc.Restore(snap); err != nil {
 			_ = n.store.Close()
@@ -370,11 +380,109 @@ func (n *node) loop(ctx context.Context) error {
 			return n.fatal
 		}
 		n.checkLeadership()
+		if n.disk.Saves() != n.saved {
+			n.sendEarly()
+		}
 		if err := n.persist(); err != nil {
 			return err
 		}
 		n.flush()
+		n.noteDurable()
 	}
+}
+
+// splitEarly sends, in order, the messages of out that may leave before
+// the save given that term is on disk and is the node's term through the
+// whole iteration (see sendEarly): AppendEntries requests of that term. It
+// returns the others, in order, in out's array.
+func splitEarly(out []nodehost.Message, term int, send func(wire.Envelope)) []nodehost.Message {
+	held := out[:0]
+	for _, m := range out {
+		if m.Kind == wire.KindAppendEntries && m.Term == term {
+			send(m.Envelope)
+			continue
+		}
+		held = append(held, m)
+	}
+	clear(out[len(held):]) // let the sent bodies go
+	return held
+}
+
+// noteDurable records what is on disk now that the iteration's save (if
+// any) is done: sendEarly's reference point for the next iteration.
+func (n *node) noteDurable() {
+	st, err := n.host.Inspect()
+	if err != nil {
+		n.durableTerm = -1
+		return
+	}
+	n.durableTerm, n.durableLeader, n.durableLast = st.Term, st.Role == raftapi.Leader, st.LastIndex
+}
+
+// sendEarly lets go, before the iteration's save, what does not depend on
+// it: the leader's AppendEntries, which Raft lets it write to its own disk
+// in parallel with (Raft thesis §10.2.1; etcd does the same), and client
+// answers that only report entries already on disk.
+//
+// Why an AppendEntries request of term T may leave before the save, when T
+// was already on disk at the start of the iteration and still is the
+// node's term (the iteration changed no term; a term only grows):
+//   - A leader counts its own log towards a majority only when it handles
+//     a reply, and it handles replies only in a later iteration, after
+//     this one's save: every entry a follower can acknowledge was sent
+//     in an earlier iteration, or this one, so it is on the leader's disk
+//     by then. A commit index is therefore on the leader's disk too, and
+//     on the disks of the followers that acknowledged it (a follower's
+//     reply leaves only after its own save).
+//   - If the leader crashes before the save, followers may hold entries
+//     of term T it has lost. That is an ordinary uncommitted suffix: the
+//     node restarts as a follower (with term T, which was durable), and no
+//     leader of T can exist again to write a different entry of term T at
+//     those indices, so Log Matching holds; later leaders overwrite or
+//     keep them by the usual rules.
+//   - The request carries nothing this node promised: its term and vote
+//     are durable (a candidate's new term is not: that iteration changed
+//     the term, and all of its messages wait).
+//
+// Everything else waits for the save: replies (an AppendEntries reply
+// acknowledges entries, a RequestVote reply a vote, both must be on disk
+// first), RequestVote and InstallSnapshot requests, and all messages of an
+// iteration that changed the term.
+//
+// A client answer from the apply of entry i may leave early if the node led
+// in the durable term and still does, and i is at most the last index that
+// was durable: a leader's log only grows within its term, so entry i is
+// the one on disk, and it is committed (on a majority's disks, by the
+// argument above). A cluster of one commits an entry in the turn that
+// appends it: that entry's index is past the durable one, so its answer
+// waits for the save. A redirect promises nothing.
+func (n *node) sendEarly() {
+	term, isLeader, err := n.host.GetState()
+	if err != nil || n.durableTerm < 0 || term != n.durableTerm {
+		return
+	}
+	n.out = splitEarly(n.out, term, n.tr.Send)
+	if !isLeader || !n.durableLeader {
+		return
+	}
+	waiting := n.answers[:0]
+	var redirect *response
+	for _, a := range n.answers {
+		switch {
+		case a.redirect:
+			if redirect == nil {
+				r := n.notLeader()
+				redirect = &r
+			}
+			a.req.send(*redirect)
+		case a.index > 0 && a.index <= n.durableLast:
+			a.req.send(a.resp)
+		default:
+			waiting = append(waiting, a)
+		}
+	}
+	clear(n.answers[len(waiting):])
+	n.answers = waiting
 }
 
 // turn collects a turn's messages and records a violation as fatal.
@@ -467,7 +575,7 @@ func (n *node) startEntry(reqs []*request) {
 				res = append(res, r)
 			}
 		}
-		n.answerEntry(reqs, res)
+		n.answerEntry(reqs, res, index)
 		return
 	}
 	if old, ok := n.waiters[index]; ok { // an entry of an older term that lost its place
@@ -486,10 +594,10 @@ func (n *node) redirect(reqs []*request) {
 // answerEntry answers the commands of an entry that applied with results:
 // each with its own reply if the i-th result is its command, else (another
 // leader's entry took the index) with a redirect, to retry.
-func (n *node) answerEntry(reqs []*request, results []kv.Result) {
+func (n *node) answerEntry(reqs []*request, results []kv.Result, index int) {
 	for i, r := range reqs {
 		if i < len(results) && results[i].Command.ClientID == r.cmd.ClientID && results[i].Command.Seq == r.cmd.Seq {
-			n.answers = append(n.answers, answer{req: r, resp: replyOf(results[i].Reply)})
+			n.answers = append(n.answers, answer{req: r, resp: replyOf(results[i].Reply), index: index})
 			continue
 		}
 		n.answers = append(n.answers, answer{req: r, redirect: true})
@@ -516,7 +624,7 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 			n.logf("node %d: %v", n.cfg.ID, err)
 			if waiting {
 				for _, r := range w.reqs {
-					n.answers = append(n.answers, answer{req: r, resp: response{http.StatusInternalServerError, errorBody{Error: err.Error()}}})
+					n.answers = append(n.answers, answer{req: r, resp: response{http.StatusInternalServerError, errorBody{Error: err.Error()}}, index: m.CommandIndex})
 				}
 			}
 			return
@@ -531,7 +639,7 @@ func (n *node) apply(m raftapi.ApplyMsg) {
 			n.redirect(w.reqs) // another leader's entry took this index: ours was lost
 			return
 		}
-		n.answerEntry(w.reqs, n.results)
+		n.answerEntry(w.reqs, n.results, m.CommandIndex)
 	case m.SnapshotValid:
 		if m.SnapshotIndex <= n.svc.LastApplied() {
 			n.logf("node %d: ignored a snapshot at index %d: the service is already at %d (the contract forbids it)",
@@ -620,14 +728,28 @@ func (n *node) persist() error {
 	if d := time.Duration(n.syncDelay.Load()); d > 0 {
 		time.Sleep(d)
 	}
-	if err := n.store.Save(n.disk.State(), n.disk.Snapshot()); err != nil {
+	// Most saves keep the snapshot: the disk's slice is then the one
+	// persisted last time, and the store need not compare its bytes.
+	snap := n.disk.Snapshot()
+	var err error
+	if sameSlice(snap, n.savedSnap) {
+		err = n.store.SaveState(n.disk.State())
+	} else {
+		err = n.store.Save(n.disk.State(), snap)
+	}
+	if err != nil {
 		return fmt.Errorf("node %d: save failed, stopping before this batch's messages leave: %w", n.cfg.ID, err)
 	}
-	n.saved = n.disk.Saves()
+	n.saved, n.savedSnap = n.disk.Saves(), snap
 	st := n.store.Stats()
 	n.statSaves.Store(st.Saves)
 	n.statSyncs.Store(st.Syncs)
 	return nil
+}
+
+// sameSlice reports whether a and b are the same bytes in memory.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // flush sends the batch's messages and answers its clients.

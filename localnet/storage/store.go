@@ -230,7 +230,21 @@ func (s *Store) Save(state, snapshot []byte) error {
 	if s.err != nil {
 		return s.err
 	}
-	full := !bytes.Equal(snapshot, s.snap)
+	return s.save(state, snapshot, !bytes.Equal(snapshot, s.snap))
+}
+
+// SaveState is Save(state, the stored snapshot): for a caller that knows
+// its snapshot has not changed since the last save, which spares the
+// comparison of the whole snapshot Save makes.
+func (s *Store) SaveState(state []byte) error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.save(state, s.snap, false)
+}
+
+// save writes state and, if full, snapshot (else snapshot is the stored one).
+func (s *Store) save(state, snapshot []byte, full bool) error {
 	fullSize := int64(recOverhead + bodyPrefixLen + len(state) + len(snapshot))
 	if fullSize-recOverhead > maxBody {
 		return fmt.Errorf("storage: save of %d state and %d snapshot bytes: larger than a record can hold",

@@ -105,6 +105,30 @@ func TestOneSyncPerSave(t *testing.T) {
 	assert.Less(t, st.BytesWritten-before.BytesWritten, int64(len(snap))+2000)
 }
 
+func TestSaveStateKeepsTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{CompactBytes: 4 << 10})
+	snap := bytes.Repeat([]byte{7}, 1<<10)
+	require.NoError(t, s.Save([]byte("a"), snap))
+	before := s.Stats()
+	// Past CompactBytes: the compactions in between carry the snapshot on.
+	for i := range 40 {
+		require.NoError(t, s.SaveState(bytes.Repeat([]byte{byte(i)}, 600)))
+	}
+	st := s.Stats()
+	assert.Equal(t, int64(40), st.Saves-before.Saves)
+	assert.NotZero(t, st.Compactions, "the test must cross a compaction")
+	assert.Equal(t, snap, s.ReadSnapshot())
+	require.NoError(t, s.Close())
+	requireHolds(t, dir, bytes.Repeat([]byte{39}, 600), snap)
+
+	s = open(t, t.TempDir(), Options{NoSync: true})
+	require.NoError(t, s.SaveState([]byte("b")), "a fresh store: no snapshot")
+	assert.Nil(t, s.ReadSnapshot())
+	require.NoError(t, s.Close())
+	assert.Error(t, s.SaveState([]byte("c")), "a closed store refuses SaveState too")
+}
+
 func TestNoSync(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, Options{NoSync: true, CompactBytes: 1})
