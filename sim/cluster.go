@@ -37,6 +37,8 @@ type Cluster struct {
 	applied  []appliedEntry
 	firstNew int // len(applied) before the apply being checked
 
+	msgPool []*message // messages no event holds, for newMessage
+
 	clientSeq int // the nemesis client's command counter
 	stats     Stats
 	flood     flood
@@ -230,7 +232,12 @@ func (c *Cluster) flush(out []nodehost.Message) {
 		case MsgAppendEntries, MsgInstallSnapshot:
 			c.check.leaderOnWire(o.From, o.Term, o.Kind.String())
 		}
-		c.send(&message{kind: o.Kind, from: o.From, to: o.To, data: o.Body, call: o.Call, inc: o.Incarnation, sum: summarize(o)})
+		m := c.newMessage()
+		*m = message{kind: o.Kind, from: o.From, to: o.To, data: o.Body, call: o.Call, inc: o.Incarnation, sum: summarize(o)}
+		c.send(m)
+		if m.refs == 0 { // lost on the way: no delivery holds it
+			c.recycle(m)
+		}
 	}
 }
 
@@ -251,7 +258,8 @@ func (c *Cluster) step() bool {
 	if c.q.len() == 0 {
 		return false
 	}
-	ev := c.q.pop()
+	var ev event
+	c.q.pop(&ev)
 	c.now = ev.at
 	c.stats.Events++
 	if c.stats.Events > c.cfg.MaxEvents {
@@ -278,7 +286,9 @@ func (c *Cluster) step() bool {
 		c.flush(sn.host.TakeOutbox())
 		c.afterTurn(sn, true, false)
 	case evDeliver:
-		c.deliver(sn, ev)
+		if !c.deliver(sn, &ev) {
+			c.release(ev.msg)
+		}
 	case evSnapshot:
 		if !sn.up || ev.inc != sn.inc {
 			return true // queued Snapshot turns die with a crash
@@ -298,7 +308,7 @@ func (c *Cluster) step() bool {
 // runUntil runs events until the clock would pass end or stop reports
 // true (checked after every event).
 func (c *Cluster) runUntil(end time.Duration, stop func() bool) bool {
-	for c.q.len() > 0 && c.q.peek().at <= end {
+	for c.q.len() > 0 && c.q.peekAt() <= end {
 		c.step()
 		if stop != nil && stop() {
 			return true

@@ -28,8 +28,8 @@ type InFlight struct {
 func (c *Cluster) InFlight() []InFlight {
 	recent := c.rec.last()
 	var out []InFlight
-	for i := range c.q.ev {
-		ev := &c.q.ev[i]
+	for i := range c.q.len() {
+		ev := c.q.at(i)
 		if ev.kind != evDeliver || ev.msg == nil {
 			continue
 		}
@@ -107,10 +107,10 @@ func (c *Cluster) Hash() uint64 { return c.rec.hash }
 // Pending reports how many events the agenda holds, and the time of the
 // latest: running to that time can never skip past the agenda's end.
 func (c *Cluster) Pending() (n int, last time.Duration) {
-	for i := range c.q.ev {
-		last = max(last, c.q.ev[i].at)
+	for i := range c.q.len() {
+		last = max(last, c.q.at(i).at)
 	}
-	return len(c.q.ev), last
+	return c.q.len(), last
 }
 
 // Failed returns the run's failure so far (nil if none). A scenario that
