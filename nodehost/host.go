@@ -354,38 +354,46 @@ func (h *Host) Deliver(e *wire.Envelope) (Outcome, error) {
 		return h.deliverReply(e)
 	}
 	from := e.From
+	// The handler's arguments and reply escape (the node is an
+	// interface): one allocation holds both.
 	switch e.Kind {
 	case wire.KindRequestVote:
-		var a raftapi.RequestVoteArgs
-		if err := wire.DecodeRequestVoteArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.RequestVoteArgs
+			r raftapi.RequestVoteReply
+		})
+		if err := wire.DecodeRequestVoteArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.RequestVoteReply
-		err := h.call(TurnRequestVote, from, phaseTurn, func() { h.node.RequestVote(from, &a, &r) })
+		err := h.call(TurnRequestVote, from, phaseTurn, func() { h.node.RequestVote(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindRequestVoteReply, from, e.Call, e.Incarnation, wire.AppendRequestVoteReply(nil, &r), FieldsOfRequestVoteReply(&r))
+			h.post(wire.KindRequestVoteReply, from, e.Call, e.Incarnation, wire.AppendRequestVoteReply(nil, &ar.r), FieldsOfRequestVoteReply(&ar.r))
 		}
 		return Ran, err
 	case wire.KindAppendEntries:
-		var a raftapi.AppendEntriesArgs
-		if err := wire.DecodeAppendEntriesArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.AppendEntriesArgs
+			r raftapi.AppendEntriesReply
+		})
+		if err := wire.DecodeAppendEntriesArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.AppendEntriesReply
-		err := h.call(TurnAppendEntries, from, phaseTurn, func() { h.node.AppendEntries(from, &a, &r) })
+		err := h.call(TurnAppendEntries, from, phaseTurn, func() { h.node.AppendEntries(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindAppendEntriesReply, from, e.Call, e.Incarnation, wire.AppendAppendEntriesReply(nil, &r), FieldsOfAppendEntriesReply(&r))
+			h.post(wire.KindAppendEntriesReply, from, e.Call, e.Incarnation, wire.AppendAppendEntriesReply(nil, &ar.r), FieldsOfAppendEntriesReply(&ar.r))
 		}
 		return Ran, err
 	case wire.KindInstallSnapshot:
-		var a raftapi.InstallSnapshotArgs
-		if err := wire.DecodeInstallSnapshotArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.InstallSnapshotArgs
+			r raftapi.InstallSnapshotReply
+		})
+		if err := wire.DecodeInstallSnapshotArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.InstallSnapshotReply
-		err := h.call(TurnInstallSnapshot, from, phaseTurn, func() { h.node.InstallSnapshot(from, &a, &r) })
+		err := h.call(TurnInstallSnapshot, from, phaseTurn, func() { h.node.InstallSnapshot(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindInstallSnapshotReply, from, e.Call, e.Incarnation, wire.AppendInstallSnapshotReply(nil, &r), FieldsOfInstallSnapshotReply(&r))
+			h.post(wire.KindInstallSnapshotReply, from, e.Call, e.Incarnation, wire.AppendInstallSnapshotReply(nil, &ar.r), FieldsOfInstallSnapshotReply(&ar.r))
 		}
 		return Ran, err
 	}
