@@ -220,7 +220,8 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	}
 	h.kind, h.peer, h.turnErr = kind, peer, nil
 	h.seq++
-	h.state.Store(h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph))
+	start := h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph)
+	h.state.Store(start)
 	ok := false
 	defer func() {
 		if ok {
@@ -239,9 +240,9 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	}()
 	body()
 	ok = true
-	if h.phase() == ph { // not if a hook killed the incarnation
-		h.setPhase(phaseIdle)
-	}
+	// Back to idle, unless a hook killed the incarnation (the state is
+	// then no longer the one stored above).
+	h.state.CompareAndSwap(start, start&^0xff|uint64(phaseIdle))
 	if h.turnErr != nil {
 		return h.turnErr
 	}
