@@ -268,11 +268,12 @@ func (h *Host) Run(kind TurnKind, peer int, body func()) error {
 
 // Tick runs a Tick turn.
 func (h *Host) Tick() error {
-	if h.dead() {
-		return ErrDead
-	}
-	return h.call(TurnTick, -1, phaseTurn, h.node.Tick)
+	return h.call(TurnTick, -1, phaseTurn, h.tick) // call refuses a dead host
 }
+
+// tick is the body of a Tick turn: a method, so that Tick needs no
+// h.node (nil once dead) before call has checked the host is alive.
+func (h *Host) tick() { h.node.Tick() }
 
 // Start runs a Start turn and returns the node's answer.
 func (h *Host) Start(command []byte) (index, term int, isLeader bool, err error) {

@@ -144,6 +144,15 @@ func (c *Cluster) watchInspect(sn *simNode, what turnKind) {
 // unwatchInspect marks the end of the call watchInspect marked.
 func (c *Cluster) unwatchInspect() { c.query.Store(c.queries << 32) }
 
+// sameSlice reports whether a and b are the same slice, not only equal
+// ones: assigning one to the other would change nothing.
+func sameSlice(a, b []int) bool {
+	if len(a) != len(b) || cap(a) != cap(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	return cap(a) == 0 || &a[:1][0] == &b[:1][0]
+}
+
 func sameState(a, b *raftapi.NodeState) bool {
 	return a.Role == b.Role && a.Term == b.Term && a.VotedFor == b.VotedFor &&
 		a.LastIndex == b.LastIndex && a.LastTerm == b.LastTerm && a.CommitIndex == b.CommitIndex &&
@@ -161,8 +170,10 @@ func (k *checker) afterTurn(sn *simNode, tick, logTurn bool) {
 	c := k.c
 	prev := sn.last
 	st := c.inspect(sn)
-	sn.last = st
 	changed := !sameState(&prev, &st)
+	if changed || !sameSlice(prev.NextIndex, st.NextIndex) || !sameSlice(prev.MatchIndex, st.MatchIndex) {
+		sn.last = st // (not when equal: a copy of slices costs write barriers while the GC runs)
+	}
 	if changed {
 		c.rec.state(sn, c.now)
 	} else {

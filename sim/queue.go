@@ -93,7 +93,13 @@ func (q *agenda) peekAt() time.Duration { return q.keys[0].at }
 func (q *agenda) pop(e *event) {
 	slot := q.keys[0].slot
 	*e = q.slab[slot]
-	q.slab[slot] = event{} // drop the references it held
+	// A free slot keeps its stale fields until reused (clearing them
+	// all costs a write barrier per pop while the GC runs); only a
+	// snapshot, which nothing else holds, is let go now. A stale msg
+	// points at a pooled message, which stays reachable anyway.
+	if e.data != nil {
+		q.slab[slot].data = nil
+	}
 	q.free = append(q.free, slot)
 	last := len(q.keys) - 1
 	q.keys[0] = q.keys[last]
