@@ -182,7 +182,7 @@ func (c *Cluster) startNode(sn *simNode, firstTick time.Duration) {
 	c.restoreService(sn)
 	c.bootHost(sn)
 	c.check.restarted(sn)
-	c.q.push(event{at: c.now + firstTick, kind: evTick, node: sn.id, inc: sn.inc})
+	c.q.tick(c.now+firstTick, sn.id, sn.inc)
 }
 
 // turn runs body, which calls sn's node, as a call of kind what (a turn,
@@ -286,7 +286,7 @@ func (c *Cluster) step() bool {
 		if !sn.up || ev.inc != sn.inc {
 			return true // the incarnation this tick belonged to is gone
 		}
-		c.q.push(event{at: c.now + sn.tickEvery, kind: evTick, node: sn.id, inc: sn.inc})
+		c.q.tick(c.now+sn.tickEvery, sn.id, sn.inc)
 		if sn.paused {
 			return true
 		}

@@ -48,23 +48,46 @@ func (k *agendaKey) before(o *agendaKey) bool {
 	return k.seq < o.seq
 }
 
-// agenda is a binary min-heap of events by (at, seq). The heap holds
-// keys; the events themselves sit in a slab whose free slots are reused,
-// so that an event is written once when pushed and read once when
-// popped, and the agenda allocates nothing once it has grown to the
-// run's size. It is written out rather than built on container/heap to
-// keep everything unboxed on the hot path.
-type agenda struct {
-	keys []agendaKey
-	slab []event
-	free []int32 // slots of slab not in use
+// tickKey is a scheduled tick: the whole event, in the keys' order.
+type tickKey struct {
+	at   time.Duration
 	seq  uint64
+	node int
+	inc  int
 }
 
-func (q *agenda) len() int { return len(q.keys) }
+func (k *tickKey) before(o *tickKey) bool {
+	if k.at != o.at {
+		return k.at < o.at
+	}
+	return k.seq < o.seq
+}
+
+// agenda is the simulator's queue of events, in (at, seq) order. Ticks,
+// nearly nine events in ten, wait in a heap of their own (a handful of
+// small pointer-free entries, one or two per node); the other events in
+// a heap of keys over a slab whose free slots are reused, so that an
+// event is written once when pushed and read once when popped, and the
+// agenda allocates nothing once it has grown to the run's size. Both
+// heaps draw seq from one counter, so that the order of all events is
+// the one a single heap gives. They are written out rather than built on
+// container/heap to keep everything unboxed on the hot path.
+type agenda struct {
+	ticks []tickKey
+	keys  []agendaKey
+	slab  []event
+	free  []int32 // slots of slab not in use
+	seq   uint64
+}
+
+func (q *agenda) len() int { return len(q.ticks) + len(q.keys) }
 
 func (q *agenda) push(e event) {
 	q.seq++
+	if e.kind == evTick {
+		q.pushTick(tickKey{at: e.at, seq: q.seq, node: e.node, inc: e.inc})
+		return
+	}
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -86,11 +109,75 @@ func (q *agenda) push(e event) {
 	}
 }
 
-// peekAt is the time of the next event; the agenda must not be empty.
-func (q *agenda) peekAt() time.Duration { return q.keys[0].at }
+// tick schedules a tick of node's incarnation inc at at.
+func (q *agenda) tick(at time.Duration, node, inc int) {
+	q.seq++
+	q.pushTick(tickKey{at: at, seq: q.seq, node: node, inc: inc})
+}
 
-// pop removes the next event into *e.
+func (q *agenda) pushTick(k tickKey) {
+	q.ticks = append(q.ticks, k)
+	i := len(q.ticks) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.ticks[i].before(&q.ticks[p]) {
+			break
+		}
+		q.ticks[i], q.ticks[p] = q.ticks[p], q.ticks[i]
+		i = p
+	}
+}
+
+// tickFirst reports whether the next event is a tick; the agenda must not
+// be empty.
+func (q *agenda) tickFirst() bool {
+	if len(q.ticks) == 0 {
+		return false
+	}
+	if len(q.keys) == 0 {
+		return true
+	}
+	t, k := &q.ticks[0], &q.keys[0]
+	if t.at != k.at {
+		return t.at < k.at
+	}
+	return t.seq < k.seq
+}
+
+// peekAt is the time of the next event; the agenda must not be empty.
+func (q *agenda) peekAt() time.Duration {
+	if q.tickFirst() {
+		return q.ticks[0].at
+	}
+	return q.keys[0].at
+}
+
+// pop removes the next event into *e, which must be the zero event.
 func (q *agenda) pop(e *event) {
+	if q.tickFirst() {
+		t := q.ticks[0]
+		e.at, e.kind, e.node, e.inc = t.at, evTick, t.node, t.inc
+		last := len(q.ticks) - 1
+		q.ticks[0] = q.ticks[last]
+		q.ticks = q.ticks[:last]
+		i := 0
+		for {
+			l := 2*i + 1
+			if l >= last {
+				break
+			}
+			m := l
+			if r := l + 1; r < last && q.ticks[r].before(&q.ticks[l]) {
+				m = r
+			}
+			if !q.ticks[m].before(&q.ticks[i]) {
+				break
+			}
+			q.ticks[i], q.ticks[m] = q.ticks[m], q.ticks[i]
+			i = m
+		}
+		return
+	}
 	slot := q.keys[0].slot
 	*e = q.slab[slot]
 	// A free slot keeps its stale fields until reused (clearing them
@@ -122,5 +209,19 @@ func (q *agenda) pop(e *event) {
 	}
 }
 
-// at returns the i-th event in heap order (for read-only views).
-func (q *agenda) at(i int) *event { return &q.slab[q.keys[i].slot] }
+// lastAt is the time of the latest event (0 if none).
+func (q *agenda) lastAt() (last time.Duration) {
+	for i := range q.ticks {
+		last = max(last, q.ticks[i].at)
+	}
+	for i := range q.keys {
+		last = max(last, q.keys[i].at)
+	}
+	return last
+}
+
+// other returns the i-th event that is not a tick, in heap order, and its
+// seq (for read-only views); i < len(q.keys).
+func (q *agenda) other(i int) (*event, uint64) {
+	return &q.slab[q.keys[i].slot], q.keys[i].seq
+}
