@@ -82,8 +82,12 @@ type Host struct {
 	// the number of calls for watchdogs, in one word so that a call costs
 	// two atomic stores. Only the driver's goroutine writes it.
 	state atomic.Uint64
-	seq   uint64 // calls started
-	err   atomic.Pointer[Violation]
+	// cur is the value last stored in state: the driver's goroutine, its
+	// only writer, reads it without an atomic load (which under js/wasm
+	// is a function call, on every call into the node).
+	cur uint64
+	seq uint64 // calls started
+	err atomic.Pointer[Violation]
 
 	kind    TurnKind // the call in progress (driver's goroutine only)
 	peer    int
@@ -144,7 +148,13 @@ func (h *Host) dead() bool { return h.phase() == phaseDead }
 func (h *Host) phase() phase { return phase(h.state.Load() & 0xff) }
 
 // setPhase changes the phase, keeping the rest of the state.
-func (h *Host) setPhase(ph phase) { h.state.Store(h.state.Load()&^0xff | uint64(ph)) }
+func (h *Host) setPhase(ph phase) { h.store(h.cur&^0xff | uint64(ph)) }
+
+// store sets the state (driver's goroutine only).
+func (h *Host) store(s uint64) {
+	h.cur = s
+	h.state.Store(s)
+}
 
 // Kill crashes the incarnation between turns: the node object is dropped,
 // its pending callbacks die, and its Env refuses every later call (a
@@ -212,7 +222,7 @@ func (h *Host) die(v *Violation) {
 // runtime.Goexit (which the host cannot stop: it records it in Err and lets
 // it unwind).
 func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) {
-	if h.dead() {
+	if phase(h.cur&0xff) == phaseDead {
 		return ErrDead
 	}
 	if ph != phaseQuery {
@@ -221,7 +231,7 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	h.kind, h.peer, h.turnErr = kind, peer, nil
 	h.seq++
 	start := h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph)
-	h.state.Store(start)
+	h.store(start)
 	ok := false
 	defer func() {
 		if ok {
@@ -242,7 +252,9 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	ok = true
 	// Back to idle, unless a hook killed the incarnation (the state is
 	// then no longer the one stored above).
-	h.state.CompareAndSwap(start, start&^0xff|uint64(phaseIdle))
+	if h.cur == start {
+		h.store(start&^0xff | uint64(phaseIdle))
+	}
 	if h.turnErr != nil {
 		return h.turnErr
 	}
