@@ -82,8 +82,12 @@ type Host struct {
 	// the number of calls for watchdogs, in one word so that a call costs
 	// two atomic stores. Only the driver's goroutine writes it.
 	state atomic.Uint64
-	seq   uint64 // calls started
-	err   atomic.Pointer[Violation]
+	// cur is the value last stored in state: the driver's goroutine, its
+	// only writer, reads it without an atomic load (which under js/wasm
+	// is a function call, on every call into the node).
+	cur uint64
+	seq uint64 // calls started
+	err atomic.Pointer[Violation]
 
 	kind    TurnKind // the call in progress (driver's goroutine only)
 	peer    int
@@ -144,7 +148,13 @@ func (h *Host) dead() bool { return h.phase() == phaseDead }
 func (h *Host) phase() phase { return phase(h.state.Load() & 0xff) }
 
 // setPhase changes the phase, keeping the rest of the state.
-func (h *Host) setPhase(ph phase) { h.state.Store(h.state.Load()&^0xff | uint64(ph)) }
+func (h *Host) setPhase(ph phase) { h.store(h.cur&^0xff | uint64(ph)) }
+
+// store sets the state (driver's goroutine only).
+func (h *Host) store(s uint64) {
+	h.cur = s
+	h.state.Store(s)
+}
 
 // Kill crashes the incarnation between turns: the node object is dropped,
 // its pending callbacks die, and its Env refuses every later call (a
@@ -212,7 +222,7 @@ func (h *Host) die(v *Violation) {
 // runtime.Goexit (which the host cannot stop: it records it in Err and lets
 // it unwind).
 func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) {
-	if h.dead() {
+	if phase(h.cur&0xff) == phaseDead {
 		return ErrDead
 	}
 	if ph != phaseQuery {
@@ -220,7 +230,8 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	}
 	h.kind, h.peer, h.turnErr = kind, peer, nil
 	h.seq++
-	h.state.Store(h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph))
+	start := h.seq<<32 | uint64(peer+1)&0xffff<<16 | uint64(kind)<<8 | uint64(ph)
+	h.store(start)
 	ok := false
 	defer func() {
 		if ok {
@@ -239,8 +250,10 @@ func (h *Host) call(kind TurnKind, peer int, ph phase, body func()) (err error) 
 	}()
 	body()
 	ok = true
-	if h.phase() == ph { // not if a hook killed the incarnation
-		h.setPhase(phaseIdle)
+	// Back to idle, unless a hook killed the incarnation (the state is
+	// then no longer the one stored above).
+	if h.cur == start {
+		h.store(start&^0xff | uint64(phaseIdle))
 	}
 	if h.turnErr != nil {
 		return h.turnErr
@@ -267,11 +280,12 @@ func (h *Host) Run(kind TurnKind, peer int, body func()) error {
 
 // Tick runs a Tick turn.
 func (h *Host) Tick() error {
-	if h.dead() {
-		return ErrDead
-	}
-	return h.call(TurnTick, -1, phaseTurn, h.node.Tick)
+	return h.call(TurnTick, -1, phaseTurn, h.tick) // call refuses a dead host
 }
+
+// tick is the body of a Tick turn: a method, so that Tick needs no
+// h.node (nil once dead) before call has checked the host is alive.
+func (h *Host) tick() { h.node.Tick() }
 
 // Start runs a Start turn and returns the node's answer.
 func (h *Host) Start(command []byte) (index, term int, isLeader bool, err error) {
@@ -354,38 +368,46 @@ func (h *Host) Deliver(e *wire.Envelope) (Outcome, error) {
 		return h.deliverReply(e)
 	}
 	from := e.From
+	// The handler's arguments and reply escape (the node is an
+	// interface): one allocation holds both.
 	switch e.Kind {
 	case wire.KindRequestVote:
-		var a raftapi.RequestVoteArgs
-		if err := wire.DecodeRequestVoteArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.RequestVoteArgs
+			r raftapi.RequestVoteReply
+		})
+		if err := wire.DecodeRequestVoteArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.RequestVoteReply
-		err := h.call(TurnRequestVote, from, phaseTurn, func() { h.node.RequestVote(from, &a, &r) })
+		err := h.call(TurnRequestVote, from, phaseTurn, func() { h.node.RequestVote(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindRequestVoteReply, from, e.Call, e.Incarnation, wire.AppendRequestVoteReply(nil, &r), FieldsOfRequestVoteReply(&r))
+			h.post(wire.KindRequestVoteReply, from, e.Call, e.Incarnation, wire.AppendRequestVoteReply(nil, &ar.r), FieldsOfRequestVoteReply(&ar.r))
 		}
 		return Ran, err
 	case wire.KindAppendEntries:
-		var a raftapi.AppendEntriesArgs
-		if err := wire.DecodeAppendEntriesArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.AppendEntriesArgs
+			r raftapi.AppendEntriesReply
+		})
+		if err := wire.DecodeAppendEntriesArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.AppendEntriesReply
-		err := h.call(TurnAppendEntries, from, phaseTurn, func() { h.node.AppendEntries(from, &a, &r) })
+		err := h.call(TurnAppendEntries, from, phaseTurn, func() { h.node.AppendEntries(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindAppendEntriesReply, from, e.Call, e.Incarnation, wire.AppendAppendEntriesReply(nil, &r), FieldsOfAppendEntriesReply(&r))
+			h.post(wire.KindAppendEntriesReply, from, e.Call, e.Incarnation, wire.AppendAppendEntriesReply(nil, &ar.r), FieldsOfAppendEntriesReply(&ar.r))
 		}
 		return Ran, err
 	case wire.KindInstallSnapshot:
-		var a raftapi.InstallSnapshotArgs
-		if err := wire.DecodeInstallSnapshotArgs(e.Body, &a); err != nil {
+		ar := new(struct {
+			a raftapi.InstallSnapshotArgs
+			r raftapi.InstallSnapshotReply
+		})
+		if err := wire.DecodeInstallSnapshotArgs(e.Body, &ar.a); err != nil {
 			return Ran, fmt.Errorf("nodehost: from node %d: %w", from, err)
 		}
-		var r raftapi.InstallSnapshotReply
-		err := h.call(TurnInstallSnapshot, from, phaseTurn, func() { h.node.InstallSnapshot(from, &a, &r) })
+		err := h.call(TurnInstallSnapshot, from, phaseTurn, func() { h.node.InstallSnapshot(from, &ar.a, &ar.r) })
 		if !h.dead() {
-			h.post(wire.KindInstallSnapshotReply, from, e.Call, e.Incarnation, wire.AppendInstallSnapshotReply(nil, &r), FieldsOfInstallSnapshotReply(&r))
+			h.post(wire.KindInstallSnapshotReply, from, e.Call, e.Incarnation, wire.AppendInstallSnapshotReply(nil, &ar.r), FieldsOfInstallSnapshotReply(&ar.r))
 		}
 		return Ran, err
 	}

@@ -171,6 +171,12 @@ type node struct {
 	dirty   bool         // persistent state changed in this turn
 	enc     stateEncoder // the state's encoding, kept between saves (persist.go)
 	scratch []int        // for the commit rule
+
+	// shown holds the NextIndex and MatchIndex (one array, both halves)
+	// of the last Inspect: while they are still the leader's, Inspect
+	// hands them out again instead of allocating. The caller may keep
+	// them, so they are never written after they are handed out.
+	shown []int
 }
 
 func newNode(me, peers int, env raftapi.Env, o Options) *node {
@@ -256,7 +262,8 @@ func (n *node) GetState() (int, bool) {
 }
 
 // Inspect returns a summary of the node's state. It allocates only for a
-// leader, whose nextIndex and matchIndex it copies out of prs.
+// leader whose nextIndex or matchIndex changed since the last call: it
+// copies them out of prs.
 func (n *node) Inspect() raftapi.NodeState {
 	st := raftapi.NodeState{
 		Role:          n.role,
@@ -270,17 +277,40 @@ func (n *node) Inspect() raftapi.NodeState {
 		SnapshotTerm:  n.log.snapTerm,
 	}
 	if n.role == raftapi.Leader {
-		// One allocation for both (Inspect runs after every turn; the
-		// caller may keep the slices, so they cannot be reused).
-		both := make([]int, 2*n.peers)
-		st.NextIndex, st.MatchIndex = both[:n.peers:n.peers], both[n.peers:]
-		for i := range n.prs {
-			st.NextIndex[i], st.MatchIndex[i] = n.prs[i].next, n.prs[i].match
+		if !n.shownIsCurrent() {
+			// One allocation for both (the caller may keep the slices,
+			// so a change needs new ones).
+			both := make([]int, 2*n.peers)
+			for i := range n.prs {
+				both[i], both[n.peers+i] = n.prs[i].next, n.prs[i].match
+			}
+			// The leader's own entries (unspecified by the contract): its log.
+			both[n.me], both[n.peers+n.me] = n.log.lastIndex()+1, n.log.lastIndex()
+			n.shown = both
 		}
-		// The leader's own entries (unspecified by the contract): its log.
-		st.NextIndex[n.me], st.MatchIndex[n.me] = n.log.lastIndex()+1, n.log.lastIndex()
+		st.NextIndex, st.MatchIndex = n.shown[:n.peers:n.peers], n.shown[n.peers:]
 	}
 	return st
+}
+
+// shownIsCurrent reports whether shown holds the leader's nextIndex and
+// matchIndex as Inspect would build them now. Most turns (ticks,
+// heartbeats and their replies) change neither.
+func (n *node) shownIsCurrent() bool {
+	if len(n.shown) != 2*n.peers {
+		return false
+	}
+	next, match := n.shown[:n.peers], n.shown[n.peers:]
+	for i := range n.prs {
+		if i == n.me {
+			if next[i] != n.log.lastIndex()+1 || match[i] != n.log.lastIndex() {
+				return false
+			}
+		} else if next[i] != n.prs[i].next || match[i] != n.prs[i].match {
+			return false
+		}
+	}
+	return true
 }
 
 // InspectLog returns the log after the snapshot. It hands out the log's own

@@ -101,34 +101,56 @@ func (k *checker) fail(kind string, p props.ID, nodes, terms, indexes []int, for
 // Env stays closed: Inspect must not change the node.
 func (c *Cluster) inspect(sn *simNode) (st raftapi.NodeState) {
 	c.watchInspect(sn, turnInspect)
+	ok := false
 	defer func() {
-		c.turnOwner.Store(noOwner)
+		c.unwatchInspect()
+		if ok {
+			return
+		}
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "Inspect", r)
 		}
 	}()
-	return sn.node.Inspect()
+	st = sn.node.Inspect()
+	ok = true
+	return st
 }
 
 func (c *Cluster) inspectLog(sn *simNode) (v raftapi.LogView) {
 	c.watchInspect(sn, turnInspectLog)
+	ok := false
 	defer func() {
-		c.turnOwner.Store(noOwner)
+		c.unwatchInspect()
+		if ok {
+			return
+		}
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "InspectLog", r)
 		}
 	}()
-	return sn.node.InspectLog()
+	v = sn.node.InspectLog()
+	ok = true
+	return v
 }
 
-// watchInspect marks an Inspect call for the watchdog with an owner that
-// no Env matches.
+// watchInspect marks a call outside any host's turn (the factory, an
+// Inspect) for the watchdog. The Env stays closed: no host is in a turn.
 func (c *Cluster) watchInspect(sn *simNode, what turnKind) {
-	c.turnWhat.Store(int32(what))
-	c.turnPeer.Store(-1)
-	c.turnAt.Store(int64(c.now))
-	c.turnOwner.Store(owner(sn.id, sn.inc) | inspectOwner)
-	c.turns.Add(1)
+	c.noteTurnAt()
+	c.queries++
+	c.query.Store(c.queries<<32 | queryBusy | uint64(what)<<16 | uint64(sn.id)&0xffff)
+}
+
+// unwatchInspect marks the end of the call watchInspect marked.
+func (c *Cluster) unwatchInspect() { c.query.Store(c.queries << 32) }
+
+// sameSlice reports whether a and b are the same slice, not only equal
+// ones: assigning one to the other would change nothing.
+func sameSlice(a, b []int) bool {
+	if len(a) != len(b) || cap(a) != cap(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	return cap(a) == 0 || &a[:1][0] == &b[:1][0]
 }
 
 func sameState(a, b *raftapi.NodeState) bool {
@@ -148,8 +170,10 @@ func (k *checker) afterTurn(sn *simNode, tick, logTurn bool) {
 	c := k.c
 	prev := sn.last
 	st := c.inspect(sn)
-	sn.last = st
 	changed := !sameState(&prev, &st)
+	if changed || !sameSlice(prev.NextIndex, st.NextIndex) || !sameSlice(prev.MatchIndex, st.MatchIndex) {
+		sn.last = st // (not when equal: a copy of slices costs write barriers while the GC runs)
+	}
 	if changed {
 		c.rec.state(sn, c.now)
 	} else {

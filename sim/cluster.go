@@ -37,6 +37,8 @@ type Cluster struct {
 	applied  []appliedEntry
 	firstNew int // len(applied) before the apply being checked
 
+	msgPool []*message // messages no event holds, for newMessage
+
 	clientSeq int // the nemesis client's command counter
 	stats     Stats
 	flood     flood
@@ -47,17 +49,30 @@ type Cluster struct {
 	// seen through the host that runs it (each node's watched host: its
 	// phase, kind and call count); the factory and the checkers' Inspect
 	// calls, which run outside any host's turn, are marked here.
-	turns     atomic.Int64            // factory and Inspect calls started
-	turnOwner atomic.Int64            // owner(node, inc) during such a call, noOwner otherwise
-	turnWhat  atomic.Int32            // turnKind of that call
-	turnPeer  atomic.Int32            // its message's sender, -1 if none
-	turnAt    atomic.Int64            // simulated time at the start of the latest call
+	// query is calls<<32 | busy<<31 | kind<<16 | node: how many factory
+	// and Inspect calls have started, and the one in progress (busy set),
+	// in one word so that such a call costs two atomic stores (which under
+	// js/wasm are function calls, once per turn for the checkers' Inspect).
+	query   atomic.Uint64
+	queries uint64       // calls counted in query (scenario's goroutine only)
+	turnAt  atomic.Int64 // simulated time at the start of the latest call
+	// turnAtSet is the value last stored in turnAt (scenario's goroutine
+	// only): most calls start at the time of the one before, and skip
+	// the store.
+	turnAtSet time.Duration
 	async     atomic.Pointer[Failure] // a failure seen off the scenario's goroutine
 }
 
-const noOwner = -1
+const queryBusy = 1 << 31
 
-func owner(id, inc int) int64 { return int64(inc)<<16 | int64(id) }
+// noteTurnAt records the simulated time at the start of a call, for a
+// hang's report.
+func (c *Cluster) noteTurnAt() {
+	if c.now != c.turnAtSet {
+		c.turnAtSet = c.now
+		c.turnAt.Store(int64(c.now))
+	}
+}
 
 // turnKind says what a turn is, for reports.
 type turnKind int32
@@ -77,10 +92,6 @@ const (
 	turnInspect
 	turnInspectLog
 )
-
-// inspectOwner marks the owner of an Inspect call: the watchdog sees it
-// as a turn in progress, and no Env matches it, so the Env stays closed.
-const inspectOwner = 1 << 40
 
 var turnNames = [...]string{"Factory (boot)", "Tick", "Start", "Snapshot", "GetState", "RequestVote handler", "AppendEntries handler", "InstallSnapshot handler", "RequestVote reply callback", "AppendEntries reply callback", "InstallSnapshot reply callback", "Inspect", "InspectLog"}
 
@@ -123,7 +134,6 @@ func newCluster(cfg Config) *Cluster {
 		netR:  newStream(cfg.Seed, streamNetwork, 0, 0),
 		scenR: newStream(cfg.Seed, streamScenario, 0, 0),
 	}
-	c.turnOwner.Store(noOwner)
 	c.applied = make([]appliedEntry, 1)
 	c.links = make([][]bool, c.n)
 	for i := range c.links {
@@ -172,7 +182,7 @@ func (c *Cluster) startNode(sn *simNode, firstTick time.Duration) {
 	c.restoreService(sn)
 	c.bootHost(sn)
 	c.check.restarted(sn)
-	c.q.push(event{at: c.now + firstTick, kind: evTick, node: sn.id, inc: sn.inc})
+	c.q.tick(c.now+firstTick, sn.id, sn.inc)
 }
 
 // turn runs body, which calls sn's node, as a call of kind what (a turn,
@@ -187,14 +197,14 @@ func (c *Cluster) turn(sn *simNode, what turnKind, peer int, body func()) {
 // the factory) fails the run with the node, the event and the message; a
 // panic does not take the test binary down.
 func (c *Cluster) runTurn(sn *simNode, what turnKind, peer int, call func() error) {
-	c.turnAt.Store(int64(c.now))
+	c.noteTurnAt()
 	if what == turnFactory { // no host to watch yet
 		c.watchInspect(sn, turnFactory)
 	}
 	normal := false
 	defer func() {
 		if what == turnFactory {
-			c.turnOwner.Store(noOwner)
+			c.unwatchInspect()
 		}
 		if normal || c.failed != nil {
 			return
@@ -230,7 +240,12 @@ func (c *Cluster) flush(out []nodehost.Message) {
 		case MsgAppendEntries, MsgInstallSnapshot:
 			c.check.leaderOnWire(o.From, o.Term, o.Kind.String())
 		}
-		c.send(&message{kind: o.Kind, from: o.From, to: o.To, data: o.Body, call: o.Call, inc: o.Incarnation, sum: summarize(o)})
+		m := c.newMessage()
+		*m = message{kind: o.Kind, from: o.From, to: o.To, data: o.Body, call: o.Call, inc: o.Incarnation, sum: summarize(o)}
+		c.send(m)
+		if m.refs == 0 { // lost on the way: no delivery holds it
+			c.recycle(m)
+		}
 	}
 }
 
@@ -251,7 +266,8 @@ func (c *Cluster) step() bool {
 	if c.q.len() == 0 {
 		return false
 	}
-	ev := c.q.pop()
+	var ev event
+	c.q.pop(&ev)
 	c.now = ev.at
 	c.stats.Events++
 	if c.stats.Events > c.cfg.MaxEvents {
@@ -270,7 +286,7 @@ func (c *Cluster) step() bool {
 		if !sn.up || ev.inc != sn.inc {
 			return true // the incarnation this tick belonged to is gone
 		}
-		c.q.push(event{at: c.now + sn.tickEvery, kind: evTick, node: sn.id, inc: sn.inc})
+		c.q.tick(c.now+sn.tickEvery, sn.id, sn.inc)
 		if sn.paused {
 			return true
 		}
@@ -278,7 +294,9 @@ func (c *Cluster) step() bool {
 		c.flush(sn.host.TakeOutbox())
 		c.afterTurn(sn, true, false)
 	case evDeliver:
-		c.deliver(sn, ev)
+		if !c.deliver(sn, &ev) {
+			c.release(ev.msg)
+		}
 	case evSnapshot:
 		if !sn.up || ev.inc != sn.inc {
 			return true // queued Snapshot turns die with a crash
@@ -298,7 +316,7 @@ func (c *Cluster) step() bool {
 // runUntil runs events until the clock would pass end or stop reports
 // true (checked after every event).
 func (c *Cluster) runUntil(end time.Duration, stop func() bool) bool {
-	for c.q.len() > 0 && c.q.peek().at <= end {
+	for c.q.len() > 0 && c.q.peekAt() <= end {
 		c.step()
 		if stop != nil && stop() {
 			return true

@@ -143,6 +143,7 @@ func (f *flood) init(n int, l FloodLimits) {
 // few additions and one comparison per measure against its peak so far.
 func (c *Cluster) pushMessage(m *message, at time.Duration) {
 	f := &c.flood
+	m.refs++
 	c.q.push(event{at: at, kind: evDeliver, node: m.to, msg: m, uncounted: f.exempt})
 	if f.exempt {
 		return

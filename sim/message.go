@@ -33,6 +33,36 @@ type message struct {
 	call     uint64  // the requester's call id, carried back by the reply
 	inc      uint64  // the requester's incarnation, carried back by the reply
 	sum      summary // for the timeline and the trace
+	refs     int     // the agenda's and paused nodes' events that hold it
+}
+
+// newMessage returns a message to fill: a recycled one if any. A turn
+// sends several messages and nearly all of them arrive within
+// milliseconds, so a pool of the size of the traffic in flight serves the
+// whole run without allocating (which under js/wasm costs more than the
+// rest of a send).
+func (c *Cluster) newMessage() *message {
+	if n := len(c.msgPool); n > 0 {
+		m := c.msgPool[n-1]
+		c.msgPool = c.msgPool[:n-1]
+		return m
+	}
+	return new(message)
+}
+
+// release drops one event's hold on m, and recycles m after the last.
+func (c *Cluster) release(m *message) {
+	m.refs--
+	if m.refs <= 0 {
+		c.recycle(m)
+	}
+}
+
+// recycle returns m, which no event holds, to the pool. Its body is
+// dropped with it: the node that decoded it may keep what it decoded.
+func (c *Cluster) recycle(m *message) {
+	*m = message{}
+	c.msgPool = append(c.msgPool, m)
 }
 
 // envelope is m as the host takes it.

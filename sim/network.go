@@ -95,25 +95,27 @@ func (c *Cluster) delay() (time.Duration, bool) {
 
 // deliver hands an arrived message to its destination: a request runs the
 // handler in a turn and sends the reply back; a reply runs the callback of
-// the incarnation that made the call, if it is still alive.
-func (c *Cluster) deliver(sn *simNode, ev event) {
+// the incarnation that made the call, if it is still alive. It reports
+// whether the event was kept (held for a paused node), which keeps its
+// message.
+func (c *Cluster) deliver(sn *simNode, ev *event) (kept bool) {
 	m := ev.msg
 	if !sn.up {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "destination is down"})
-		return
+		return false
 	}
 	if m.kind.IsReply() && m.inc != uint64(sn.inc) {
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "reply to a crashed incarnation"})
-		return
+		return false
 	}
 	if sn.paused {
-		sn.held = append(sn.held, ev)
-		return
+		sn.held = append(sn.held, *ev)
+		return true
 	}
 	if !c.links[m.from][m.to] { // the link was cut while the message was in flight
 		c.stats.Cut++
 		c.rec.add(record{at: c.now, kind: trace.KindDiscard, node: m.to, peer: m.from, sum: m.sum, text: "link cut in flight"})
-		return
+		return false
 	}
 	c.stats.delivered(m)
 	c.rec.add(record{at: c.now, kind: trace.KindDeliver, node: m.to, peer: m.from, sum: m.sum})
@@ -135,6 +137,7 @@ func (c *Cluster) deliver(sn *simNode, ev event) {
 	c.flush(out)
 	c.flood.exempt = false
 	c.afterTurn(sn, false, m.kind == MsgInstallSnapshot || m.kind == MsgAppendEntries && m.sum.d > 0)
+	return false
 }
 
 // deliverTurns is the turn that delivering a message of each kind runs.

@@ -78,11 +78,12 @@ func (c *Cluster) watch(done <-chan struct{}) *Failure {
 			return nil
 		case <-tick.C:
 		}
-		now := progress{more: c.turns.Load()}
+		q := c.query.Load()
+		now := progress{more: int64(q >> 32)}
 		busy, node, what := false, -1, ""
-		if o := c.turnOwner.Load(); o != noOwner { // the factory, or an Inspect
-			busy, node = true, int(o&0xffff)
-			what = turnKind(c.turnWhat.Load()).describe(int(c.turnPeer.Load()))
+		if q&queryBusy != 0 { // the factory, or an Inspect
+			busy, node = true, int(q&0xffff)
+			what = turnKind(q >> 16 & 0x7fff).describe(-1)
 		}
 		for _, sn := range c.nodes { // at most one host is in a turn
 			h := sn.watched.Load()

@@ -28,16 +28,19 @@ type InFlight struct {
 func (c *Cluster) InFlight() []InFlight {
 	recent := c.rec.last()
 	var out []InFlight
-	for i := range c.q.ev {
-		ev := &c.q.ev[i]
+	var seqs []uint64
+	for i := range len(c.q.keys) {
+		ev, seq := c.q.other(i)
 		if ev.kind != evDeliver || ev.msg == nil {
 			continue
 		}
 		m := ev.msg
 		out = append(out, InFlight{From: m.from, To: m.to, Sent: sentAt(recent, m, ev.at), Arrive: ev.at, Message: m.sum.message(), Summary: m.sum.String()})
+		seqs = append(seqs, seq)
 	}
-	// The agenda is a heap: sort by (arrival, from, to) for a stable view.
-	sortInFlight(out)
+	// The agenda is a heap: sort by (arrival, from, to) for a stable
+	// view, and messages that tie by the order they were scheduled in.
+	sortInFlight(out, seqs)
 	return out
 }
 
@@ -54,20 +57,27 @@ func sentAt(recent []record, m *message, arrive time.Duration) time.Duration {
 	return -1
 }
 
-func sortInFlight(ms []InFlight) {
-	less := func(a, b *InFlight) bool {
+// sortInFlight sorts ms by (arrival, from, to, seq), where seqs[i] is the
+// agenda's seq of ms[i] (sorted along).
+func sortInFlight(ms []InFlight, seqs []uint64) {
+	less := func(i, j int) bool {
+		a, b := &ms[i], &ms[j]
 		if a.Arrive != b.Arrive {
 			return a.Arrive < b.Arrive
 		}
 		if a.From != b.From {
 			return a.From < b.From
 		}
-		return a.To < b.To
+		if a.To != b.To {
+			return a.To < b.To
+		}
+		return seqs[i] < seqs[j]
 	}
 	// Insertion sort: the list is short (tens of messages).
 	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && less(&ms[j], &ms[j-1]); j-- {
+		for j := i; j > 0 && less(j, j-1); j-- {
 			ms[j], ms[j-1] = ms[j-1], ms[j]
+			seqs[j], seqs[j-1] = seqs[j-1], seqs[j]
 		}
 	}
 }
@@ -107,10 +117,7 @@ func (c *Cluster) Hash() uint64 { return c.rec.hash }
 // Pending reports how many events the agenda holds, and the time of the
 // latest: running to that time can never skip past the agenda's end.
 func (c *Cluster) Pending() (n int, last time.Duration) {
-	for i := range c.q.ev {
-		last = max(last, c.q.ev[i].at)
-	}
-	return len(c.q.ev), last
+	return c.q.len(), c.q.lastAt()
 }
 
 // Failed returns the run's failure so far (nil if none). A scenario that
