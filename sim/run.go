@@ -68,15 +68,21 @@ func Run(cfg Config, s Scenario) *Result {
 // hang.
 func (c *Cluster) watch(done <-chan struct{}) *Failure {
 	const poll = 50 * time.Millisecond
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
+	// A timer that signals on a channel of its own, not a Ticker: a
+	// Ticker's channel carries time.Time values, which puts time.Time in
+	// an interface and so links time's formatting and parsing (32 KB
+	// brotli) into the browser sandbox's WebAssembly.
+	tick := make(chan struct{}, 1)
+	timer := time.AfterFunc(poll, func() { tick <- struct{}{} })
+	defer timer.Stop()
 	type progress struct{ turns, more int64 }
 	last, stuckFor := progress{}, time.Duration(0)
 	for {
 		select {
 		case <-done:
 			return nil
-		case <-tick.C:
+		case <-tick:
+			timer.Reset(poll)
 		}
 		q := c.query.Load()
 		now := progress{more: int64(q >> 32)}
