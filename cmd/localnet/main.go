@@ -6,11 +6,14 @@
 // disk), a load generator and a linearizability check. See package
 // localnet/cluster for the commands, and for running your own Raft the
 // same way. -design picks one of the reference's replication designs
-// (raft.Designs; the default first).
+// (raft.Designs); localnet's default is pipelined, which keeps more than
+// one batch in flight to a follower: over real sockets that bought 15–25%
+// more throughput in memory, and as much durably, than the simulator's
+// default of one batch in flight.
 //
 //	go run ./cmd/localnet up -n 3
 //	go run ./cmd/localnet kv put k v
-//	go run ./cmd/localnet bench -n 3 -clients 64 -duration 10s [-design pipelined]
+//	go run ./cmd/localnet bench -n 3 -clients 64 -duration 10s [-design default]
 package main
 
 import (
@@ -21,7 +24,12 @@ import (
 func main() {
 	var designs []cluster.Design
 	for _, d := range raft.Designs() {
-		designs = append(designs, cluster.Design{Name: d.Name, Factory: raft.NewFactory(d.Options)})
+		design := cluster.Design{Name: d.Name, Factory: raft.NewFactory(d.Options)}
+		if d.Name == "pipelined" { // the first is the default
+			designs = append([]cluster.Design{design}, designs...)
+			continue
+		}
+		designs = append(designs, design)
 	}
 	cluster.MainDesigns(designs)
 }
