@@ -395,9 +395,13 @@ func TestTransportBytesOnTheWire(t *testing.T) {
 // BenchmarkPut runs b.N puts of 100-byte values over 1,000 keys (like
 // `localnet bench`) from 64 closed-loop clients against a 3-node cluster
 // over loopback TCP, durable or not, through the binary or the HTTP
-// protocol, and reports the leader's fsyncs per put.
+// protocol, and reports the leader's fsyncs per put. Nodes and clients
+// share this process, as in the anchors of ../shared/anchors/raftbench;
+// `localnet bench` runs each node in a process of its own.
 //
 //	go test ./localnet/node -run XXX -bench Put -benchtime 20000x
+//
+// cpu-µs/op is the whole process's CPU, clients included.
 func BenchmarkPut(b *testing.B) {
 	for _, durable := range []bool{true, false} {
 		for _, binary := range []bool{true, false} {
@@ -411,6 +415,7 @@ func BenchmarkPut(b *testing.B) {
 
 func benchPut(b *testing.B, durable, binary bool) {
 	const clients = 64
+	pipelined := raft.NewFactory(raft.Options{Flow: raft.Pipelined}) // cmd/localnet's default design
 	n := 3
 	peers, clientAddrs := make([]string, n), make([]string, n)
 	cancels := make([]context.CancelFunc, n)
@@ -428,7 +433,7 @@ func benchPut(b *testing.B, durable, binary bool) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancels[i], dones[i] = cancel, make(chan error, 1)
 		cfg := node.Config{ID: i, Peers: peers, ClientAddr: clientAddrs[i], ClientAddrs: clientAddrs, DataDir: b.TempDir(),
-			Factory: raft.New, NoSync: !durable, SnapshotEvery: 200, PeerListener: lns[i][0], ClientListener: lns[i][1]}
+			Factory: pipelined, NoSync: !durable, SnapshotEvery: 200, PeerListener: lns[i][0], ClientListener: lns[i][1]}
 		go func() { dones[i] <- node.Run(ctx, cfg) }()
 	}
 	defer func() {
@@ -465,6 +470,7 @@ func benchPut(b *testing.B, durable, binary bool) {
 	}
 	value := strings.Repeat("v", 100)
 	before := status()
+	cpu := processCPU()
 	b.ResetTimer()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -482,6 +488,11 @@ func benchPut(b *testing.B, durable, binary bool) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	if cpu >= 0 {
+		// The clients' CPU included: they share the process, as the
+		// anchors' do.
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 	b.ReportMetric(float64(status()-before)/float64(b.N), "leader-fsyncs/op")
 }
