@@ -34,6 +34,11 @@ func (c *Cluster) Stats() *Stats {
 	return &c.stats
 }
 
+// Events is Stats().Events, the events run so far, without building the
+// rest of Stats: cheap enough for a stop condition checked after every
+// event.
+func (c *Cluster) Events() int64 { return c.stats.Events }
+
 // Config returns the cluster's configuration.
 func (c *Cluster) Config() Config { return c.cfg }
 

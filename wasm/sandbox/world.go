@@ -268,7 +268,7 @@ func (w *World) Advance(req Advance) error {
 			return fmt.Errorf("events must be ≥ 0, not %d", n)
 		}
 		w.truncated = n > MaxEventsPerAdvance
-		w.do(func(c *sim.Cluster) { runEvents(c, c.Stats().Events+min(n, MaxEventsPerAdvance)) })
+		w.do(func(c *sim.Cluster) { runEvents(c, c.Events()+min(n, MaxEventsPerAdvance)) })
 	default:
 		var until time.Duration
 		if req.UntilUs != nil {
@@ -286,8 +286,8 @@ func (w *World) Advance(req Advance) error {
 			if until <= c.Now() {
 				return
 			}
-			limit := c.Stats().Events + MaxEventsPerAdvance
-			w.truncated = c.RunUntil(until-c.Now(), func() bool { return c.Stats().Events >= limit })
+			limit := c.Events() + MaxEventsPerAdvance
+			w.truncated = c.RunUntil(until-c.Now(), func() bool { return c.Events() >= limit })
 		})
 	}
 	return nil
@@ -296,12 +296,12 @@ func (w *World) Advance(req Advance) error {
 // runEvents runs until the world has run target events in all, or its
 // agenda is empty. It never moves the clock past the last event it runs.
 func runEvents(c *sim.Cluster, target int64) {
-	for c.Stats().Events < target {
+	for c.Events() < target {
 		n, last := c.Pending()
 		if n == 0 {
 			return
 		}
-		c.RunUntil(last-c.Now(), func() bool { return c.Stats().Events >= target })
+		c.RunUntil(last-c.Now(), func() bool { return c.Events() >= target })
 	}
 }
 
@@ -320,7 +320,7 @@ func (w *World) Act(a Action) (*Outcome, error) {
 	var err error
 	ok := w.do(func(c *sim.Cluster) {
 		a.AtUs = c.Now().Microseconds()
-		events := c.Stats().Events
+		events := c.Events()
 		a.AtEvents = &events
 		out, err = apply(c, &a)
 	})
@@ -343,8 +343,8 @@ func (w *World) replay(a Action) error {
 	var err error
 	w.do(func(c *sim.Cluster) {
 		if a.AtEvents != nil {
-			if *a.AtEvents < c.Stats().Events {
-				err = fmt.Errorf("recorded after %d events, but the world has run %d: actions out of order", *a.AtEvents, c.Stats().Events)
+			if *a.AtEvents < c.Events() {
+				err = fmt.Errorf("recorded after %d events, but the world has run %d: actions out of order", *a.AtEvents, c.Events())
 				return
 			}
 			runEvents(c, *a.AtEvents)
