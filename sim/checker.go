@@ -110,6 +110,7 @@ func (c *Cluster) inspect(sn *simNode) (st raftapi.NodeState) {
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "Inspect", r)
 		}
+		c.failGoexitIn(sn, turnInspect)
 	}()
 	st = sn.node.Inspect()
 	ok = true
@@ -127,10 +128,23 @@ func (c *Cluster) inspectLog(sn *simNode) (v raftapi.LogView) {
 		if r := recover(); r != nil {
 			c.failPanicIn(sn, "InspectLog", r)
 		}
+		c.failGoexitIn(sn, turnInspectLog)
 	}()
 	v = sn.node.InspectLog()
 	ok = true
 	return v
+}
+
+// failGoexitIn records, from the deferred call of an Inspect that did not
+// return and did not panic, that the node's code called runtime.Goexit,
+// which is unwinding the scenario's goroutine: unrecorded, the run would
+// end as a pass (as runTurn does for turns).
+func (c *Cluster) failGoexitIn(sn *simNode, what turnKind) {
+	if c.failed != nil {
+		return
+	}
+	c.failed = &Failure{Kind: KindContract, Rule: props.TurnsReturn.Name(), Paper: props.TurnsReturn.Section(), Nodes: []int{sn.id}, At: c.now,
+		Message: fmt.Sprintf("node %d's %s called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): a call into a node must return normally", sn.id, what.describe(-1))}
 }
 
 // watchInspect marks a call outside any host's turn (the factory, an

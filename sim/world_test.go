@@ -177,6 +177,40 @@ func TestGoexitInNodeCodeIsNotAPass(t *testing.T) {
 	assert.Contains(t, res.Failure.Message, "node 2's Tick called runtime.Goexit")
 }
 
+// goexitInspect is a node whose Inspect calls runtime.Goexit once armed.
+type goexitInspect struct {
+	*simtest.Toy
+	armed *atomic.Bool
+}
+
+func (n goexitInspect) Inspect() raftapi.NodeState {
+	if n.armed.Load() {
+		runtime.Goexit() // what t.FailNow in a helper would do
+	}
+	return n.Toy.Inspect()
+}
+
+func TestGoexitInInspectIsNotAPass(t *testing.T) {
+	var armed atomic.Bool
+	f := func(me, peers int, env raftapi.Env) raftapi.Node {
+		n := simtest.ToyFactory(func(t *simtest.Toy) {
+			t.OnTick = func(t *simtest.Toy) {
+				if t.Me == 2 && t.Ticks == 3 {
+					armed.Store(true)
+				}
+			}
+		})(me, peers, env).(*simtest.Toy)
+		if me != 2 {
+			return n
+		}
+		return goexitInspect{Toy: n, armed: &armed}
+	}
+	res := sim.Run(sim.Config{Nodes: 3, Factory: f, Seed: 1}, func(c *sim.Cluster) { c.RunFor(time.Second) })
+	require.NotNil(t, res.Failure, "a run whose scenario never finished passed")
+	assert.Equal(t, []int{2}, res.Failure.Nodes)
+	assert.Contains(t, res.Failure.Message, "node 2's Inspect called runtime.Goexit")
+}
+
 func TestEmptySnapshotIsNoSnapshot(t *testing.T) {
 	var restored [][]byte
 	f := simtest.ToyFactory(func(t *simtest.Toy) {

@@ -101,6 +101,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-snapshot-every must not be negative")
 	case o.skew < 0 || o.skew >= 1:
 		return o, errors.New("-skew must be in [0, 1)")
+	case o.traceLimit < 0:
+		return o, errors.New("-trace-limit must not be negative (0: the default, 125,000 events)")
 	}
 	if o.tracePath == "" {
 		o.tracePath = fmt.Sprintf("raftsim-seed%d.json", o.seed)

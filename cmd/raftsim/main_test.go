@@ -46,6 +46,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-faults", "earthquakes"}, `unknown fault "earthquakes"`},
 		{[]string{"-nodes", "0"}, "-nodes must be between 1 and 15"},
 		{[]string{"-skew", "2"}, "-skew must be in [0, 1)"},
+		{[]string{"-trace-limit", "-1"}, "-trace-limit must not be negative"},
 		{[]string{"-liveness", "half"}, `-liveness: unknown liveness phase "half"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},

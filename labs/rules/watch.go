@@ -54,12 +54,20 @@ func (r Rule) RunWatched(t TB, f raftapi.Factory, bound time.Duration) *Hang {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		finished := false
 		defer func() {
 			if p := recover(); p != nil {
 				w.Errorf("%s: the rule test itself panicked, at %s: %v. The node passed every check up to there; if what it returned looks right, this is a bug in the test: please report it", r.Paper, panicSite(), p)
+				return
+			}
+			if !finished && !w.stopped {
+				// runtime.Goexit, and not FailNow's: the node's code
+				// called it, which must not pass for success.
+				w.Errorf("%s: %s", r.Paper, w.goexitReport())
 			}
 		}()
 		r.Run(w, f)
+		finished = true
 	}()
 	const poll = 50 * time.Millisecond
 	tick := time.NewTicker(poll)
@@ -117,6 +125,21 @@ type watchedTB struct {
 	factory  *booting         // the factory call in progress, if any
 
 	boots atomic.Int64 // factory calls started and ended
+
+	stopped bool // FailNow stopped the rule's goroutine (that goroutine only)
+}
+
+// goexitReport says which call into the node called runtime.Goexit, as
+// the host recorded it.
+func (w *watchedTB) goexitReport() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, h := range w.hosts {
+		if v := h.Err(); v != nil && v.Cause == nodehost.CauseGoexit {
+			return v.Message
+		}
+	}
+	return "a call into the node called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): every call into a node must return normally"
 }
 
 // booting is a factory call in progress: its node, for the report.
@@ -209,6 +232,7 @@ func (w *watchedTB) Fatalf(format string, args ...any) {
 // goroutine exits here, running its deferred calls; any other TB's
 // FailNow is trusted to stop the calling goroutine, as TB requires.
 func (w *watchedTB) FailNow() {
+	w.stopped = true
 	if !w.live() {
 		runtime.Goexit()
 	}

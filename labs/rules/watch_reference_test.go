@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -115,4 +116,25 @@ func TestRunWatchedReportsARulePanic(t *testing.T) {
 	require.Len(t, r.msgs, 1)
 	assert.Contains(t, r.msgs[0], "a rule: the rule test itself panicked, at watch_reference_test.go:")
 	assert.Contains(t, r.msgs[0], "index out of range")
+}
+
+// goexitVoter is the reference with a RequestVote handler that calls
+// runtime.Goexit, as t.FailNow in a student's helper would.
+type goexitVoter struct{ raftapi.Node }
+
+func (goexitVoter) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVoteReply) {
+	runtime.Goexit()
+}
+
+// A call into the node that ends in runtime.Goexit unwinds the rule's
+// goroutine as its FailNow would, but fails nothing: it must not pass.
+func TestRunWatchedFailsAGoexitInTheNode(t *testing.T) {
+	rl := ruleByName(t, "RequestVote_Rule2_OneVotePerTerm")
+	r := &recorder{name: rl.Name}
+	f := func(me, peers int, env raftapi.Env) raftapi.Node { return goexitVoter{raft.New(me, peers, env)} }
+	require.Nil(t, rl.RunWatched(r, f, 0))
+	require.True(t, r.failed, "the rule passed")
+	require.Len(t, r.msgs, 1)
+	assert.Contains(t, r.msgs[0], rl.Paper+": ")
+	assert.Contains(t, r.msgs[0], "node 0's RequestVote handler (message from node 1) called runtime.Goexit")
 }
