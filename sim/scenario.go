@@ -67,6 +67,15 @@ func (c *Cluster) Failf(p props.ID, format string, args ...any) {
 	c.fail(&Failure{Kind: KindScenario, Rule: p.Name(), Paper: p.Section(), Message: fmt.Sprintf(format, args...)})
 }
 
+// FailHang fails the run because a call into node's code, made by the
+// scenario outside the cluster's own hosts (a rule test's node, say), did
+// not return: a hang, as the simulator's own watch reports one, so that a
+// driver stops running more of that code (its goroutine cannot be
+// stopped).
+func (c *Cluster) FailHang(node int, format string, args ...any) {
+	c.fail(&Failure{Kind: KindHang, Rule: props.TurnsReturn.Name(), Paper: props.TurnsReturn.Section(), Nodes: []int{node}, Message: fmt.Sprintf(format, args...)})
+}
+
 // FailLiveness fails the run because something property p promises did
 // not happen in time.
 func (c *Cluster) FailLiveness(p props.ID, format string, args ...any) {

@@ -177,7 +177,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	case !f.single && f.tracePath != "":
 		return nil, usageErr(fs, "-trace writes the trace of one run: use it with -seed")
 	case f.traceLimit < 0:
-		return nil, usageErr(fs, "-trace-limit must be positive (0: the default, 125,000 events)")
+		return nil, usageErr(fs, "-trace-limit must not be negative (0: the default, 125,000 events)")
 	case f.single && (f.jsonPath != "" || f.shard.Count > 1):
 		return nil, usageErr(fs, "-seed replays one run: -shard and -json are for a range of seeds")
 	}

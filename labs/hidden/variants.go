@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/raftlab/raftlab/labs"
 	"github.com/raftlab/raftlab/labs/rules"
@@ -125,7 +126,10 @@ func ruleScenario(stage labs.Stage) labs.Scenario {
 				if r.Stage != stage {
 					continue
 				}
-				rec := runRule(r, f)
+				rec, hang := runRule(r, f, c.Config().HangBound)
+				if hang != nil {
+					c.FailHang(hang.Node, "rule test %s: %s", r.Name, hang.Error())
+				}
 				if len(rec.failures) > 0 {
 					c.Failf(r.Prop, "rule test %s: %s", r.Name, strings.Join(rec.failures, "; "))
 				}
@@ -162,29 +166,19 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
-// runRule runs rule r against f on a goroutine of its own and waits for
-// it: the rule may stop its goroutine (FailNow), which must not be the
-// scenario's. The rule's turns run one at a time on that goroutine while
-// the scenario's goroutine waits, so the run stays deterministic.
-func runRule(r rules.Rule, f raftapi.Factory) *recorder {
+// runRule runs rule r against f, watched (rules.Rule.RunWatched: on a
+// goroutine of its own, since the rule may stop its goroutine with
+// FailNow, which must not be the scenario's), and returns what it
+// recorded, or the hang when a call into the node never returned. The
+// rule's turns run one at a time on that goroutine while the scenario's
+// goroutine waits, so the run stays deterministic.
+func runRule(r rules.Rule, f raftapi.Factory, hangBound time.Duration) (*recorder, *rules.Hang) {
 	rec := &recorder{name: r.Name}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			// A panic of the harness itself (never the node's: the rules
-			// catch those) fails the rule rather than the process.
-			if x := recover(); x != nil {
-				rec.failures = append(rec.failures, fmt.Sprintf("the rule test panicked: %v (please report this)", x))
-			}
-		}()
-		defer func() {
-			for i := len(rec.cleanups) - 1; i >= 0; i-- {
-				rec.cleanups[i]()
-			}
-		}()
-		r.Run(rec, f)
-	}()
-	<-done
-	return rec
+	if hang := r.RunWatched(rec, f, hangBound); hang != nil {
+		return rec, hang // the rule's goroutine is stuck: its cleanups cannot run
+	}
+	for i := len(rec.cleanups) - 1; i >= 0; i-- {
+		rec.cleanups[i]()
+	}
+	return rec, nil
 }
