@@ -114,8 +114,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 // wasmBuildFlags are scripts/build-wasm.sh's go build flags (a test keeps
 // the two equal): the tag leaves the go test side of package labs out, and
 // labs is not inlined, to keep the WebAssembly small.
-func wasmBuildFlags() []string {
-	return []string{"-trimpath", "-tags", "raftlab_sandbox", "-gcflags=github.com/raftlab/raftlab/labs=-l", "-ldflags=-s -w"}
+//
+// A -tags in $GOFLAGS is kept, added to the sandbox's tag: a -tags on the
+// command line replaces GOFLAGS' instead of adding to it.
+func wasmBuildFlags(goflags string) []string {
+	tags := []string{"raftlab_sandbox"}
+	for _, f := range strings.Fields(goflags) {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(f, "-"), "tags="); ok {
+			tags = append(tags, strings.Split(v, ",")...)
+		}
+	}
+	return []string{"-trimpath", "-tags", strings.Join(tags, ","), "-gcflags=github.com/raftlab/raftlab/labs=-l", "-ldflags=-s -w"}
 }
 
 // build writes dir/sandbox.wasm and the matching wasm_exec.js, as
@@ -131,7 +140,7 @@ func build(ctx context.Context, dir, impl string, stdout, stderr io.Writer) erro
 	}
 	root := strings.TrimSpace(out)
 	wasmOut := filepath.Join(dir, "sandbox.wasm")
-	args := append([]string{"build"}, wasmBuildFlags()...)
+	args := append([]string{"build"}, wasmBuildFlags(os.Getenv("GOFLAGS"))...)
 	args = append(args, "-o", wasmOut)
 	what := "the reference"
 	if impl == "" {

@@ -96,5 +96,17 @@ func TestBuildFlagsMatchTheScript(t *testing.T) {
 	require.NotEmpty(t, line, "build-wasm.sh has no flags=(...) line")
 	words, err := docscheck.Split(strings.TrimSuffix(strings.TrimPrefix(line, "flags=("), ")"))
 	require.NoError(t, err)
-	assert.Equal(t, wasmBuildFlags(), words)
+	assert.Equal(t, wasmBuildFlags(""), words)
+}
+
+func TestBuildFlagsKeepGOFLAGSTags(t *testing.T) {
+	tests := []struct{ goflags, want string }{
+		{"", "raftlab_sandbox"},
+		{"-tags=raftlab_e2e", "raftlab_sandbox,raftlab_e2e"},
+		{"-mod=mod --tags=a,b -v", "raftlab_sandbox,a,b"},
+	}
+	for _, tt := range tests {
+		flags := wasmBuildFlags(tt.goflags)
+		assert.Equal(t, []string{"-tags", tt.want}, flags[1:3], tt.goflags)
+	}
 }
