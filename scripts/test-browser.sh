@@ -34,7 +34,8 @@ if [[ -z "${SANDBOX_DIR:-}" ]]; then
 		exit 1
 	fi
 	scripts/build-wasm.sh "$SANDBOX_DIR"
-	cp web/index.html web/app.js web/worker.js web/style.css web/sw.js "$SANDBOX_DIR"/
+	# The page's files: the ones package web embeds (web/embed.go).
+	for f in $(go list -f '{{join .EmbedFiles " "}}' ./web); do cp "web/$f" "$SANDBOX_DIR"/; done
 fi
 export SANDBOX_DIR
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$root/web/artifacts}

@@ -577,7 +577,10 @@ test('simulator speed in Chromium: a 60 s world in one jump', async () => {
   const runs = await page.evaluate(async () => {
     const cfg = { nodes: 5, seed: 1, drop: 0.05, dup: 0.02, delay_min_ms: 1, delay_max_ms: 10, snapshot_every: 100 };
     const out = [];
-    for (let i = 0; i < 3; i++) {
+    // Ten runs: V8 compiles the WebAssembly with its baseline compiler
+    // first and optimises hot functions as they run, so the first runs
+    // are slower than the rest.
+    for (let i = 0; i < 10; i++) {
       const t0 = performance.now();
       await window.raftlabPage.call('newWorld', cfg);
       let st;
@@ -591,8 +594,9 @@ test('simulator speed in Chromium: a 60 s world in one jump', async () => {
     assert.equal(r.failure, null);
     assert.equal(r.events, runs[0].events, 'the same world every time');
   }
-  const best = Math.min(...runs.map((r) => r.ms));
-  console.log(`# a 60 s world (${runs[0].events} events) in Chromium's Worker: ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (best ${best.toFixed(0)} ms)`);
+  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
+  const best = sorted[0], median = sorted[Math.floor(sorted.length / 2)];
+  console.log(`# a 60 s world (${runs[0].events} events) in Chromium's Worker: ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (best ${best.toFixed(0)} ms, median ${median.toFixed(0)} ms)`);
   assert.deepEqual(errors, []);
   await close();
 });
