@@ -472,18 +472,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 		return errors.New("-design needs -n (a running cluster runs the design it was started with)")
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
+			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			_ = f.Close()
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			_ = f.Close() // best effort: a diagnostic
-		}()
+		defer stop()
 	}
 	if *faults != "" {
 		k, v, ok := strings.Cut(*faults, "=")
@@ -566,3 +559,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 // say prints to a terminal or a pipe; a failed write there has no one to
 // report to.
 func say(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+
+// startCPUProfile writes a CPU profile of this process to path until stop
+// is called: -cpuprofile of bench and node.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close() // best effort: a diagnostic
+	}, nil
+}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -86,18 +85,11 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Des
 		cfg.Logf = l.Printf
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile + "." + strconv.Itoa(cfg.ID))
+		stop, err := startCPUProfile(*cpuProfile + "." + strconv.Itoa(cfg.ID))
 		if err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
+			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			_ = f.Close()
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			_ = f.Close() // best effort: a diagnostic
-		}()
+		defer stop()
 	}
 	start := time.Now()
 	err = node.Run(ctx, cfg)
