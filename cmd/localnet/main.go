@@ -22,14 +22,14 @@ import (
 )
 
 func main() {
-	var designs []cluster.Design
+	var designs []cluster.Variant
 	for _, d := range raft.Designs() {
-		design := cluster.Design{Name: d.Name, Factory: raft.NewFactory(d.Options)}
+		design := cluster.Variant{Name: d.Name, Factory: raft.NewFactory(d.Options)}
 		if d.Name == "pipelined" { // the first is the default
-			designs = append([]cluster.Design{design}, designs...)
+			designs = append([]cluster.Variant{design}, designs...)
 			continue
 		}
 		designs = append(designs, design)
 	}
-	cluster.MainDesigns(designs)
+	cluster.MainVariants(designs)
 }

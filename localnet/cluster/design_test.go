@@ -12,8 +12,8 @@ import (
 	"github.com/raftlab/raftlab/raftapi"
 )
 
-func TestFindDesign(t *testing.T) {
-	designs := []Design{{Name: "default"}, {Name: "pipelined"}}
+func TestFindVariant(t *testing.T) {
+	designs := []Variant{{Name: "default"}, {Name: "pipelined"}}
 	tests := []struct {
 		name, want, err string
 	}{
@@ -22,7 +22,7 @@ func TestFindDesign(t *testing.T) {
 		{name: "fast", err: `-design "fast": want one of default, pipelined`},
 	}
 	for _, tt := range tests {
-		d, err := findDesign(designs, tt.name)
+		d, err := findVariant(designs, tt.name)
 		if tt.err != "" {
 			assert.EqualError(t, err, tt.err)
 			continue
@@ -32,12 +32,12 @@ func TestFindDesign(t *testing.T) {
 	}
 }
 
-func TestRunDesignsRejectsAnUnknownDesign(t *testing.T) {
+func TestRunVariantsRejectsAnUnknownDesign(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	designs := []Design{{Name: "default", Factory: func(int, int, raftapi.Env) raftapi.Node { return nil }}}
-	code := RunDesigns([]string{"node", "-design", "fast", "-id", "0", "-peers", "127.0.0.1:1", "-clients", "127.0.0.1:2", "-dir", t.TempDir()},
+	designs := []Variant{{Name: "default", Factory: func(int, int, raftapi.Env) raftapi.Node { return nil }}}
+	code := RunVariants([]string{"node", "-design", "fast", "-id", "0", "-peers", "127.0.0.1:1", "-clients", "127.0.0.1:2", "-dir", t.TempDir()},
 		&stdout, &stderr, designs)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), `-design "fast": want one of default`)
-	assert.Equal(t, 2, RunDesigns([]string{"node"}, &stdout, &stderr, nil), "no design at all")
+	assert.Equal(t, 2, RunVariants([]string{"node"}, &stdout, &stderr, nil), "no design at all")
 }

@@ -29,18 +29,18 @@ func Main(factory raftapi.Factory) {
 	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr, factory))
 }
 
-// Design is one Raft a command line offers: the node subcommand's -design
+// Variant is one Raft a command line offers: the node subcommand's -design
 // NAME runs Factory (up and bench pass -design on to their nodes).
-type Design struct {
+type Variant struct {
 	Name    string
 	Factory raftapi.Factory
 }
 
-// MainDesigns is Main with a choice of Rafts: the first design is the
+// MainVariants is Main with a choice of Rafts: the first design is the
 // default. cmd/localnet offers the reference's replication designs
 // (raft.Designs) this way.
-func MainDesigns(designs []Design) {
-	os.Exit(RunDesigns(os.Args[1:], os.Stdout, os.Stderr, designs))
+func MainVariants(designs []Variant) {
+	os.Exit(RunVariants(os.Args[1:], os.Stdout, os.Stderr, designs))
 }
 
 const usage = `usage: localnet COMMAND [flags] [args]
@@ -72,13 +72,13 @@ arguments. Nodes are numbered from 0.
 
 // Run is the command line: it returns the exit status.
 func Run(args []string, stdout, stderr io.Writer, factory raftapi.Factory) int {
-	return RunDesigns(args, stdout, stderr, []Design{{Name: "default", Factory: factory}})
+	return RunVariants(args, stdout, stderr, []Variant{{Name: "default", Factory: factory}})
 }
 
-// RunDesigns is Run with a choice of Rafts (see MainDesigns).
-func RunDesigns(args []string, stdout, stderr io.Writer, designs []Design) int {
+// RunVariants is Run with a choice of Rafts (see MainVariants).
+func RunVariants(args []string, stdout, stderr io.Writer, designs []Variant) int {
 	if len(designs) == 0 {
-		say(stderr, "localnet: no Raft to run (RunDesigns was given no design)\n")
+		say(stderr, "localnet: no Raft to run (RunVariants was given no design)\n")
 		return 2
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "help" || args[0] == "--help" {
@@ -149,12 +149,12 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-// designFlag registers -design, for commands that start nodes.
-func designFlag(fs *flag.FlagSet, designs []Design) *string {
-	return fs.String("design", "", "the Raft every node runs, one of: "+designNames(designs)+" (default "+designs[0].Name+")")
+// variantFlag registers -design, for commands that start nodes.
+func variantFlag(fs *flag.FlagSet, designs []Variant) *string {
+	return fs.String("design", "", "the Raft every node runs, one of: "+variantNames(designs)+" (default "+designs[0].Name+")")
 }
 
-func designNames(designs []Design) string {
+func variantNames(designs []Variant) string {
 	names := make([]string, len(designs))
 	for i, d := range designs {
 		names[i] = d.Name
@@ -162,8 +162,8 @@ func designNames(designs []Design) string {
 	return strings.Join(names, ", ")
 }
 
-// findDesign returns the design called name ("": the first).
-func findDesign(designs []Design, name string) (Design, error) {
+// findVariant returns the design called name ("": the first).
+func findVariant(designs []Variant, name string) (Variant, error) {
 	if name == "" {
 		return designs[0], nil
 	}
@@ -172,21 +172,21 @@ func findDesign(designs []Design, name string) (Design, error) {
 			return d, nil
 		}
 	}
-	return Design{}, fmt.Errorf("-design %q: want one of %s", name, designNames(designs))
+	return Variant{}, fmt.Errorf("-design %q: want one of %s", name, variantNames(designs))
 }
 
-func cmdUp(ctx context.Context, args []string, stdout io.Writer, designs []Design) error {
+func cmdUp(ctx context.Context, args []string, stdout io.Writer, designs []Variant) error {
 	fs := newFlags("up")
 	n := fs.Int("n", 3, "number of nodes")
 	dir := fs.String("dir", defaultDir, "the cluster's directory: data, logs, state file")
 	base := fs.Int("base-port", 7400, "node i listens on base+i (peers) and base+n+i (clients); 0: free ports")
 	nosync := fs.Bool("nosync", false, "no fsync (fast, not durable)")
 	snapEvery := fs.Int("snapshot-every", 0, "snapshot the service every this many applied entries (0: the node's default)")
-	design := designFlag(fs, designs)
+	design := variantFlag(fs, designs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := findDesign(designs, *design); err != nil {
+	if _, err := findVariant(designs, *design); err != nil {
 		return err
 	}
 	bin, err := os.Executable()
@@ -435,7 +435,7 @@ func cmdKV(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, designs []Design) error {
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, designs []Variant) error {
 	fs := newFlags("bench")
 	var w where
 	w.register(fs, true)
@@ -450,7 +450,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 	check := fs.Bool("check", true, "check the history for linearizability (porcupine)")
 	checkTimeout := fs.Duration("check-timeout", 2*time.Minute, "the checker's budget")
 	html := fs.String("html", "bench-violation.html", "where a violation's visualisation goes")
-	design := designFlag(fs, designs)
+	design := variantFlag(fs, designs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the clients, not the nodes: see -node-args) to this file")
 	nodeFlags := fs.String("node-args", "", "with -n: extra flags for every node, space-separated (e.g. \"-snapshot-every 1000 -cpuprofile /tmp/prof\")")
 	proto := fs.String("proto", "binary", "the client protocol: binary (kvproto, pipelined on one connection per node) or http (JSON, one request at a time per connection)")
@@ -465,7 +465,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, desi
 	if *proto != "binary" && *proto != "http" {
 		return fmt.Errorf("-proto %q: want binary or http", *proto)
 	}
-	if _, err := findDesign(designs, *design); err != nil {
+	if _, err := findVariant(designs, *design); err != nil {
 		return err
 	}
 	if *design != "" && *n == 0 {

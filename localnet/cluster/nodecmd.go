@@ -27,7 +27,7 @@ import (
 const defaultGOGC = 400
 
 // cmdNode runs one node until SIGINT or SIGTERM.
-func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Design) error {
+func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Variant) error {
 	fs := newFlags("node")
 	id := fs.Int("id", -1, "this node's id: its index in -peers")
 	peers := fs.String("peers", "", "every node's peer address host:port, in id order")
@@ -41,7 +41,7 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Des
 	tick := fs.Duration("tick", 0, "the Tick interval (0: the contract's)")
 	quiet := fs.Bool("quiet", false, "no log")
 	procs := fs.Int("procs", 0, "GOMAXPROCS of this process (0: the Go default, one per core); a local cluster's supervisor passes 1")
-	design := designFlag(fs, designs)
+	design := variantFlag(fs, designs)
 	gogc := fs.Int("gogc", defaultGOGC, "the garbage collector's GOGC for this process, unless the GOGC environment variable sets it (-1: off)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file, plus \".<id>\" (for finding where a run's CPU goes)")
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +56,7 @@ func cmdNode(ctx context.Context, args []string, stderr io.Writer, designs []Des
 	if *peers == "" || *dir == "" {
 		return errors.New("-peers and -dir are required")
 	}
-	d, err := findDesign(designs, *design)
+	d, err := findVariant(designs, *design)
 	if err != nil {
 		return err
 	}
