@@ -436,10 +436,11 @@ func (c *Cluster) Submit(cmd []byte, want int, within time.Duration) int {
 			return index
 		}
 	}
-	how := fmt.Sprintf("it was offered to a leader %d times", offered)
-	if offered == 0 {
-		how = "no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere)"
+	if offered == 0 { // no leader to offer to: the election failed, not the agreement
+		c.FailLiveness(props.LeaderElection, "command %q could not even be offered within %s of simulated time (by %s): no live node that reaches a majority accepted it as leader (Start returned isLeader = false everywhere), so no leader was elected (§5.2). Meanwhile %s",
+			clip(cmd), within, fmtTime(deadline), c.activity().since(before))
 	}
+	how := fmt.Sprintf("it was offered to a leader %d times", offered)
 	c.FailLiveness(props.Agreement, "command %q was not applied by %d nodes within %s of simulated time (by %s): %s. Meanwhile %s. A leader must replicate each new entry to its followers promptly, commit it once a majority store it (§5.3, §5.4.2), and every node must apply committed entries in order",
 		clip(cmd), want, within, fmtTime(deadline), how, c.activity().since(before))
 	return -1

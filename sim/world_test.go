@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftlab/raftlab/props"
 	"github.com/raftlab/raftlab/raftapi"
 	"github.com/raftlab/raftlab/sim"
 	"github.com/raftlab/raftlab/sim/simtest"
@@ -633,4 +634,15 @@ func TestInterceptorScriptsExactSchedules(t *testing.T) {
 	}
 	assert.Equal(t, 1, scripted, "the delayed and duplicated request")
 	assert.Equal(t, 1, dropped, "the dropped request")
+}
+
+// Submit with no leader to offer to reports the election, not agreement:
+// the toy never leads, so Start is refused everywhere.
+func TestSubmitWithoutALeaderReportsLeaderElection(t *testing.T) {
+	res := sim.Run(sim.Config{Nodes: 3, Factory: simtest.ToyFactory(nil), Seed: 1}, func(c *sim.Cluster) {
+		c.Submit([]byte("x"), 3, time.Second)
+	})
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, props.LeaderElection.Name(), res.Failure.Rule)
+	assert.Contains(t, res.Failure.Message, `command "x" could not even be offered within 1s`)
 }
