@@ -235,49 +235,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// recorder is the rules.TB the rule-level tests run against: it records
-// their failures instead of a testing.T, and stops the rule's goroutine on
-// FailNow as testing.T does.
-type recorder struct {
-	name     string
-	mu       sync.Mutex
-	failed   bool
-	msgs     []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper()      {}
-func (r *recorder) Name() string { return r.name }
-func (r *recorder) Logf(string, ...any) {}
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-func (r *recorder) FailNow() {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-func (r *recorder) Cleanup(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cleanups = append(r.cleanups, f)
-}
-
 func runRule(r rules.Rule, cfg config, st *stopper) *testOutcome {
 	out := &testOutcome{Name: r.Name, Rule: r.Paper}
 	if why := st.reason(); why != "" {
 		out.Message = "not run: " + why
 		return out
 	}
-	rec := &recorder{name: testName(cfg.Stage) + "/Rules/" + r.Name}
+	rec := rules.NewRecorder(testName(cfg.Stage) + "/Rules/" + r.Name)
 	// RunWatched ends a rule whose call into the node never returns after
 	// the hang bound, naming the call; the wall-clock timeout stays as the
 	// last resort for a rule that somehow never ends.
@@ -289,12 +253,7 @@ func runRule(r rules.Rule, cfg config, st *stopper) *testOutcome {
 		if hang != nil {
 			return // the rule's goroutine is stuck: its cleanups cannot run safely
 		}
-		rec.mu.Lock()
-		cs := rec.cleanups
-		rec.mu.Unlock()
-		for i := len(cs) - 1; i >= 0; i-- {
-			cs[i]()
-		}
+		rec.RunCleanups()
 	}()
 	timeout := time.Duration(cfg.RuleTimeoutMs) * time.Millisecond
 	select {
@@ -311,10 +270,8 @@ func runRule(r rules.Rule, cfg config, st *stopper) *testOutcome {
 		out.Message = r.Paper + ": " + why
 		return out
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	out.Passed = !rec.failed
-	out.Message = strings.Join(rec.msgs, "\n")
+	out.Passed = !rec.Failed()
+	out.Message = strings.Join(rec.Messages(), "\n")
 	return out
 }
 

@@ -2,7 +2,6 @@ package hidden
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -130,40 +129,16 @@ func ruleScenario(stage labs.Stage) labs.Scenario {
 				if hang != nil {
 					c.FailHang(hang.Node, "rule test %s: %s", r.Name, hang.Error())
 				}
-				if len(rec.failures) > 0 {
-					c.Failf(r.Prop, "rule test %s: %s", r.Name, strings.Join(rec.failures, "; "))
+				if rec.Failed() {
+					msgs := rec.Messages()
+					if len(msgs) == 0 {
+						msgs = []string{"the rule test stopped"}
+					}
+					c.Failf(r.Prop, "rule test %s: %s", r.Name, strings.Join(msgs, "; "))
 				}
 			}
 		},
 	}
-}
-
-// recorder is a rules.TB that keeps a rule test's failures. FailNow and
-// Fatalf end the calling goroutine, as testing.T's do: each rule runs on
-// a goroutine of its own.
-type recorder struct {
-	name     string
-	failures []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper()             {}
-func (r *recorder) Name() string        { return r.name }
-func (r *recorder) Logf(string, ...any) {}
-func (r *recorder) Cleanup(f func())    { r.cleanups = append(r.cleanups, f) }
-func (r *recorder) Errorf(format string, args ...any) {
-	r.failures = append(r.failures, fmt.Sprintf(format, args...))
-}
-func (r *recorder) FailNow() {
-	if len(r.failures) == 0 {
-		r.failures = append(r.failures, "the rule test stopped")
-	}
-	runtime.Goexit()
-}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
 }
 
 // runRule runs rule r against f, watched (rules.Rule.RunWatched: on a
@@ -172,13 +147,11 @@ func (r *recorder) Fatalf(format string, args ...any) {
 // recorded, or the hang when a call into the node never returned. The
 // rule's turns run one at a time on that goroutine while the scenario's
 // goroutine waits, so the run stays deterministic.
-func runRule(r rules.Rule, f raftapi.Factory, hangBound time.Duration) (*recorder, *rules.Hang) {
-	rec := &recorder{name: r.Name}
+func runRule(r rules.Rule, f raftapi.Factory, hangBound time.Duration) (*rules.Recorder, *rules.Hang) {
+	rec := rules.NewRecorder(r.Name)
 	if hang := r.RunWatched(rec, f, hangBound); hang != nil {
 		return rec, hang // the rule's goroutine is stuck: its cleanups cannot run
 	}
-	for i := len(rec.cleanups) - 1; i >= 0; i-- {
-		rec.cleanups[i]()
-	}
+	rec.RunCleanups()
 	return rec, nil
 }

@@ -1,11 +1,8 @@
 package rules_test
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,49 +14,17 @@ import (
 	"github.com/raftlab/raftlab/raftapi"
 )
 
-// recorder is a rules.TB that records failures instead of reporting them,
-// so that a test can assert that a rule fails.
-type recorder struct {
-	mu       sync.Mutex
-	name     string
-	failed   bool
-	msgs     []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper()                   {}
-func (r *recorder) Name() string              { return r.name }
-func (r *recorder) Logf(string, ...any)       {}
-func (r *recorder) Cleanup(f func())          { r.mu.Lock(); r.cleanups = append(r.cleanups, f); r.mu.Unlock() }
-func (r *recorder) Fatalf(f string, a ...any) { r.Errorf(f, a...); r.FailNow() }
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) FailNow() {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
 // runRule runs rl against f in a goroutine of its own (FailNow ends it)
 // and returns what it recorded.
-func runRule(rl rules.Rule, f raftapi.Factory) *recorder {
-	r := &recorder{name: rl.Name}
+func runRule(rl rules.Rule, f raftapi.Factory) *rules.Recorder {
+	r := rules.NewRecorder(rl.Name)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		rl.Run(r, f)
 	}()
 	<-done
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
+	r.RunCleanups()
 	return r
 }
 
@@ -80,7 +45,7 @@ func ruleByName(t *testing.T, name string) rules.Rule {
 func TestRecorderPassesReference(t *testing.T) {
 	for _, rl := range rules.All() {
 		r := runRule(rl, raft.New)
-		assert.False(t, r.failed, "%s failed against the reference: %v", rl.Name, r.msgs)
+		assert.False(t, r.Failed(), "%s failed against the reference: %v", rl.Name, r.Messages())
 	}
 }
 
@@ -359,11 +324,11 @@ func TestBrokenImplementationsFail(t *testing.T) {
 			for _, name := range c.mustFail {
 				rl := ruleByName(t, name)
 				r := runRule(rl, c.f)
-				if !assert.True(t, r.failed, "rule %s passed against an implementation that %s", name, c.name) {
+				if !assert.True(t, r.Failed(), "rule %s passed against an implementation that %s", name, c.name) {
 					continue
 				}
-				t.Logf("%s: %s", name, r.msgs[0])
-				for _, m := range r.msgs {
+				t.Logf("%s: %s", name, r.Messages()[0])
+				for _, m := range r.Messages() {
 					if !strings.HasPrefix(m, "contract") {
 						assert.True(t, strings.HasPrefix(m, rl.Paper), "failure message of %s does not start with the rule's citation: %s", name, m)
 					}
@@ -476,9 +441,9 @@ func TestSetupFailuresNameTheStageTheyNeed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rl := ruleByName(t, tc.rule)
 			rec := runRule(rl, tc.f)
-			require.True(t, rec.failed, "%s passed against a node that lacks what it needs", tc.rule)
-			require.NotEmpty(t, rec.msgs)
-			msg := rec.msgs[0]
+			require.True(t, rec.Failed(), "%s passed against a node that lacks what it needs", tc.rule)
+			require.NotEmpty(t, rec.Messages())
+			msg := rec.Messages()[0]
 			t.Log(msg)
 			assert.True(t, strings.HasPrefix(msg, rl.Paper+": "), "the message starts with the rule's citation: %s", msg)
 			for _, w := range tc.want {

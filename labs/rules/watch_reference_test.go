@@ -48,7 +48,7 @@ func TestRunWatchedReportsAHang(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			release := make(chan struct{})
-			r := &recorder{name: "watched"}
+			r := rules.NewRecorder("watched")
 			rl := ruleByName(t, "RequestVote_Rule2_OneVotePerTerm")
 
 			hang := rl.RunWatched(r, tt.factory(release), bound)
@@ -62,14 +62,10 @@ func TestRunWatchedReportsAHang(t *testing.T) {
 
 			// Freed, the abandoned goroutine runs on and may report, but
 			// nothing reaches the detached TB any more.
-			r.mu.Lock()
-			before := len(r.msgs)
-			r.mu.Unlock()
+			before := len(r.Messages())
 			close(release)
 			time.Sleep(50 * time.Millisecond)
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			assert.Len(t, r.msgs, before)
+			assert.Len(t, r.Messages(), before)
 		})
 	}
 }
@@ -78,20 +74,20 @@ func TestRunWatchedReportsAHang(t *testing.T) {
 // turns it takes; its failures reach the TB as they do unwatched.
 func TestRunWatchedPassesThroughFinishedRules(t *testing.T) {
 	for _, rl := range rules.All() {
-		r := &recorder{name: rl.Name}
+		r := rules.NewRecorder(rl.Name)
 		hang := rl.RunWatched(r, raft.New, 0)
 		assert.Nil(t, hang, rl.Name)
-		assert.False(t, r.failed, "%s failed against the reference: %v", rl.Name, r.msgs)
+		assert.False(t, r.Failed(), "%s failed against the reference: %v", rl.Name, r.Messages())
 	}
 
 	rl := ruleByName(t, "RequestVote_Rule2_OneVotePerTerm")
-	r := &recorder{name: rl.Name}
+	r := rules.NewRecorder(rl.Name)
 	neverVotes := func(me, peers int, env raftapi.Env) raftapi.Node {
 		return refuser{raft.New(me, peers, env)}
 	}
 	require.Nil(t, rl.RunWatched(r, neverVotes, 0))
-	assert.True(t, r.failed)
-	assert.NotEmpty(t, r.msgs)
+	assert.True(t, r.Failed())
+	assert.NotEmpty(t, r.Messages())
 }
 
 // refuser refuses every vote.
@@ -110,12 +106,12 @@ func TestRunWatchedReportsARulePanic(t *testing.T) {
 		var peers []int
 		_ = peers[3]
 	}}
-	r := &recorder{name: rl.Name}
+	r := rules.NewRecorder(rl.Name)
 	require.Nil(t, rl.RunWatched(r, raft.New, 0))
-	require.True(t, r.failed)
-	require.Len(t, r.msgs, 1)
-	assert.Contains(t, r.msgs[0], "a rule: the rule test itself panicked, at watch_reference_test.go:")
-	assert.Contains(t, r.msgs[0], "index out of range")
+	require.True(t, r.Failed())
+	require.Len(t, r.Messages(), 1)
+	assert.Contains(t, r.Messages()[0], "a rule: the rule test itself panicked, at watch_reference_test.go:")
+	assert.Contains(t, r.Messages()[0], "index out of range")
 }
 
 // goexitVoter is the reference with a RequestVote handler that calls
@@ -130,11 +126,11 @@ func (goexitVoter) RequestVote(int, *raftapi.RequestVoteArgs, *raftapi.RequestVo
 // goroutine as its FailNow would, but fails nothing: it must not pass.
 func TestRunWatchedFailsAGoexitInTheNode(t *testing.T) {
 	rl := ruleByName(t, "RequestVote_Rule2_OneVotePerTerm")
-	r := &recorder{name: rl.Name}
+	r := rules.NewRecorder(rl.Name)
 	f := func(me, peers int, env raftapi.Env) raftapi.Node { return goexitVoter{raft.New(me, peers, env)} }
 	require.Nil(t, rl.RunWatched(r, f, 0))
-	require.True(t, r.failed, "the rule passed")
-	require.Len(t, r.msgs, 1)
-	assert.Contains(t, r.msgs[0], rl.Paper+": ")
-	assert.Contains(t, r.msgs[0], "node 0's RequestVote handler (message from node 1) called runtime.Goexit")
+	require.True(t, r.Failed(), "the rule passed")
+	require.Len(t, r.Messages(), 1)
+	assert.Contains(t, r.Messages()[0], rl.Paper+": ")
+	assert.Contains(t, r.Messages()[0], "node 0's RequestVote handler (message from node 1) called runtime.Goexit")
 }
