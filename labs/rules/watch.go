@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/raftlab/raftlab/nodehost"
@@ -122,9 +121,8 @@ type watchedTB struct {
 	mu       sync.Mutex
 	detached bool
 	hosts    []*nodehost.Host // every incarnation the rule booted, shadows included
-	factory  *booting         // the factory call in progress, if any
-
-	boots atomic.Int64 // factory calls started and ended
+	boots    int64            // factory calls started and ended: odd while one runs
+	bootNode int              // the node the latest factory call boots
 
 	stopped bool // FailNow stopped the rule's goroutine (that goroutine only)
 }
@@ -142,16 +140,13 @@ func (w *watchedTB) goexitReport() string {
 	return "a call into the node called runtime.Goexit (t.FailNow, t.Fatal or runtime.Goexit in node code?): every call into a node must return normally"
 }
 
-// booting is a factory call in progress: its node, for the report.
-type booting struct{ node int }
-
 // progress is the number of calls into the node that started or ended:
 // it stands still only while one call runs, or while the rule waits on
 // nothing (which it never does for long).
 func (w *watchedTB) progress() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	p := w.boots.Load()
+	p := w.boots
 	for _, h := range w.hosts {
 		p += 2 * h.Turns()
 		if _, _, busy := h.Current(); !busy {
@@ -166,8 +161,8 @@ func (w *watchedTB) detach(hang *Hang) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.detached = true
-	if w.factory != nil {
-		hang.Node, hang.What = w.factory.node, "Factory"
+	if w.boots%2 == 1 {
+		hang.Node, hang.What = w.bootNode, "Factory"
 		return
 	}
 	for _, h := range w.hosts {
@@ -182,13 +177,12 @@ func (w *watchedTB) detach(hang *Hang) {
 // returns.
 func (w *watchedTB) boot(node int, cfg nodehost.Config, f raftapi.Factory) (*nodehost.Host, error) {
 	w.mu.Lock()
-	w.factory = &booting{node: node}
+	w.boots++
+	w.bootNode = node
 	w.mu.Unlock()
-	w.boots.Add(1)
 	h, err := nodehost.Boot(cfg, f)
-	w.boots.Add(1)
 	w.mu.Lock()
-	w.factory = nil
+	w.boots++
 	if h != nil {
 		w.hosts = append(w.hosts, h)
 	}
